@@ -1,0 +1,2 @@
+//! The project's pipelines.
+fn main() {}
