@@ -1,0 +1,1 @@
+//! Load generator: filled by the benchmark issue.
