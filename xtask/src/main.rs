@@ -1,2 +1,54 @@
-//! The project's pipelines.
-fn main() {}
+//! The project's pipelines, run as `cargo xtask <command>`.
+//!
+//! Every step prints the command it runs; the first failing step fails the
+//! whole command (non-zero exit) and a summary of the steps is printed at the
+//! end either way. Standard library only, so the pipelines build in seconds.
+
+mod steps;
+
+use std::process::ExitCode;
+
+use steps::Pipeline;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  ci        fmt check, clippy -D warnings, build, Redis check, cargo test --workspace
+            (doc tests included), then the Node-driven suites
+  lint      fmt check and clippy -D warnings
+  test      Redis check and cargo test --workspace
+  interop   the Node-driven suites only (conformance of the demo server)
+  e2e       the reference example's end-to-end scenario against a release demo server
+  bench     cargo run --release -p ignis-socketio-bench --bin ignis-bench -- <args>
+";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let Some(command) = args.next() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let rest: Vec<String> = args.collect();
+    let mut pipeline = Pipeline::new(&command);
+    let outcome = match command.as_str() {
+        "ci" => steps::lint(&mut pipeline)
+            .and_then(|()| steps::build(&mut pipeline))
+            .and_then(|()| steps::rust_tests(&mut pipeline))
+            .and_then(|()| steps::node_suites(&mut pipeline)),
+        "lint" => steps::lint(&mut pipeline),
+        "test" => steps::rust_tests(&mut pipeline),
+        "interop" => steps::node_suites(&mut pipeline),
+        "e2e" => steps::e2e(&mut pipeline),
+        "bench" => steps::bench(&mut pipeline, &rest),
+        "help" | "-h" | "--help" => {
+            eprint!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => {
+            eprintln!("xtask: unknown command `{other}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    pipeline.summary(outcome)
+}

@@ -1,0 +1,284 @@
+//! The steps the pipelines are made of, and the bookkeeping that reports them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Oldest Node major version with what the suites use (built-in test runner, fetch); CI uses 20.
+const MIN_NODE_MAJOR: u32 = 18;
+/// Where the Node peers live, relative to the workspace root.
+const NODE_DIR: &str = "testing/node";
+/// The demo server's black-box conformance suite, relative to the workspace root.
+const CONFORMANCE_DIR: &str = "testing/node/conformance";
+/// The reference example's end-to-end scenario, relative to the workspace root.
+const E2E_SCRIPT: &str = "testing/node/conformance/e2e-scenario.mjs";
+
+/// A step that failed; the message says which and why.
+#[derive(Debug)]
+pub(crate) struct StepFailed(String);
+
+impl fmt::Display for StepFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+type StepResult = Result<(), StepFailed>;
+
+/// One pipeline run: the steps done so far, for the final summary.
+pub(crate) struct Pipeline {
+    name: String,
+    started: Instant,
+    done: Vec<(String, bool, Duration)>,
+}
+
+impl Pipeline {
+    pub(crate) fn new(name: &str) -> Self {
+        Pipeline {
+            name: name.to_owned(),
+            started: Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    /// Runs `cmd` (from the workspace root) as the step `label`; fails when it exits non-zero.
+    fn run(&mut self, label: &str, mut cmd: Command) -> StepResult {
+        cmd.current_dir(workspace_root());
+        eprintln!("\n==> [{label}] {}", describe(&cmd));
+        let started = Instant::now();
+        let status = cmd.status();
+        let ok = matches!(&status, Ok(s) if s.success());
+        self.done.push((label.to_owned(), ok, started.elapsed()));
+        match status {
+            Ok(s) if s.success() => Ok(()),
+            Ok(s) => Err(StepFailed(format!("step `{label}` failed ({s})"))),
+            Err(e) => Err(StepFailed(format!(
+                "step `{label}` could not start `{}`: {e}",
+                describe(&cmd)
+            ))),
+        }
+    }
+
+    /// Records a check done in-process (no command), so that it shows in the summary.
+    fn check(&mut self, label: &str, outcome: StepResult) -> StepResult {
+        eprintln!("\n==> [{label}]");
+        self.done
+            .push((label.to_owned(), outcome.is_ok(), Duration::ZERO));
+        outcome
+    }
+
+    /// Prints what ran and how it ended; the exit code of the whole command.
+    pub(crate) fn summary(self, outcome: StepResult) -> ExitCode {
+        eprintln!("\n==== cargo xtask {} summary ====", self.name);
+        for (label, ok, took) in &self.done {
+            let mark = if *ok { "ok    " } else { "FAILED" };
+            eprintln!("  {mark} {label:<28} {:>7.1}s", took.as_secs_f64());
+        }
+        let total = self.started.elapsed().as_secs_f64();
+        match outcome {
+            Ok(()) => {
+                eprintln!(
+                    "==== PASSED: {} step(s) in {total:.1}s ====",
+                    self.done.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("==== FAILED after {total:.1}s: {e} ====");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// `cargo fmt --check` and clippy with warnings as errors.
+pub(crate) fn lint(p: &mut Pipeline) -> StepResult {
+    p.run("fmt --check", cargo(&["fmt", "--all", "--", "--check"]))?;
+    p.run(
+        "clippy -D warnings",
+        cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )
+}
+
+/// Builds every crate and target of the workspace.
+pub(crate) fn build(p: &mut Pipeline) -> StepResult {
+    p.run("build", cargo(&["build", "--workspace", "--all-targets"]))
+}
+
+/// The Rust tests (unit, integration and doc tests); they need Redis and the Node peers.
+pub(crate) fn rust_tests(p: &mut Pipeline) -> StepResult {
+    p.check("redis reachable", redis_reachable())?;
+    node_modules(p)?;
+    p.run("cargo test", cargo(&["test", "--workspace"]))
+}
+
+/// The Node-driven suites: the demo server's conformance suite over both transports.
+pub(crate) fn node_suites(p: &mut Pipeline) -> StepResult {
+    node_modules(p)?;
+    p.run(
+        "build demo-server",
+        cargo(&[
+            "build",
+            "-p",
+            "ignis-socketio-examples",
+            "--bin",
+            "demo-server",
+        ]),
+    )?;
+    let mut node = Command::new("node");
+    node.args(["--test", "--test-reporter=spec", CONFORMANCE_DIR])
+        .env("DEMO_SERVER_BIN", demo_server_bin("debug"));
+    p.run("node conformance suite", node)
+}
+
+/// The reference example's client scenario against a release build of the demo server.
+pub(crate) fn e2e(p: &mut Pipeline) -> StepResult {
+    node_modules(p)?;
+    p.run(
+        "build demo-server (release)",
+        cargo(&[
+            "build",
+            "--release",
+            "-p",
+            "ignis-socketio-examples",
+            "--bin",
+            "demo-server",
+        ]),
+    )?;
+    let mut node = Command::new("node");
+    node.arg(E2E_SCRIPT)
+        .env("DEMO_SERVER_BIN", demo_server_bin("release"));
+    p.run("node e2e scenario", node)
+}
+
+/// Delegates to the load generator, passing the arguments through.
+pub(crate) fn bench(p: &mut Pipeline, args: &[String]) -> StepResult {
+    let mut cmd = cargo(&[
+        "run",
+        "--release",
+        "-p",
+        "ignis-socketio-bench",
+        "--bin",
+        "ignis-bench",
+        "--",
+    ]);
+    cmd.args(args);
+    p.run("ignis-bench", cmd)
+}
+
+/// Makes sure Node is recent enough and `testing/node/node_modules` matches the lock file.
+fn node_modules(p: &mut Pipeline) -> StepResult {
+    if p.done
+        .iter()
+        .any(|(label, ok, _)| label == "node ready" && *ok)
+    {
+        return Ok(());
+    }
+    p.check("node ready", node_version_ok())?;
+    let root = workspace_root();
+    let lock = root.join(NODE_DIR).join("package-lock.json");
+    let installed = root.join(NODE_DIR).join("node_modules/.package-lock.json");
+    let fresh = match (modified(&installed), modified(&lock)) {
+        (Some(installed), Some(lock)) => installed >= lock,
+        _ => false,
+    };
+    if fresh {
+        eprintln!("    {NODE_DIR}/node_modules is up to date with its lock file");
+        return Ok(());
+    }
+    let mut npm = Command::new("npm");
+    npm.args(["ci", "--no-audit", "--no-fund", "--prefix", NODE_DIR]);
+    p.run("npm ci", npm)
+}
+
+fn node_version_ok() -> StepResult {
+    let out = Command::new("node")
+        .arg("--version")
+        .output()
+        .map_err(|e| StepFailed(format!("Node.js is required on PATH (node --version: {e})")))?;
+    let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let major = version
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    match major {
+        Some(m) if m >= MIN_NODE_MAJOR => {
+            eprintln!("    node {version}");
+            Ok(())
+        }
+        _ => Err(StepFailed(format!(
+            "Node.js {MIN_NODE_MAJOR} or later is required, found `{version}`"
+        ))),
+    }
+}
+
+/// Redis at `REDIS_URL` (default 127.0.0.1:6379) must answer PING: Redis tests never skip.
+fn redis_reachable() -> StepResult {
+    let mut cmd = Command::new("redis-cli");
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        cmd.args(["-u", &url]);
+    }
+    cmd.arg("ping");
+    let hint = "start one (`bash .ci/run` installs and starts it, or run \
+                `redis-server --daemonize yes --port 6379 --save ''`) or set REDIS_URL";
+    match cmd.output() {
+        Ok(out) if String::from_utf8_lossy(&out.stdout).trim() == "PONG" => {
+            eprintln!("    {} -> PONG", describe(&cmd));
+            Ok(())
+        }
+        Ok(out) => Err(StepFailed(format!(
+            "Redis did not answer PING ({}: {}{}); {hint}",
+            describe(&cmd),
+            String::from_utf8_lossy(&out.stdout).trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))),
+        Err(e) => Err(StepFailed(format!(
+            "redis-cli is not available ({e}); the tests need a running Redis: {hint}"
+        ))),
+    }
+}
+
+fn cargo(args: &[&str]) -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    cmd.args(args);
+    cmd
+}
+
+/// The workspace root: the parent of this crate's directory.
+fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// Where cargo puts the demo server for `profile` (honours `CARGO_TARGET_DIR`).
+fn demo_server_bin(profile: &str) -> PathBuf {
+    let root = workspace_root();
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    };
+    let name = format!("demo-server{}", std::env::consts::EXE_SUFFIX);
+    target.join(profile).join(name)
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut text = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
