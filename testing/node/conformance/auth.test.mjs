@@ -1,0 +1,216 @@
+// Authentication handshake, ping and the client registry (SPEC 1, 2, 5), over both transports.
+import { describe, test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  TRANSPORTS, AUTH_TIMEOUT_MS, PING_INTERVAL_MS, ISO_MS, QUIET_MS, EVENT_TIMEOUT_MS,
+  Peers, startServer, connect, connected, waitFor, expectNoEvent, emitWithAck, sleep, api,
+  roomsOf, eventually,
+} from './harness.mjs';
+
+const INVALID_TOKEN = 'Invalid token to authenticate! Please login again!';
+const FAILED = 'Failed to authenticate connection! Please login again!';
+
+let server;
+const peers = new Peers();
+before(async () => { server = await startServer(); });
+after(async () => { peers.closeAll(); await server?.stop(); });
+afterEach(() => peers.closeAll());
+
+/** Records the order of the control events a socket sees until it is disconnected. */
+function recordUntilDisconnect(socket) {
+  const events = [];
+  for (const name of ['ping', 'authenticated', 'unauthenticated']) {
+    socket.on(name, (payload) => events.push({ name, payload }));
+  }
+  const done = new Promise((resolve) => {
+    socket.on('disconnect', (reason) => {
+      events.push({ name: 'disconnect', payload: reason });
+      resolve(events);
+    });
+  });
+  return done;
+}
+
+function assertUnauthenticatedPayload(payload, message, code) {
+  assert.equal(typeof payload, 'object');
+  assert.equal(payload.message, message);
+  assert.match(payload.time, ISO_MS);
+  assert.equal(payload.code, code);
+}
+
+async function clientIds() {
+  const res = await api(server, 'GET', '/api/socket/info');
+  assert.equal(res.status, 200);
+  return res.body.clientIds;
+}
+
+for (const transport of TRANSPORTS) {
+  describe(`authentication over ${transport}`, () => {
+    test('token_in_handshake_auth_is_accepted_with_ping_then_authenticated', async () => {
+      const socket = peers.track(connect(server, { transport, credentials: 'auth' }));
+      await connected(socket);
+      const ping = waitFor(socket, 'ping');
+      const auth = waitFor(socket, 'authenticated');
+      socket.emit('authenticate');
+      const payload = await auth;
+      assert.deepEqual(Object.keys(payload).sort(), ['id', 'time']);
+      assert.equal(payload.id, socket.id);
+      assert.match(payload.time, ISO_MS);
+      const pingPayload = await ping;
+      assert.match(pingPayload.time, ISO_MS);
+      assert.equal(socket.connected, true);
+    });
+
+    test('bearer_token_in_authorization_header_is_accepted', async () => {
+      const socket = await peers.authenticated(server, { transport, credentials: 'header' });
+      assert.equal(socket.connected, true);
+      assert.ok((await clientIds()).includes(socket.id));
+    });
+
+    test('wrong_token_in_auth_gets_unauthenticated_with_code_before_disconnect', async () => {
+      const socket = peers.track(connect(server, { transport, credentials: 'auth', token: 'nope' }));
+      await connected(socket);
+      const events = recordUntilDisconnect(socket);
+      socket.emit('authenticate');
+      const seen = await events;
+      const names = seen.map((e) => e.name);
+      assert.deepEqual(names, ['unauthenticated', 'disconnect'], JSON.stringify(seen));
+      assertUnauthenticatedPayload(seen[0].payload, INVALID_TOKEN, 'invalid_token');
+      assert.equal(seen[1].payload, 'io server disconnect');
+    });
+
+    test('wrong_token_in_header_gets_unauthenticated_before_disconnect', async () => {
+      const socket = peers.track(
+        connect(server, { transport, credentials: 'header', token: 'secret-but-not-quite' }),
+      );
+      await connected(socket);
+      const events = recordUntilDisconnect(socket);
+      socket.emit('authenticate');
+      const seen = await events;
+      assert.deepEqual(seen.map((e) => e.name), ['unauthenticated', 'disconnect']);
+      assertUnauthenticatedPayload(seen[0].payload, INVALID_TOKEN, 'invalid_token');
+    });
+
+    test('missing_credentials_are_refused_with_unauthenticated', async () => {
+      const socket = peers.track(connect(server, { transport, credentials: 'none' }));
+      await connected(socket);
+      const events = recordUntilDisconnect(socket);
+      socket.emit('authenticate');
+      const seen = await events;
+      assert.deepEqual(seen.map((e) => e.name), ['unauthenticated', 'disconnect']);
+      const payload = seen[0].payload;
+      assert.ok([INVALID_TOKEN, FAILED].includes(payload.message), payload.message);
+      assert.match(payload.time, ISO_MS);
+      assert.equal(typeof payload.code, 'string');
+    });
+
+    test('refused_client_is_removed_from_the_registry', async () => {
+      const socket = peers.track(connect(server, { transport, credentials: 'auth', token: 'bad' }));
+      await connected(socket);
+      const id = socket.id;
+      const gone = waitFor(socket, 'disconnect');
+      socket.emit('authenticate');
+      await gone;
+      await eventually(async () => !(await clientIds()).includes(id), `${id} leaves the registry`);
+    });
+
+    test('client_that_never_authenticates_is_disconnected_after_the_auth_timeout', async () => {
+      const socket = peers.track(connect(server, { transport }));
+      await connected(socket);
+      const started = Date.now();
+      const reason = await waitFor(socket, 'disconnect', AUTH_TIMEOUT_MS + EVENT_TIMEOUT_MS);
+      const elapsed = Date.now() - started;
+      assert.equal(reason, 'io server disconnect');
+      // Not earlier than the configured window (small allowance for the handshake round trip).
+      assert.ok(elapsed >= AUTH_TIMEOUT_MS - 300, `disconnected after ${elapsed} ms`);
+      assert.ok(!socket.received.some((e) => e.event === 'authenticated'));
+    });
+
+    test('authenticated_client_outlives_the_auth_timeout', async () => {
+      const socket = await peers.authenticated(server, { transport });
+      let disconnected = false;
+      socket.on('disconnect', () => { disconnected = true; });
+      await sleep(AUTH_TIMEOUT_MS + 700);
+      assert.equal(disconnected, false);
+      assert.equal(socket.connected, true);
+    });
+
+    test('authenticate_is_answered_only_once', async () => {
+      const socket = peers.track(connect(server, { transport }));
+      await connected(socket);
+      let count = 0;
+      socket.on('authenticated', () => { count += 1; });
+      socket.emit('authenticate');
+      socket.emit('authenticate');
+      await waitFor(socket, 'authenticated').catch(() => {});
+      socket.emit('authenticate');
+      await sleep(QUIET_MS);
+      assert.equal(count, 1);
+    });
+
+    test('authenticate_ack_reports_the_authenticated_state', async () => {
+      const socket = peers.track(connect(server, { transport }));
+      await connected(socket);
+      const ack = await emitWithAck(socket, 'authenticate');
+      assert.equal(ack.state, 'authenticated');
+      assert.equal(ack.id, socket.id);
+      assert.match(ack.time, ISO_MS);
+    });
+
+    test('events_before_authentication_never_reach_the_application', async () => {
+      const socket = await peers.connectedOnly(server, { transport });
+      socket.emit('echo', { hello: 1 });
+      socket.emit('get-clients');
+      socket.emit('chat:message', { message: 'too early' });
+      socket.emit('join', { rooms: ['public-early'] });
+      await expectNoEvent(socket, 'echo:response');
+      assert.ok(!socket.received.some((e) => ['clients:list', 'chat:broadcast'].includes(e.event)));
+      const auth = waitFor(socket, 'authenticated');
+      socket.emit('authenticate');
+      await auth;
+      assert.ok(!(await roomsOf(server, socket.id)).includes('public-early'));
+    });
+
+    test('join_before_authentication_joins_nothing', async () => {
+      const socket = await peers.connectedOnly(server, { transport });
+      // The reference never answers; an implementation may ack with an error. Either way: no room.
+      const ack = await socket.timeout(QUIET_MS).emitWithAck('join', { rooms: ['public-pre'] })
+        .catch(() => undefined);
+      if (ack !== undefined) assert.ok(!(ack.joined ?? []).includes('public-pre'), JSON.stringify(ack));
+      const auth = waitFor(socket, 'authenticated');
+      socket.emit('authenticate');
+      await auth;
+      assert.ok(!(await roomsOf(server, socket.id)).includes('public-pre'));
+    });
+
+    test('no_application_ping_before_authentication', async () => {
+      const socket = await peers.connectedOnly(server, { transport });
+      await expectNoEvent(socket, 'ping', AUTH_TIMEOUT_MS - 500);
+    });
+
+    test('application_ping_repeats_every_interval', async () => {
+      const socket = peers.track(connect(server, { transport }));
+      await connected(socket);
+      const pings = [];
+      socket.on('ping', (p) => pings.push(p));
+      socket.emit('authenticate');
+      await waitFor(socket, 'authenticated');
+      await sleep(PING_INTERVAL_MS * 3 + 500);
+      // The first ping comes with `authenticated`, then one per interval.
+      assert.ok(pings.length >= 3, `only ${pings.length} pings in ${PING_INTERVAL_MS * 3 + 500} ms`);
+      for (const p of pings) assert.match(p.time, ISO_MS);
+      const times = pings.map((p) => Date.parse(p.time));
+      for (let i = 1; i < times.length; i += 1) assert.ok(times[i] >= times[i - 1]);
+    });
+
+    test('disconnected_client_leaves_the_registry', async () => {
+      const socket = await peers.authenticated(server, { transport });
+      const id = socket.id;
+      assert.ok((await clientIds()).includes(id));
+      socket.disconnect();
+      await eventually(async () => !(await clientIds()).includes(id), `${id} leaves the registry`);
+      const rooms = await api(server, 'GET', `/api/socket/client/${id}/rooms`);
+      assert.deepEqual(rooms.body, { success: false, message: `Client not found: ${id}` });
+    });
+  });
+}
