@@ -1,1 +1,60 @@
-//! Placeholder: filled by its issue.
+//! A Rust Socket.IO client with the Ignis authentication protocol.
+//!
+//! Two layers:
+//! - [`SocketClient`]: a Socket.IO v5 client over WebSocket (Engine.IO v4) on
+//!   tokio and tokio-tungstenite. It answers the server's heartbeats and
+//!   detects a dead server, sends and receives any JSON value and binary
+//!   attachments, emits with acknowledgement and timeout, answers the
+//!   server's emit-with-ack, and reconnects with exponential backoff and
+//!   jitter. No OpenSSL: plain `ws://` (put TLS in front with a proxy for now).
+//! - [`SocketIOClientHelper`]: the reference's client helper (SPEC section 7):
+//!   `authenticate` → `authenticated`/`unauthenticated`, rooms, subscriptions
+//!   that can really be removed, lifecycle callbacks, and beyond the
+//!   reference: automatic re-authentication and re-join after a reconnect, a
+//!   client-side auth timeout, typed handlers, and the server's join/leave answers.
+//!
+//! Handlers and callbacks run one at a time in the order events arrive; an
+//! error or a panic in one is logged and the client keeps running.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use ignis_socketio_client::{SocketIOClientHelper, ClientState};
+//! use serde_json::{json, Value};
+//!
+//! # async fn run() -> Result<(), ignis_socketio_client::ClientError> {
+//! let helper = SocketIOClientHelper::builder()
+//!     .identifier("worker")
+//!     .url("http://127.0.0.1:3000")
+//!     .path("/io")
+//!     .auth(json!({ "token": "secret" }))
+//!     .auto_authenticate(true)
+//!     .on_unauthenticated(|message: String| async move { eprintln!("refused: {message}") })
+//!     .build()?;
+//! helper.subscribe("news", |data: Value| async move { eprintln!("news: {data}") });
+//! if helper.wait_for_state(ClientState::Authenticated, Duration::from_secs(5)).await {
+//!     let answer = helper.join_rooms(["public-news"]).await?;
+//!     eprintln!("joined: {answer:?}");
+//!     helper.emit("chat", &json!({ "text": "hello" }))?;
+//! }
+//! helper.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod backoff;
+mod client;
+mod codec;
+mod config;
+mod error;
+mod handler;
+mod helper;
+mod payload;
+
+pub use backoff::ReconnectConfig;
+pub use client::{ClientBuilder, Event, SocketClient, reasons};
+pub use codec::CodecError;
+pub use config::ClientConfig;
+pub use error::ClientError;
+pub use handler::{HandlerId, HandlerOutcome};
+pub use helper::{EventHandler, SocketIOClientHelper, SocketIOClientHelperBuilder};
+pub use ignis_socketio_protocol::{ClientState, JoinAck, LeaveAck};
+pub use payload::Payload;

@@ -1,0 +1,89 @@
+//! User handlers: their types, and running them so that a failure or a panic
+//! is logged and contained instead of killing the client.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+
+/// Identifies one registered handler; pass it back to remove exactly that handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HandlerId(pub(crate) u64);
+
+/// What a handler may return: `()` or `Result<(), E>` with a displayable error.
+/// An error is logged; it never stops the client.
+pub trait HandlerOutcome {
+    /// `Err(message)` when the handler failed.
+    fn into_outcome(self) -> Result<(), String>;
+}
+
+impl HandlerOutcome for () {
+    fn into_outcome(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: Display> HandlerOutcome for Result<(), E> {
+    fn into_outcome(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// A type-erased handler taking an argument of type `A`.
+pub(crate) type Callback<A> = Arc<dyn Fn(A) -> BoxFuture + Send + Sync>;
+
+/// Erases a user closure into a [`Callback`].
+pub(crate) fn callback<A, F, Fut, R>(f: F) -> Callback<A>
+where
+    A: Send + 'static,
+    F: Fn(A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: HandlerOutcome,
+{
+    Arc::new(move |arg: A| {
+        let fut = f(arg);
+        Box::pin(async move { fut.await.into_outcome() }) as BoxFuture
+    })
+}
+
+/// Runs `handler` with `arg`, turning errors and panics (in the closure or
+/// in its future) into log lines.
+pub(crate) async fn run_contained<A>(handler: &Callback<A>, arg: A, what: &str) {
+    let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(arg))) {
+        Ok(fut) => fut,
+        Err(panic) => {
+            tracing::error!(
+                handler = what,
+                panic = panic_message(&panic),
+                "Handler panicked"
+            );
+            return;
+        }
+    };
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(handler = what, %error, "Handler error"),
+        Err(panic) => {
+            tracing::error!(
+                handler = what,
+                panic = panic_message(&panic),
+                "Handler panicked"
+            )
+        }
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic".to_owned()
+    }
+}

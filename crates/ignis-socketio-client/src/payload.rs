@@ -1,0 +1,122 @@
+//! Event arguments: JSON values plus binary attachments.
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::ClientError;
+use crate::codec::{placeholder, placeholder_index};
+
+/// The arguments of an event or an acknowledgement.
+///
+/// Socket.IO carries a list of arguments; each is JSON, and binary data
+/// travels as separate attachments that the JSON refers to with a placeholder
+/// object `{"_placeholder":true,"num":N}`. A received payload keeps those
+/// placeholders in its arguments; [`Payload::binary`] resolves one.
+///
+/// ```
+/// use bytes::Bytes;
+/// use ignis_socketio_client::Payload;
+/// use serde_json::json;
+///
+/// let p = Payload::from(json!({"name": "a.png"})).with_binary(Bytes::from_static(b"\x89PNG"));
+/// assert_eq!(p.args().len(), 2);
+/// assert_eq!(p.binary(&p.args()[1]).unwrap().as_ref(), b"\x89PNG");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Payload {
+    args: Vec<Value>,
+    binaries: Vec<Bytes>,
+}
+
+impl Payload {
+    /// No arguments at all (`emit("event")`).
+    pub fn empty() -> Self {
+        Payload::default()
+    }
+
+    /// Several JSON arguments.
+    pub fn from_args(args: Vec<Value>) -> Self {
+        Payload {
+            args,
+            binaries: Vec::new(),
+        }
+    }
+
+    /// One argument serialized from any serde value.
+    pub fn json<T: Serialize + ?Sized>(data: &T) -> Result<Self, ClientError> {
+        let value =
+            serde_json::to_value(data).map_err(|e| ClientError::Serialize(e.to_string()))?;
+        Ok(Payload::from(value))
+    }
+
+    pub(crate) fn from_parts(args: Vec<Value>, binaries: Vec<Bytes>) -> Self {
+        Payload { args, binaries }
+    }
+
+    /// Appends a JSON argument.
+    pub fn with_arg(mut self, arg: Value) -> Self {
+        self.args.push(arg);
+        self
+    }
+
+    /// Appends a binary argument (sent as an attachment).
+    pub fn with_binary(mut self, data: Bytes) -> Self {
+        let marker = self.attach(data);
+        self.args.push(marker);
+        self
+    }
+
+    /// Registers `data` as an attachment and returns the placeholder to put
+    /// anywhere inside a JSON argument (e.g. `{"file": <placeholder>}`).
+    pub fn attach(&mut self, data: Bytes) -> Value {
+        self.binaries.push(data);
+        placeholder(self.binaries.len() - 1)
+    }
+
+    /// The arguments, with binary placeholders left in place.
+    pub fn args(&self) -> &[Value] {
+        &self.args
+    }
+
+    /// The first argument, the one the reference's handlers receive.
+    pub fn first(&self) -> Option<&Value> {
+        self.args.first()
+    }
+
+    /// The binary attachments, in order.
+    pub fn binaries(&self) -> &[Bytes] {
+        &self.binaries
+    }
+
+    /// The attachment `value` stands for, when it is a placeholder.
+    pub fn binary(&self, value: &Value) -> Option<&Bytes> {
+        self.binaries.get(placeholder_index(value)?)
+    }
+
+    /// Deserializes the first argument (`null` when there is none) into `T`.
+    pub fn decode_first<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
+        let value = self.args.first().cloned().unwrap_or(Value::Null);
+        serde_json::from_value(value).map_err(|e| ClientError::Deserialize(e.to_string()))
+    }
+
+    /// Splits the payload into its arguments and attachments.
+    pub fn into_parts(self) -> (Vec<Value>, Vec<Bytes>) {
+        (self.args, self.binaries)
+    }
+}
+
+impl From<Value> for Payload {
+    /// One JSON argument (`null` included: it is sent, not dropped).
+    fn from(value: Value) -> Self {
+        Payload::from_args(vec![value])
+    }
+}
+
+impl From<Bytes> for Payload {
+    /// One binary argument.
+    fn from(data: Bytes) -> Self {
+        Payload::empty().with_binary(data)
+    }
+}
