@@ -1,1 +1,90 @@
-//! Placeholder: filled by its issue.
+//! `SocketIOServerHelper`: the Ignis Socket.IO server on socketioxide.
+//!
+//! A client connects, emits `authenticate` (optionally with credentials and an
+//! acknowledgement), and the application's authenticator decides from the
+//! connection handshake. Until then nothing else the client sends is served,
+//! and broadcasts do not reach it. Once authenticated, the client is in its
+//! own id room and the default rooms (`io-default`, `io-notification`),
+//! receives `ping {time}` and `authenticated {id, time}`, may `join`/`leave`
+//! rooms through the room validator, and its application events reach the
+//! handlers registered in the client-connected handler. A refused client
+//! receives `unauthenticated {message, time, code}` before it is disconnected.
+//!
+//! The helper mounts on any axum [`Router`](axum::Router) and works with any
+//! socketioxide adapter without the adapter type appearing in application
+//! code.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use ignis_socketio_server::{
+//!     AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest, SocketIOServerHelper,
+//!     Target, bind_listener,
+//! };
+//! use serde_json::{json, Value};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let io = SocketIOServerHelper::builder()
+//!     .identifier("chat")
+//!     .auth_timeout(Duration::from_secs(10))
+//!     .authenticate(|hs: Handshake| async move {
+//!         let token = hs.bearer_token().ok_or_else(AuthError::missing_token)?;
+//!         if token == "secret" { Ok(Identity::new("alice")) } else { Err(AuthError::rejected("bad token")) }
+//!     })
+//!     .validate_rooms(|req: JoinRequest| async move { req.keep(|r| r.starts_with("public-")) })
+//!     .on_client_connected(|client: AuthenticatedClient| async move {
+//!         client.on("echo", |client: AuthenticatedClient, data: Value| async move {
+//!             client.emit("echo:response", &json!({ "original": data }))
+//!         });
+//!     })
+//!     .build()?;
+//!
+//! let app = io.attach(axum::Router::new());
+//! let listener = bind_listener("127.0.0.1:3000".parse()?).await?;
+//! tokio::spawn(async move { axum::serve(listener, app).await });
+//!
+//! io.send(Target::room("public-news"), "headline", &json!({ "title": "hello" })).await?;
+//! io.send(Target::all(), "notice", &0).await?; // falsy data is delivered
+//! io.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod callbacks;
+mod client;
+mod core;
+mod engine;
+mod error;
+mod handshake;
+mod helper;
+mod identity;
+mod listener;
+mod options;
+mod record;
+mod rooms;
+mod target;
+
+pub use callbacks::{
+    Authenticator, ClientConnectedHandler, EventHandler, HandlerOutcome, IntoEventHandler,
+    RoomValidator, WithAckMarker, WithoutAckMarker,
+};
+pub use client::{AckResponder, AuthenticatedClient, ClientInfo, JoinRequest};
+pub use error::{BuildError, ServerError};
+pub use handshake::Handshake;
+pub use helper::{ServerBuilder, SocketIOServerHelper};
+pub use identity::{AuthError, Identity};
+pub use listener::{LISTEN_BACKLOG, bind_listener};
+pub use options::{
+    DEFAULT_ACK_TIMEOUT, DEFAULT_AUTH_TIMEOUT, DEFAULT_IDENTIFIER, DEFAULT_MAX_PAYLOAD,
+    DEFAULT_PATH, DEFAULT_PING_INTERVAL, ServerOptions,
+};
+pub use target::{AckReply, Payload, Target};
+
+/// The protocol crate, re-exported: event names, states, payloads, room limits.
+pub use ignis_socketio_protocol as protocol;
+pub use ignis_socketio_protocol::{
+    ClientState, JoinAck, LeaveAck, RoomLimits, events, rooms as room_names,
+};
+
+/// Internal room every socket is in until it authenticates. Broadcasts to
+/// [`Target::all`] exclude it (on every node, through the adapter), so
+/// unauthenticated sockets never receive them. Clients can neither join nor leave it.
+pub const UNAUTHENTICATED_ROOM: &str = "ignis-socketio:unauthenticated";

@@ -1,0 +1,176 @@
+//! The application callbacks: object-safe async traits, implemented for async closures.
+//!
+//! Every callback may be given as a closure returning a future
+//! (`|hs: Handshake| async move { ... }`) or as a type implementing the trait.
+//! Errors and panics of callbacks are contained and logged; they never take the
+//! server down.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::{AckResponder, AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest};
+
+/// Decides whether a client may use the server. Required.
+///
+/// Runs when the client emits `authenticate`, with the connection's
+/// [`Handshake`] (and the `authenticate` payload as
+/// [`Handshake::credentials`]). `Ok(identity)` authenticates the client;
+/// `Err(AuthError::Rejected)` answers "Invalid token ...";
+/// `Err(AuthError::Failed)` or a panic answers "Failed to authenticate ...".
+#[async_trait]
+pub trait Authenticator: Send + Sync + 'static {
+    /// Checks the client's credentials.
+    async fn authenticate(&self, handshake: Handshake) -> Result<Identity, AuthError>;
+}
+
+#[async_trait]
+impl<F, Fut> Authenticator for F
+where
+    F: Fn(Handshake) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Identity, AuthError>> + Send + 'static,
+{
+    async fn authenticate(&self, handshake: Handshake) -> Result<Identity, AuthError> {
+        self(handshake).await
+    }
+}
+
+/// Decides which requested rooms an authenticated client may join. Optional:
+/// without it every `join` is refused (KEEP).
+///
+/// Only names that were both requested (and well formed) and returned are
+/// joined; anything else returned is ignored.
+#[async_trait]
+pub trait RoomValidator: Send + Sync + 'static {
+    /// Returns the rooms of `request` the client may join.
+    async fn validate(&self, request: JoinRequest) -> Vec<String>;
+}
+
+#[async_trait]
+impl<F, Fut> RoomValidator for F
+where
+    F: Fn(JoinRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Vec<String>> + Send + 'static,
+{
+    async fn validate(&self, request: JoinRequest) -> Vec<String> {
+        self(request).await
+    }
+}
+
+/// Runs once per client right after it authenticated; this is where an
+/// application registers its event handlers with [`AuthenticatedClient::on`].
+/// Application events the client sends while it runs are held and delivered
+/// when it returns.
+#[async_trait]
+pub trait ClientConnectedHandler: Send + Sync + 'static {
+    /// Called with the freshly authenticated client.
+    async fn on_connected(&self, client: AuthenticatedClient);
+}
+
+#[async_trait]
+impl<F, Fut> ClientConnectedHandler for F
+where
+    F: Fn(AuthenticatedClient) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerOutcome,
+{
+    async fn on_connected(&self, client: AuthenticatedClient) {
+        let id = client.id().to_owned();
+        if let Err(error) = self(client).await.into_outcome() {
+            tracing::error!(socket_id = %id, %error, "client-connected handler failed");
+        }
+    }
+}
+
+/// Handles one application event of an authenticated client.
+#[async_trait]
+pub trait EventHandler: Send + Sync + 'static {
+    /// Called with the client, the event data (`null` when none was sent) and an
+    /// acknowledgement responder when the client asked for an acknowledgement.
+    async fn handle(&self, client: AuthenticatedClient, data: Value, ack: Option<AckResponder>);
+}
+
+#[async_trait]
+impl<F, Fut> EventHandler for F
+where
+    F: Fn(AuthenticatedClient, Value, Option<AckResponder>) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerOutcome,
+{
+    async fn handle(&self, client: AuthenticatedClient, data: Value, ack: Option<AckResponder>) {
+        let id = client.id().to_owned();
+        if let Err(error) = self(client, data, ack).await.into_outcome() {
+            tracing::warn!(socket_id = %id, %error, "event handler failed");
+        }
+    }
+}
+
+/// What [`AuthenticatedClient::on`] accepts: an [`EventHandler`] (including a
+/// closure taking `(client, data, ack)`), or a closure taking `(client, data)`.
+pub trait IntoEventHandler<Marker>: Send + Sync + 'static {
+    /// Converts into a shareable handler.
+    fn into_event_handler(self) -> Arc<dyn EventHandler>;
+}
+
+/// Marker for [`IntoEventHandler`]: a value implementing [`EventHandler`].
+#[derive(Debug)]
+pub enum WithAckMarker {}
+
+/// Marker for [`IntoEventHandler`]: a closure taking `(client, data)`.
+#[derive(Debug)]
+pub enum WithoutAckMarker {}
+
+impl<H: EventHandler> IntoEventHandler<WithAckMarker> for H {
+    fn into_event_handler(self) -> Arc<dyn EventHandler> {
+        Arc::new(self)
+    }
+}
+
+struct TwoArgs<F>(F);
+
+#[async_trait]
+impl<F, Fut> EventHandler for TwoArgs<F>
+where
+    F: Fn(AuthenticatedClient, Value) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerOutcome,
+{
+    async fn handle(&self, client: AuthenticatedClient, data: Value, _ack: Option<AckResponder>) {
+        let id = client.id().to_owned();
+        if let Err(error) = (self.0)(client, data).await.into_outcome() {
+            tracing::warn!(socket_id = %id, %error, "event handler failed");
+        }
+    }
+}
+
+impl<F, Fut> IntoEventHandler<WithoutAckMarker> for F
+where
+    F: Fn(AuthenticatedClient, Value) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerOutcome,
+{
+    fn into_event_handler(self) -> Arc<dyn EventHandler> {
+        Arc::new(TwoArgs(self))
+    }
+}
+
+/// What a callback closure may return: `()` or `Result<(), E>` (an `Err` is logged).
+pub trait HandlerOutcome: Send {
+    /// `Err` with a printable reason when the callback failed.
+    fn into_outcome(self) -> Result<(), String>;
+}
+
+impl HandlerOutcome for () {
+    fn into_outcome(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: Display + Send> HandlerOutcome for Result<(), E> {
+    fn into_outcome(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
+    }
+}

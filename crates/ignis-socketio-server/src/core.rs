@@ -1,0 +1,569 @@
+//! The adapter-independent heart of the helper: registry, authentication state
+//! machine, room requests, application event dispatch and timers.
+
+use std::collections::{HashMap, HashSet};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, SystemTime};
+
+use futures_util::FutureExt;
+use ignis_socketio_protocol::{
+    AuthenticateAck, AuthenticatedPayload, ClientState, ErrorBody, JoinAck, LeaveAck, PingPayload,
+    RejectedRoom, RoomRejection, UnauthenticatedCode, UnauthenticatedPayload, events,
+    now_timestamp,
+};
+use serde::Serialize;
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::callbacks::{Authenticator, ClientConnectedHandler, RoomValidator};
+use crate::record::{ClientRecord, Readiness};
+use crate::{
+    AckResponder, AuthError, AuthenticatedClient, ClientInfo, Identity, JoinRequest, Payload,
+    ServerError, ServerOptions, SocketIOServerHelper, UNAUTHENTICATED_ROOM,
+};
+
+/// How long the auth timer waits for a socket that has not finished connecting
+/// (only possible with a zero auth timeout) before tearing its record down.
+const CONNECT_GRACE: Duration = Duration::from_secs(2);
+
+/// The callbacks and the registry, shared by every socket of the helper.
+pub(crate) struct Core {
+    pub(crate) options: ServerOptions,
+    pub(crate) authenticator: Arc<dyn Authenticator>,
+    pub(crate) validator: Option<Arc<dyn RoomValidator>>,
+    pub(crate) connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
+    records: RwLock<HashMap<String, Arc<ClientRecord>>>,
+    shutting_down: AtomicBool,
+}
+
+fn to_payload<T: Serialize>(value: &T) -> Payload {
+    Payload::Json(serde_json::to_value(value).unwrap_or(Value::Null))
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned())
+}
+
+impl Core {
+    pub(crate) fn new(
+        options: ServerOptions,
+        authenticator: Arc<dyn Authenticator>,
+        validator: Option<Arc<dyn RoomValidator>>,
+        connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
+    ) -> Self {
+        Core {
+            options,
+            authenticator,
+            validator,
+            connected_handler,
+            records: RwLock::new(HashMap::new()),
+            shutting_down: AtomicBool::new(false),
+        }
+    }
+
+    // ===== registry =====
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn record(&self, id: &str) -> Option<Arc<ClientRecord>> {
+        self.records
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    pub(crate) fn clients(&self) -> Vec<ClientInfo> {
+        let records: Vec<_> = self
+            .records
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        records.iter().map(|r| r.info()).collect()
+    }
+
+    pub(crate) fn client_count(&self) -> usize {
+        self.records.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Registers a new socket and starts its authentication timer.
+    pub(crate) fn register(self: &Arc<Self>, record: Arc<ClientRecord>) {
+        tracing::info!(parent: &record.span, "new connection");
+        self.records
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(record.id.clone(), record.clone());
+        let core = Arc::downgrade(self);
+        let weak = Arc::downgrade(&record);
+        let timeout = self.options.auth_timeout;
+        let timer = tokio::spawn(
+            async move {
+                tokio::time::sleep(timeout).await;
+                Core::auth_timer_fired(core, weak).await;
+            }
+            .instrument(record.span.clone()),
+        );
+        let mut guard = record.lock();
+        if guard.closed {
+            timer.abort();
+        } else {
+            guard.auth_timer = Some(timer.abort_handle());
+        }
+    }
+
+    /// Removes the record and runs its teardown, exactly once whatever the cause.
+    pub(crate) fn teardown(&self, record: &Arc<ClientRecord>, reason: &str) {
+        let removed = {
+            let mut records = self.records.write().unwrap_or_else(|p| p.into_inner());
+            match records.get(&record.id) {
+                Some(current) if Arc::ptr_eq(current, record) => records.remove(&record.id),
+                _ => None,
+            }
+        };
+        let closed = record.close();
+        if removed.is_some() || closed {
+            tracing::info!(parent: &record.span, %reason, "client disconnected");
+        }
+    }
+
+    /// Takes every record out of the registry and tears it down (shutdown).
+    pub(crate) fn drain(&self) -> Vec<Arc<ClientRecord>> {
+        let records: Vec<_> = self
+            .records
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .map(|(_, r)| r)
+            .collect();
+        for record in &records {
+            record.close();
+        }
+        records
+    }
+
+    async fn auth_timer_fired(core: Weak<Core>, record: Weak<ClientRecord>) {
+        let (Some(core), Some(record)) = (core.upgrade(), record.upgrade()) else {
+            return;
+        };
+        // With a zero timeout the timer can fire before the CONNECT ack is out:
+        // wait for the socket to be connected so that the client can be told.
+        let deadline = tokio::time::Instant::now() + CONNECT_GRACE;
+        while !record.socket.connected() && tokio::time::Instant::now() < deadline {
+            if record.lock().closed {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        {
+            let mut guard = record.lock();
+            if guard.closed || guard.state == ClientState::Authenticated {
+                return;
+            }
+            guard.auth_timer = None;
+            guard.state = ClientState::Unauthorized;
+        }
+        if !record.socket.connected() {
+            // The socket never made it into the namespace: nothing will call
+            // the disconnect handler, so clean up here.
+            core.teardown(&record, "never connected");
+            return;
+        }
+        tracing::info!(parent: &record.span, timeout = ?core.options.auth_timeout, "authentication timed out");
+        core.refuse(&record, UnauthenticatedCode::AuthenticationTimeout, None);
+    }
+
+    /// Sends `unauthenticated` and then the disconnect. Both go through the
+    /// socket's one ordered queue, so the client reads the message before the
+    /// disconnect on every transport.
+    fn refuse(&self, record: &ClientRecord, code: UnauthenticatedCode, ack: Option<AckResponder>) {
+        let payload = UnauthenticatedPayload::new(code);
+        if let Some(ack) = ack {
+            let body = AuthenticateAck {
+                state: ClientState::Unauthorized,
+                id: None,
+                code: Some(code),
+                message: Some(payload.message.clone()),
+                time: payload.time.clone(),
+            };
+            if let Err(error) = ack.send_payload(to_payload(&body)) {
+                tracing::debug!(parent: &record.span, %error, "authenticate ack not sent");
+            }
+        }
+        if let Err(error) = record
+            .socket
+            .emit(events::UNAUTHENTICATE, &to_payload(&payload))
+        {
+            tracing::warn!(parent: &record.span, %error, "unauthenticated not sent");
+        }
+        record.socket.disconnect();
+    }
+
+    // ===== authentication =====
+
+    pub(crate) async fn handle_authenticate(
+        self: &Arc<Self>,
+        server: SocketIOServerHelper,
+        record: Arc<ClientRecord>,
+        credentials: Option<Value>,
+        ack: Option<AckResponder>,
+    ) {
+        {
+            let mut guard = record.lock();
+            if guard.closed {
+                return;
+            }
+            if guard.state != ClientState::Unauthorized {
+                tracing::warn!(parent: &record.span, state = %guard.state, "authenticate ignored in this state");
+                let state = guard.state;
+                drop(guard);
+                if let Some(ack) = ack {
+                    let body = AuthenticateAck {
+                        state,
+                        id: (state == ClientState::Authenticated).then(|| record.id.clone()),
+                        code: None,
+                        message: None,
+                        time: now_timestamp(),
+                    };
+                    ack.send_payload(to_payload(&body)).ok();
+                }
+                return;
+            }
+            guard.state = ClientState::Authenticating;
+        }
+        let handshake = record.handshake.with_credentials(credentials);
+        let outcome = AssertUnwindSafe(self.authenticator.authenticate(handshake))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                Err(AuthError::Failed(format!(
+                    "authenticator panicked: {}",
+                    panic_message(panic.as_ref())
+                )))
+            });
+        match outcome {
+            Ok(identity) => {
+                self.complete_authentication(server, record, identity, ack)
+                    .await
+            }
+            Err(error) => {
+                {
+                    let mut guard = record.lock();
+                    if guard.closed || guard.state != ClientState::Authenticating {
+                        tracing::info!(parent: &record.span, "client disconnected during authentication");
+                        return;
+                    }
+                    guard.state = ClientState::Unauthorized;
+                }
+                match &error {
+                    AuthError::Rejected(_) => {
+                        tracing::info!(parent: &record.span, %error, "authentication refused")
+                    }
+                    AuthError::Failed(_) => {
+                        tracing::error!(parent: &record.span, %error, "failed to authenticate")
+                    }
+                }
+                self.refuse(&record, error.code(), ack);
+            }
+        }
+    }
+
+    async fn complete_authentication(
+        self: &Arc<Self>,
+        server: SocketIOServerHelper,
+        record: Arc<ClientRecord>,
+        identity: Identity,
+        ack: Option<AckResponder>,
+    ) {
+        let time = now_timestamp();
+        {
+            let mut guard = record.lock();
+            if guard.closed || guard.state != ClientState::Authenticating {
+                tracing::info!(parent: &record.span, "client disconnected during authentication; result discarded");
+                return;
+            }
+            guard.state = ClientState::Authenticated;
+            guard.identity = Some(identity.clone());
+            guard.authenticated_at = Some(SystemTime::now());
+            if let Some(timer) = guard.auth_timer.take() {
+                timer.abort();
+            }
+            // Under the lock: a concurrent teardown cannot interleave, so no
+            // room is joined after the socket's rooms were cleaned.
+            if !self.options.default_rooms.is_empty() {
+                record.socket.join(self.options.default_rooms.clone());
+            }
+            record.socket.leave(vec![UNAUTHENTICATED_ROOM.to_owned()]);
+            let ping = PingPayload { time: time.clone() };
+            let authenticated = AuthenticatedPayload {
+                id: record.id.clone(),
+                time: time.clone(),
+            };
+            if let Err(error) = record.socket.emit(events::PING, &to_payload(&ping)) {
+                tracing::debug!(parent: &record.span, %error, "ping not sent");
+            }
+            if let Err(error) = record
+                .socket
+                .emit(events::AUTHENTICATED, &to_payload(&authenticated))
+            {
+                tracing::debug!(parent: &record.span, %error, "authenticated not sent");
+            }
+            guard.ping_task = Some(self.spawn_ping(&record));
+        }
+        tracing::info!(parent: &record.span, identity = %identity.id, "client authenticated");
+        if let Some(ack) = ack {
+            let body = AuthenticateAck {
+                state: ClientState::Authenticated,
+                id: Some(record.id.clone()),
+                code: None,
+                message: None,
+                time,
+            };
+            ack.send_payload(to_payload(&body)).ok();
+        }
+        if let Some(handler) = self.connected_handler.clone() {
+            let client = AuthenticatedClient {
+                record: record.clone(),
+                server,
+                identity: Arc::new(identity),
+            };
+            if let Err(panic) = AssertUnwindSafe(handler.on_connected(client))
+                .catch_unwind()
+                .await
+            {
+                tracing::error!(parent: &record.span, panic = %panic_message(panic.as_ref()), "client-connected handler panicked");
+            }
+        }
+        // Application events that arrived meanwhile are released now.
+        if !record.lock().closed {
+            record.set_readiness(Readiness::Ready);
+        }
+    }
+
+    fn spawn_ping(&self, record: &Arc<ClientRecord>) -> tokio::task::AbortHandle {
+        let period = self.options.ping_interval;
+        let weak = Arc::downgrade(record);
+        tokio::spawn(
+            async move {
+                let mut ticks =
+                    tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                loop {
+                    ticks.tick().await;
+                    let Some(record) = weak.upgrade() else { return };
+                    let ping = PingPayload {
+                        time: now_timestamp(),
+                    };
+                    if record
+                        .socket
+                        .emit(events::PING, &to_payload(&ping))
+                        .is_err()
+                        && !record.socket.connected()
+                    {
+                        return;
+                    }
+                }
+            }
+            .instrument(record.span.clone()),
+        )
+        .abort_handle()
+    }
+
+    // ===== rooms =====
+
+    pub(crate) async fn handle_join(
+        self: &Arc<Self>,
+        server: SocketIOServerHelper,
+        record: Arc<ClientRecord>,
+        payload: Value,
+        ack: Option<AckResponder>,
+    ) {
+        let answer = |ack: Option<AckResponder>, body: JoinAck| {
+            if let Some(ack) = ack {
+                ack.send_payload(to_payload(&body)).ok();
+            }
+        };
+        let identity = {
+            let guard = record.lock();
+            match (&guard.identity, guard.state) {
+                (Some(identity), ClientState::Authenticated) if !guard.closed => identity.clone(),
+                _ => {
+                    tracing::debug!(parent: &record.span, "join before authentication ignored");
+                    drop(guard);
+                    answer(
+                        ack,
+                        JoinAck {
+                            error: Some(not_authenticated()),
+                            ..JoinAck::default()
+                        },
+                    );
+                    return;
+                }
+            }
+        };
+        let request = match self.parse_join(&payload) {
+            Ok(request) => request,
+            Err(ServerError::InvalidRooms(error)) => {
+                tracing::warn!(parent: &record.span, %error, "join refused: malformed request");
+                answer(
+                    ack,
+                    JoinAck {
+                        error: Some(error.to_body()),
+                        ..JoinAck::default()
+                    },
+                );
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(parent: &record.span, %error, "join refused");
+                return;
+            }
+        };
+        let mut rejected = request.rejected;
+        let mut error = None;
+        let allowed: HashSet<String> = match &self.validator {
+            None => {
+                tracing::warn!(parent: &record.span, rooms = ?request.accepted, "join rejected: no room validator configured");
+                HashSet::new()
+            }
+            Some(_) if request.accepted.is_empty() => HashSet::new(),
+            Some(validator) => {
+                let join_request = JoinRequest {
+                    client: AuthenticatedClient {
+                        record: record.clone(),
+                        server,
+                        identity: Arc::new(identity),
+                    },
+                    rooms: request.accepted.clone(),
+                };
+                match AssertUnwindSafe(validator.validate(join_request))
+                    .catch_unwind()
+                    .await
+                {
+                    Ok(rooms) => rooms.into_iter().collect(),
+                    Err(panic) => {
+                        tracing::error!(parent: &record.span, panic = %panic_message(panic.as_ref()), "room validator panicked");
+                        error = Some(ErrorBody {
+                            code: "validator_failed".to_owned(),
+                            message: "the room validator failed".to_owned(),
+                        });
+                        HashSet::new()
+                    }
+                }
+            }
+        };
+        // Only rooms both requested and returned: never trust the returned list.
+        let mut granted = Vec::new();
+        for room in request.accepted {
+            if allowed.contains(&room) {
+                granted.push(room);
+            } else {
+                rejected.push(RejectedRoom::new(room, RoomRejection::NotAllowed));
+            }
+        }
+        match self.apply_join(&record, granted, rejected) {
+            Ok(mut body) => {
+                tracing::info!(parent: &record.span, joined = ?body.joined, rejected = ?body.rejected, "join handled");
+                body.error = error;
+                answer(ack, body);
+            }
+            Err(error) => tracing::debug!(parent: &record.span, %error, "join dropped"),
+        }
+    }
+
+    pub(crate) fn handle_leave(
+        &self,
+        record: &ClientRecord,
+        payload: Value,
+        ack: Option<AckResponder>,
+    ) {
+        let authenticated = {
+            let guard = record.lock();
+            guard.state == ClientState::Authenticated && !guard.closed
+        };
+        let body = if !authenticated {
+            tracing::debug!(parent: &record.span, "leave before authentication ignored");
+            LeaveAck {
+                error: Some(not_authenticated()),
+                ..LeaveAck::default()
+            }
+        } else {
+            match self.leave(record, &payload) {
+                Ok(body) => body,
+                Err(ServerError::InvalidRooms(error)) => {
+                    tracing::warn!(parent: &record.span, %error, "leave refused: malformed request");
+                    LeaveAck {
+                        error: Some(error.to_body()),
+                        ..LeaveAck::default()
+                    }
+                }
+                Err(error) => {
+                    tracing::debug!(parent: &record.span, %error, "leave dropped");
+                    return;
+                }
+            }
+        };
+        if let Some(ack) = ack {
+            ack.send_payload(to_payload(&body)).ok();
+        }
+    }
+
+    // ===== application events =====
+
+    pub(crate) async fn dispatch(
+        &self,
+        server: SocketIOServerHelper,
+        record: Arc<ClientRecord>,
+        event: String,
+        data: Value,
+        ack: Option<AckResponder>,
+    ) {
+        let identity = {
+            let guard = record.lock();
+            match (&guard.identity, guard.state) {
+                (Some(identity), ClientState::Authenticated) if !guard.closed => identity.clone(),
+                (_, state) => {
+                    tracing::debug!(parent: &record.span, %event, %state, "event before authentication ignored");
+                    return;
+                }
+            }
+        };
+        if !record.wait_ready().await {
+            return;
+        }
+        let Some(handler) = record.handler(&event) else {
+            tracing::debug!(parent: &record.span, %event, "no handler for event");
+            return;
+        };
+        let client = AuthenticatedClient {
+            record: record.clone(),
+            server,
+            identity: Arc::new(identity),
+        };
+        if let Err(panic) = AssertUnwindSafe(handler.handle(client, data, ack))
+            .catch_unwind()
+            .await
+        {
+            tracing::error!(parent: &record.span, %event, panic = %panic_message(panic.as_ref()), "event handler panicked");
+        }
+    }
+}
+
+fn not_authenticated() -> ErrorBody {
+    ErrorBody {
+        code: "not_authenticated".to_owned(),
+        message: "authenticate first".to_owned(),
+    }
+}

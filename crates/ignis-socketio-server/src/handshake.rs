@@ -1,0 +1,169 @@
+//! The connection handshake handed to the authenticator.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::HeaderMap;
+use serde_json::Value;
+
+/// What a client presented when it connected: HTTP headers, query string, the
+/// Socket.IO `auth` object, plus the optional credentials sent with the
+/// `authenticate` event (BEYOND the reference). Cheap to clone.
+///
+/// Browsers cannot set headers on a WebSocket, so credentials may arrive in
+/// [`auth`](Self::auth) as well as in headers; [`bearer_token`](Self::bearer_token)
+/// looks in every usual place.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    inner: Arc<HandshakeData>,
+    credentials: Option<Arc<Value>>,
+}
+
+#[derive(Debug)]
+struct HandshakeData {
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    auth: Value,
+    address: Option<SocketAddr>,
+    secure: bool,
+    issued: SystemTime,
+    url: String,
+}
+
+impl Handshake {
+    /// Builds a handshake from the parts of the HTTP request that opened the
+    /// connection and the `auth` object of the Socket.IO CONNECT packet.
+    pub fn from_request_parts(parts: &http::request::Parts, auth: Option<Value>) -> Self {
+        let query = parts
+            .uri
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0);
+        let secure = parts.uri.scheme_str() == Some("https")
+            || parts
+                .headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+        Handshake {
+            inner: Arc::new(HandshakeData {
+                headers: parts.headers.clone(),
+                query,
+                // Socket.IO hands `{}` to the server when the client sent no auth.
+                auth: match auth {
+                    None | Some(Value::Null) => Value::Object(Default::default()),
+                    Some(v) => v,
+                },
+                address,
+                secure,
+                issued: SystemTime::now(),
+                url: parts.uri.to_string(),
+            }),
+            credentials: None,
+        }
+    }
+
+    /// The same handshake carrying the payload of an `authenticate` event.
+    pub(crate) fn with_credentials(&self, credentials: Option<Value>) -> Self {
+        Handshake {
+            inner: self.inner.clone(),
+            credentials: credentials.map(Arc::new),
+        }
+    }
+
+    /// The HTTP headers of the request that opened the connection.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.inner.headers
+    }
+
+    /// One header as text, if present and valid UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.inner.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The decoded query string (including the Engine.IO parameters `EIO` and `transport`).
+    pub fn query(&self) -> &HashMap<String, String> {
+        &self.inner.query
+    }
+
+    /// One query parameter.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.inner.query.get(name).map(String::as_str)
+    }
+
+    /// The Socket.IO `auth` object of the CONNECT packet (`{}` when none was sent).
+    pub fn auth(&self) -> &Value {
+        &self.inner.auth
+    }
+
+    /// The payload sent with the `authenticate` event, if any.
+    pub fn credentials(&self) -> Option<&Value> {
+        self.credentials.as_deref()
+    }
+
+    /// The peer address, when the host server records it
+    /// (`Router::into_make_service_with_connect_info::<SocketAddr>()`).
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.inner.address
+    }
+
+    /// Whether the connection came over TLS (directly or per `x-forwarded-proto`).
+    pub fn secure(&self) -> bool {
+        self.inner.secure
+    }
+
+    /// When the handshake was received.
+    pub fn issued(&self) -> SystemTime {
+        self.inner.issued
+    }
+
+    /// When the handshake was received, in milliseconds since the epoch (Socket.IO's `issued`).
+    pub fn issued_millis(&self) -> u64 {
+        self.inner
+            .issued
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+
+    /// When the handshake was received, as an ISO-8601 UTC timestamp.
+    pub fn time(&self) -> String {
+        ignis_socketio_protocol::format_timestamp(self.inner.issued)
+    }
+
+    /// The request URL (path and query).
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// A bearer token, looked up in order in: the `authenticate` payload's
+    /// `token` field, the `auth` object's `token` field, the `Authorization:
+    /// Bearer ...` header. Query strings are not searched (they end up in logs).
+    pub fn bearer_token(&self) -> Option<&str> {
+        let from_credentials = self
+            .credentials()
+            .and_then(|c| c.get("token"))
+            .and_then(Value::as_str);
+        let from_auth = || self.inner.auth.get("token").and_then(Value::as_str);
+        let from_header = || {
+            self.header("authorization").and_then(|h| {
+                let (scheme, token) = h.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+        };
+        from_credentials
+            .or_else(from_auth)
+            .or_else(from_header)
+            .filter(|t| !t.is_empty())
+    }
+}

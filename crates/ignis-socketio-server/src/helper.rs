@@ -1,0 +1,361 @@
+//! The public handle and its builder.
+
+use std::fmt;
+use std::future::IntoFuture;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use ignis_socketio_protocol::{JoinAck, LeaveAck, RoomLimits, validate_event_name};
+use serde::Serialize;
+use socketioxide::adapter::{Adapter, LocalAdapter};
+use socketioxide_core::adapter::{DefinedAdapter, Spawnable};
+
+use crate::callbacks::{Authenticator, ClientConnectedHandler, RoomValidator};
+use crate::core::Core;
+use crate::engine::{self, Engine};
+use crate::{AckReply, BuildError, ClientInfo, Payload, ServerError, ServerOptions, Target};
+
+/// The Socket.IO server helper: authentication handshake, rooms, application
+/// ping, client registry and sending, on socketioxide with any adapter.
+///
+/// Cheap to clone (all clones share one server). No adapter type appears in
+/// its signature: [`ServerBuilder::build`] uses the in-memory adapter,
+/// [`ServerBuilder::build_with_adapter`] any other (for example Redis).
+#[derive(Clone)]
+pub struct SocketIOServerHelper {
+    pub(crate) engine: Arc<dyn Engine>,
+}
+
+impl fmt::Debug for SocketIOServerHelper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SocketIOServerHelper")
+            .field("identifier", &self.options().identifier)
+            .field("path", &self.options().path)
+            .field("clients", &self.core().client_count())
+            .finish()
+    }
+}
+
+impl SocketIOServerHelper {
+    /// Starts configuring a helper.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    pub(crate) fn core(&self) -> &Arc<Core> {
+        self.engine.core()
+    }
+
+    /// The options in effect.
+    pub fn options(&self) -> &ServerOptions {
+        &self.core().options
+    }
+
+    /// The identifier (logs' `identifier` field).
+    pub fn identifier(&self) -> &str {
+        &self.core().options.identifier
+    }
+
+    /// The request path the Socket.IO endpoint answers on (`/io` by default).
+    pub fn path(&self) -> &str {
+        &self.core().options.path
+    }
+
+    /// Mounts the Socket.IO endpoint on `router` at [`path`](Self::path).
+    /// Other routes keep working; call it after `Router::with_state`.
+    pub fn attach(&self, router: Router) -> Router {
+        self.engine.attach(router)
+    }
+
+    /// Sends `event` with `data` (any JSON value, `0`, `false`, `""` and `null`
+    /// included) to `target`, through the adapter (every node with a cluster adapter).
+    ///
+    /// Errors: a reserved or empty event name, unserializable data, an adapter failure,
+    /// a helper that was shut down.
+    pub async fn send<T: Serialize + ?Sized>(
+        &self,
+        target: Target,
+        event: &str,
+        data: &T,
+    ) -> Result<(), ServerError> {
+        validate_event_name(event)?;
+        let payload = Payload::Json(serde_json::to_value(data)?);
+        self.engine.send(target, event, payload).await
+    }
+
+    /// Sends a JSON or binary [`Payload`]; see [`send`](Self::send).
+    pub async fn send_payload(
+        &self,
+        target: Target,
+        event: &str,
+        payload: Payload,
+    ) -> Result<(), ServerError> {
+        validate_event_name(event)?;
+        self.engine.send(target, event, payload).await
+    }
+
+    /// Sends and collects every target socket's acknowledgement, waiting up to
+    /// `timeout` for each. A socket that does not answer in time yields an `Err` reply.
+    pub async fn send_with_ack<T: Serialize + ?Sized>(
+        &self,
+        target: Target,
+        event: &str,
+        data: &T,
+        timeout: Duration,
+    ) -> Result<Vec<AckReply>, ServerError> {
+        validate_event_name(event)?;
+        let payload = Payload::Json(serde_json::to_value(data)?);
+        self.engine
+            .send_with_ack(target, event, payload, timeout)
+            .await
+    }
+
+    /// Snapshots of the clients of this node.
+    pub fn get_clients(&self) -> Vec<ClientInfo> {
+        self.core().clients()
+    }
+
+    /// A snapshot of one client of this node.
+    pub fn get_client(&self, id: &str) -> Option<ClientInfo> {
+        self.core().record(id).map(|r| r.info())
+    }
+
+    /// How many clients this node has.
+    pub fn client_count(&self) -> usize {
+        self.core().client_count()
+    }
+
+    /// Ids of the sockets matching `target` on every node (through the adapter).
+    pub async fn fetch_socket_ids(&self, target: Target) -> Result<Vec<String>, ServerError> {
+        self.engine.fetch_socket_ids(target).await
+    }
+
+    /// Every room on every node (through the adapter), sorted.
+    pub async fn fetch_rooms(&self) -> Result<Vec<String>, ServerError> {
+        self.engine.fetch_rooms().await
+    }
+
+    /// Makes a client of this node join rooms on the server's authority (for a
+    /// REST API): no room validator, but the room limits hold and the helper's
+    /// internal room cannot be joined. The client must be authenticated.
+    pub fn join_rooms<I, S>(&self, id: &str, rooms: I) -> Result<JoinAck, ServerError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let record = self
+            .core()
+            .record(id)
+            .ok_or_else(|| ServerError::UnknownClient(id.to_owned()))?;
+        self.core()
+            .join_by_server(&record, &crate::rooms::request_value(rooms))
+    }
+
+    /// Makes a client of this node leave rooms; its own id room and the
+    /// default rooms cannot be left (rejected with reason `protected`).
+    pub fn leave_rooms<I, S>(&self, id: &str, rooms: I) -> Result<LeaveAck, ServerError>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let record = self
+            .core()
+            .record(id)
+            .ok_or_else(|| ServerError::UnknownClient(id.to_owned()))?;
+        self.core()
+            .leave(&record, &crate::rooms::request_value(rooms))
+    }
+
+    /// Disconnects a client of this node.
+    pub fn disconnect(&self, id: &str) -> Result<(), ServerError> {
+        let record = self
+            .core()
+            .record(id)
+            .ok_or_else(|| ServerError::UnknownClient(id.to_owned()))?;
+        record.socket.disconnect();
+        Ok(())
+    }
+
+    /// Disconnects every client, stops every timer, refuses new connections and
+    /// closes the adapter. Idempotent (later calls wait for the first one). The
+    /// host HTTP server keeps running.
+    pub async fn shutdown(&self) {
+        self.engine.shutdown().await;
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) has been called.
+    pub fn is_shut_down(&self) -> bool {
+        self.core().is_shutting_down()
+    }
+}
+
+/// Configures a [`SocketIOServerHelper`]. Only [`authenticate`](Self::authenticate) is required.
+#[derive(Default)]
+pub struct ServerBuilder {
+    options: ServerOptions,
+    authenticator: Option<Arc<dyn Authenticator>>,
+    validator: Option<Arc<dyn RoomValidator>>,
+    connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
+}
+
+impl fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("options", &self.options)
+            .field("authenticator", &self.authenticator.is_some())
+            .field("validator", &self.validator.is_some())
+            .field("connected_handler", &self.connected_handler.is_some())
+            .finish()
+    }
+}
+
+impl ServerBuilder {
+    /// Replaces every option at once.
+    pub fn options(mut self, options: ServerOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Name of the server in logs (default `SOCKET_IO_SERVER`).
+    pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
+        self.options.identifier = identifier.into();
+        self
+    }
+
+    /// Request path (default `/io`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.options.path = path.into();
+        self
+    }
+
+    /// Time a client has to authenticate (default 10 s).
+    pub fn auth_timeout(mut self, timeout: Duration) -> Self {
+        self.options.auth_timeout = timeout;
+        self
+    }
+
+    /// Interval of the application `ping` (default 30 s).
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.options.ping_interval = interval;
+        self
+    }
+
+    /// Rooms every authenticated client joins (default `io-default`, `io-notification`; may be empty).
+    pub fn default_rooms<I, S>(mut self, rooms: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.options.default_rooms = rooms.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Room name and count limits.
+    pub fn room_limits(mut self, limits: RoomLimits) -> Self {
+        self.options.room_limits = limits;
+        self
+    }
+
+    /// Largest Engine.IO payload accepted from a client, in bytes.
+    pub fn max_payload(mut self, bytes: u64) -> Self {
+        self.options.max_payload = bytes;
+        self
+    }
+
+    /// Default acknowledgement timeout.
+    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
+        self.options.ack_timeout = timeout;
+        self
+    }
+
+    /// The authenticator (required): a closure `|hs: Handshake| async move { ... }`
+    /// returning `Result<Identity, AuthError>`, or an [`Authenticator`].
+    pub fn authenticate(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
+    /// The authenticator, already shared.
+    pub fn authenticator(mut self, authenticator: Arc<dyn Authenticator>) -> Self {
+        self.authenticator = Some(authenticator);
+        self
+    }
+
+    /// The room validator: a closure `|req: JoinRequest| async move { ... }`
+    /// returning the allowed rooms, or a [`RoomValidator`]. Without one every join is refused.
+    pub fn validate_rooms(mut self, validator: impl RoomValidator) -> Self {
+        self.validator = Some(Arc::new(validator));
+        self
+    }
+
+    /// The room validator, already shared.
+    pub fn room_validator(mut self, validator: Arc<dyn RoomValidator>) -> Self {
+        self.validator = Some(validator);
+        self
+    }
+
+    /// The client-connected handler: a closure `|client: AuthenticatedClient| async move { ... }`
+    /// or a [`ClientConnectedHandler`].
+    pub fn on_client_connected(mut self, handler: impl ClientConnectedHandler) -> Self {
+        self.connected_handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// The client-connected handler, already shared.
+    pub fn client_connected_handler(mut self, handler: Arc<dyn ClientConnectedHandler>) -> Self {
+        self.connected_handler = Some(handler);
+        self
+    }
+
+    fn into_core(self) -> Result<Arc<Core>, BuildError> {
+        self.options.validate()?;
+        let authenticator = self.authenticator.ok_or(BuildError::MissingAuthenticator)?;
+        Ok(Arc::new(Core::new(
+            self.options,
+            authenticator,
+            self.validator,
+            self.connected_handler,
+        )))
+    }
+
+    /// Builds the helper with socketioxide's in-memory adapter (one node).
+    pub fn build(self) -> Result<SocketIOServerHelper, BuildError> {
+        let core = self.into_core()?;
+        let (helper, ()) = engine::build::<LocalAdapter>(core, ());
+        Ok(helper)
+    }
+
+    /// Builds the helper with adapter `A` (for example a Redis adapter) and
+    /// its state. The adapter's initialisation is spawned: must be called
+    /// inside a tokio runtime. Use
+    /// [`build_with_adapter_ready`](Self::build_with_adapter_ready) to wait for it.
+    pub fn build_with_adapter<A>(self, state: A::State) -> Result<SocketIOServerHelper, BuildError>
+    where
+        A: Adapter + DefinedAdapter,
+    {
+        let core = self.into_core()?;
+        let (helper, init) = engine::build::<A>(core, state);
+        init.spawn();
+        Ok(helper)
+    }
+
+    /// Builds the helper with adapter `A` and waits until the adapter is ready
+    /// (for example subscribed to Redis), so that no connection is accepted before.
+    pub async fn build_with_adapter_ready<A, E>(
+        self,
+        state: A::State,
+    ) -> Result<SocketIOServerHelper, BuildError>
+    where
+        A: Adapter + DefinedAdapter,
+        A::InitRes: IntoFuture<Output = Result<(), E>>,
+        E: fmt::Display,
+    {
+        let core = self.into_core()?;
+        let (helper, init) = engine::build::<A>(core, state);
+        init.into_future()
+            .await
+            .map_err(|e| BuildError::AdapterInit(e.to_string()))?;
+        Ok(helper)
+    }
+}

@@ -1,0 +1,119 @@
+//! Options of the helper and their reference defaults.
+
+use std::time::Duration;
+
+use ignis_socketio_protocol::{RoomLimits, rooms};
+
+/// Default identifier (the reference component's `SOCKET_IO_SERVER`).
+pub const DEFAULT_IDENTIFIER: &str = "SOCKET_IO_SERVER";
+/// Default request path of the Socket.IO endpoint.
+pub const DEFAULT_PATH: &str = "/io";
+/// Default time a client has to authenticate.
+pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_millis(10_000);
+/// Default interval of the application-level `ping` event.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_millis(30_000);
+/// Default largest Engine.IO payload accepted from a client, in bytes (engineioxide's default).
+pub const DEFAULT_MAX_PAYLOAD: u64 = 100_000;
+/// Default time to wait for an acknowledgement.
+pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Everything configurable on the helper, with the reference defaults.
+///
+/// Every field is public so that a container can merge user options field by
+/// field: `ServerOptions { identifier: "chat".into(), ..ServerOptions::default() }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerOptions {
+    /// Name of this server in logs (tracing field `identifier`).
+    pub identifier: String,
+    /// Request path of the Socket.IO endpoint (`/io`).
+    pub path: String,
+    /// Time a client has to authenticate before it is disconnected (10 s).
+    /// Zero disconnects every client that is not authenticated at once.
+    pub auth_timeout: Duration,
+    /// Interval of the application `ping {time}` event to authenticated clients (30 s). Not zero.
+    pub ping_interval: Duration,
+    /// Rooms every authenticated client joins and cannot leave (`io-default`, `io-notification`). May be empty.
+    pub default_rooms: Vec<String>,
+    /// Limits on room names and counts.
+    pub room_limits: RoomLimits,
+    /// Largest Engine.IO payload accepted from a client, in bytes (engineioxide's `max_payload`).
+    pub max_payload: u64,
+    /// Default acknowledgement timeout of emits with acknowledgement.
+    pub ack_timeout: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            identifier: DEFAULT_IDENTIFIER.to_owned(),
+            path: DEFAULT_PATH.to_owned(),
+            auth_timeout: DEFAULT_AUTH_TIMEOUT,
+            ping_interval: DEFAULT_PING_INTERVAL,
+            default_rooms: rooms::DEFAULT_ROOMS
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+            room_limits: RoomLimits::default(),
+            max_payload: DEFAULT_MAX_PAYLOAD,
+            ack_timeout: DEFAULT_ACK_TIMEOUT,
+        }
+    }
+}
+
+impl ServerOptions {
+    /// Checks the options that cannot work.
+    pub fn validate(&self) -> Result<(), crate::BuildError> {
+        use crate::BuildError::InvalidOption;
+        if !self.path.starts_with('/') {
+            return Err(InvalidOption {
+                option: "path",
+                reason: format!("{:?} must start with '/'", self.path),
+            });
+        }
+        if self.ping_interval.is_zero() {
+            return Err(InvalidOption {
+                option: "ping_interval",
+                reason: "must be greater than zero".to_owned(),
+            });
+        }
+        if self.max_payload == 0 {
+            return Err(InvalidOption {
+                option: "max_payload",
+                reason: "must be greater than zero".to_owned(),
+            });
+        }
+        let limits = &self.room_limits;
+        if limits.max_room_name_len == 0 || limits.max_rooms_per_request == 0 {
+            return Err(InvalidOption {
+                option: "room_limits",
+                reason: "limits must be greater than zero".to_owned(),
+            });
+        }
+        // The own id room, the default rooms and the internal room must fit.
+        if limits.max_rooms_per_socket < self.default_rooms.len() + 2 {
+            return Err(InvalidOption {
+                option: "room_limits.max_rooms_per_socket",
+                reason: format!(
+                    "{} leaves no room for the socket's own id room and {} default rooms",
+                    limits.max_rooms_per_socket,
+                    self.default_rooms.len()
+                ),
+            });
+        }
+        for room in &self.default_rooms {
+            if room.is_empty() || room.len() > limits.max_room_name_len {
+                return Err(InvalidOption {
+                    option: "default_rooms",
+                    reason: format!("{room:?} is empty or longer than the room name limit"),
+                });
+            }
+            if room == crate::UNAUTHENTICATED_ROOM {
+                return Err(InvalidOption {
+                    option: "default_rooms",
+                    reason: format!("{room:?} is reserved by the helper"),
+                });
+            }
+        }
+        Ok(())
+    }
+}

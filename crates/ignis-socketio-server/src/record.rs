@@ -1,0 +1,200 @@
+//! The per-client record kept by the registry, and the type-erased socket it drives.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use ignis_socketio_protocol::{ClientState, format_timestamp};
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::AbortHandle;
+
+use crate::callbacks::EventHandler;
+use crate::{ClientInfo, Handshake, Identity, Payload, ServerError, UNAUTHENTICATED_ROOM};
+
+/// What the helper needs from a socketioxide socket, without its adapter type.
+#[async_trait]
+pub(crate) trait SocketHandle: Send + Sync + 'static {
+    /// Emits an event directly on the socket (no adapter round trip).
+    fn emit(&self, event: &str, data: &Payload) -> Result<(), ServerError>;
+    /// Emits an event and waits for the client's acknowledgement.
+    async fn emit_with_ack(
+        &self,
+        event: &str,
+        data: &Payload,
+        timeout: Duration,
+    ) -> Result<Value, ServerError>;
+    /// Joins rooms on this node.
+    fn join(&self, rooms: Vec<String>);
+    /// Leaves rooms on this node.
+    fn leave(&self, rooms: Vec<String>);
+    /// The rooms of the socket on this node, the internal room included.
+    fn rooms(&self) -> Vec<String>;
+    /// Namespace-level disconnect: the client sees `io server disconnect`.
+    fn disconnect(&self);
+    /// Whether the socket is connected to the namespace.
+    fn connected(&self) -> bool;
+    /// The transport in use (`websocket` or `polling`).
+    fn transport(&self) -> &'static str;
+}
+
+/// Whether application events may be dispatched yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Readiness {
+    /// Not authenticated, or the client-connected handler is still running.
+    Pending,
+    /// The client-connected handler returned: dispatch.
+    Ready,
+    /// The client is gone: drop.
+    Closed,
+}
+
+/// The mutable part of a record, behind one lock so that state changes,
+/// room joins and teardown never interleave.
+#[derive(Debug, Default)]
+pub(crate) struct Guarded {
+    pub(crate) state: ClientState,
+    /// Set once by teardown; nothing may touch the socket's rooms afterwards.
+    pub(crate) closed: bool,
+    pub(crate) identity: Option<Identity>,
+    pub(crate) authenticated_at: Option<SystemTime>,
+    pub(crate) auth_timer: Option<AbortHandle>,
+    pub(crate) ping_task: Option<AbortHandle>,
+}
+
+/// One connected client of this node.
+pub(crate) struct ClientRecord {
+    pub(crate) id: String,
+    pub(crate) socket: Arc<dyn SocketHandle>,
+    pub(crate) handshake: Handshake,
+    pub(crate) connected_at: SystemTime,
+    pub(crate) span: tracing::Span,
+    guarded: Mutex<Guarded>,
+    handlers: RwLock<HashMap<String, Arc<dyn EventHandler>>>,
+    ready: watch::Sender<Readiness>,
+}
+
+impl ClientRecord {
+    pub(crate) fn new(
+        id: String,
+        socket: Arc<dyn SocketHandle>,
+        handshake: Handshake,
+        identifier: &str,
+    ) -> Self {
+        let span = tracing::info_span!("socket", socket_id = %id, identifier = %identifier);
+        ClientRecord {
+            id,
+            socket,
+            handshake,
+            connected_at: SystemTime::now(),
+            span,
+            guarded: Mutex::new(Guarded::default()),
+            handlers: RwLock::new(HashMap::new()),
+            ready: watch::Sender::new(Readiness::Pending),
+        }
+    }
+
+    /// Locks the mutable part. A poisoned lock is recovered: the data stays
+    /// consistent because no code panics while holding it.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Guarded> {
+        self.guarded.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn state(&self) -> ClientState {
+        self.lock().state
+    }
+
+    pub(crate) fn set_readiness(&self, readiness: Readiness) {
+        self.ready.send_replace(readiness);
+    }
+
+    /// Waits until application events may be dispatched; false when the client is gone.
+    pub(crate) async fn wait_ready(&self) -> bool {
+        let mut rx = self.ready.subscribe();
+        match rx.wait_for(|r| *r != Readiness::Pending).await {
+            Ok(r) => *r == Readiness::Ready,
+            Err(_) => false,
+        }
+    }
+
+    pub(crate) fn set_handler(&self, event: String, handler: Arc<dyn EventHandler>) {
+        self.handlers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(event, handler);
+    }
+
+    pub(crate) fn remove_handler(&self, event: &str) -> bool {
+        self.handlers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(event)
+            .is_some()
+    }
+
+    pub(crate) fn handler(&self, event: &str) -> Option<Arc<dyn EventHandler>> {
+        self.handlers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(event)
+            .cloned()
+    }
+
+    fn clear_handlers(&self) {
+        self.handlers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// The socket's rooms as applications see them (without the internal room).
+    pub(crate) fn visible_rooms(&self) -> Vec<String> {
+        let mut rooms: Vec<String> = self
+            .socket
+            .rooms()
+            .into_iter()
+            .filter(|r| r != UNAUTHENTICATED_ROOM)
+            .collect();
+        rooms.sort();
+        rooms
+    }
+
+    /// Closes the record: cancels its timers, drops its handlers and releases
+    /// waiting events. Returns false if it was already closed.
+    pub(crate) fn close(&self) -> bool {
+        let (timer, ping) = {
+            let mut g = self.lock();
+            if g.closed {
+                return false;
+            }
+            g.closed = true;
+            (g.auth_timer.take(), g.ping_task.take())
+        };
+        if let Some(t) = timer {
+            t.abort();
+        }
+        if let Some(p) = ping {
+            p.abort();
+        }
+        self.clear_handlers();
+        self.set_readiness(Readiness::Closed);
+        true
+    }
+
+    pub(crate) fn info(&self) -> ClientInfo {
+        let (state, identity, authenticated_at) = {
+            let g = self.lock();
+            (g.state, g.identity.clone(), g.authenticated_at)
+        };
+        ClientInfo {
+            id: self.id.clone(),
+            state,
+            rooms: self.visible_rooms(),
+            identity,
+            connected_at: format_timestamp(self.connected_at),
+            authenticated_at: authenticated_at.map(format_timestamp),
+            transport: self.socket.transport().to_owned(),
+        }
+    }
+}
