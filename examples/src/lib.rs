@@ -1,1 +1,8 @@
-//! Shared code of the example programs.
+#![doc = include_str!("../../README.md")]
+//!
+//! # This crate
+//!
+//! Shared code of the example programs: [`demo`] holds the demo server
+//! (DEMO-SERVER.md) that the `demo-server` binary runs.
+
+pub mod demo;

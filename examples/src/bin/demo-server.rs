@@ -1,0 +1,98 @@
+//! `demo-server`: the demo server of DEMO-SERVER.md.
+//!
+//! Binds 127.0.0.1:`--port`, prints `READY <port>` on stdout once it accepts
+//! connections (the only stdout line; logs go to stderr), and on SIGTERM or
+//! SIGINT disconnects every client, drains the HTTP connections and exits 0.
+
+use std::future::IntoFuture;
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use ignis_socketio_examples::demo::{self, DemoConfig};
+use tracing_subscriber::EnvFilter;
+
+/// How long open HTTP connections may take to finish after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let config = DemoConfig::parse();
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "demo-server failed");
+            eprintln!("demo-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: DemoConfig) -> Result<(), Box<dyn std::error::Error>> {
+    let io = demo::build_helper(&config)?;
+    let app = demo::app(&io, &config)?;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
+    let listener = ignis_socketio_server::bind_listener(addr).await?;
+    let port = listener.local_addr()?.port();
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let serve = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop_rx.await;
+    });
+    let mut server = tokio::spawn(serve.into_future());
+
+    announce_ready(port)?;
+    tracing::info!(port, path = %config.path, "demo-server ready");
+
+    tokio::select! {
+        ended = &mut server => {
+            // The server stopped on its own: that is a failure.
+            ended??;
+            return Err("the HTTP server stopped unexpectedly".into());
+        }
+        signal = shutdown_signal() => {
+            tracing::info!(signal = signal?, "shutting down");
+        }
+    }
+    io.shutdown().await;
+    let _ = stop_tx.send(());
+    match tokio::time::timeout(DRAIN_TIMEOUT, &mut server).await {
+        Ok(ended) => ended??,
+        Err(_) => {
+            tracing::warn!("HTTP connections still open after {DRAIN_TIMEOUT:?}; exiting anyway");
+            server.abort();
+        }
+    }
+    tracing::info!("demo-server stopped");
+    Ok(())
+}
+
+/// Prints the one line the test drivers wait for, and flushes it at once.
+fn announce_ready(port: u16) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "READY {port}")?;
+    stdout.flush()
+}
+
+/// Resolves with the name of the first SIGTERM or SIGINT.
+async fn shutdown_signal() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = terminate.recv() => Ok("SIGTERM"),
+        _ = interrupt.recv() => Ok("SIGINT"),
+    }
+}

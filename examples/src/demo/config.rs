@@ -1,0 +1,103 @@
+//! The demo server's command line and environment (DEMO-SERVER.md "Process").
+
+use std::time::Duration;
+
+use clap::Parser;
+
+/// How the demo server is configured: every flag has an environment variable.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "demo-server",
+    version,
+    about = "The Ignis Socket.IO demo server: authenticated Socket.IO on /io and a REST control plane on /api."
+)]
+pub struct DemoConfig {
+    /// Port to listen on, on 127.0.0.1; 0 picks a free port.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    pub port: u16,
+
+    /// Socket.IO request path (namespace `/`).
+    #[arg(long, env = "IO_PATH", default_value = "/io")]
+    pub path: String,
+
+    /// Redis URL, or comma-separated Redis Cluster node URLs: use the Redis adapter.
+    /// Unset: the in-memory adapter (one node).
+    #[arg(long, env = "REDIS_URL")]
+    pub redis: Option<String>,
+
+    /// Accept a handshake only if header `authorization` is `Bearer <T>` or
+    /// handshake `auth.token` is `<T>`. Unset: every handshake is accepted.
+    #[arg(long, env = "AUTH_TOKEN")]
+    pub auth_token: Option<String>,
+
+    /// Authentication window in milliseconds.
+    #[arg(long, env = "AUTH_TIMEOUT_MS", default_value_t = 10_000)]
+    pub auth_timeout_ms: u64,
+
+    /// Period of the application `ping` event in milliseconds.
+    #[arg(long, env = "PING_INTERVAL_MS", default_value_t = 30_000)]
+    pub ping_interval_ms: u64,
+
+    /// The room validator keeps only requested rooms starting with this prefix; empty keeps all.
+    #[arg(long, env = "ROOM_PREFIX", default_value = "")]
+    pub room_prefix: String,
+
+    /// Origins allowed to call the server from a browser with credentials
+    /// (comma-separated). Unset: any origin, without credentials.
+    #[arg(long, env = "CORS_ORIGIN", value_delimiter = ',')]
+    pub cors_origin: Vec<String>,
+}
+
+impl DemoConfig {
+    /// The authentication window.
+    pub fn auth_timeout(&self) -> Duration {
+        Duration::from_millis(self.auth_timeout_ms)
+    }
+
+    /// The application ping period.
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_millis(self.ping_interval_ms)
+    }
+
+    /// The configured token, treating an empty value as unset.
+    pub fn auth_token(&self) -> Option<&str> {
+        self.auth_token.as_deref().filter(|t| !t.is_empty())
+    }
+
+    /// The Redis URLs, treating an empty value as unset.
+    pub fn redis_urls(&self) -> Option<Vec<String>> {
+        let raw = self.redis.as_deref()?.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        Some(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_urls_split_on_commas_and_empty_values_mean_unset() {
+        let c = DemoConfig::try_parse_from([
+            "demo-server",
+            "--port",
+            "0",
+            "--redis",
+            "redis://a:1, redis://b:2",
+            "--auth-token",
+            "",
+        ])
+        .unwrap();
+        assert_eq!(c.port, 0);
+        assert_eq!(c.redis_urls().unwrap(), ["redis://a:1", "redis://b:2"]);
+        assert_eq!(c.auth_token(), None);
+    }
+}
