@@ -1,0 +1,94 @@
+//! Echo scenario: every client emits `echo` and waits for `echo:response`,
+//! in a loop, for the measurement phase.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{Metrics, Settings, connect_many, target};
+use crate::BenchResult;
+use crate::procfs;
+use crate::stats::{Latencies, now_micros};
+use crate::wire;
+
+/// Run the echo loop against the server `pid` on `port`.
+pub async fn run(pid: u32, port: u16, settings: &Settings) -> BenchResult<Metrics> {
+    let n = settings.echo_clients;
+    let (conns, failed, first_error) = connect_many(
+        &target(port),
+        n,
+        settings.concurrency,
+        Arc::new(Latencies::new()),
+    )
+    .await;
+    if conns.is_empty() {
+        return Err(first_error
+            .unwrap_or_else(|| "no client connected".into())
+            .into());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let latencies = Arc::new(Latencies::new());
+    let trips = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let cpu_before = procfs::cpu_micros(pid).ok_or("server gone")?;
+    let started = Instant::now();
+    let deadline = started + settings.duration;
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut conn)| {
+            let (latencies, trips, errors) = (latencies.clone(), trips.clone(), errors.clone());
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    let sent_at = now_micros();
+                    let packet = wire::event_packet("echo", &serde_json::json!({ "t": sent_at }));
+                    if conn.send_text(packet).await.is_err() {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                    let answered = tokio::time::timeout(Duration::from_secs(10), async {
+                        loop {
+                            let array = conn.next_event().await?;
+                            if wire::event_name(&array) == Some("echo:response") {
+                                return Ok::<(), crate::BenchError>(());
+                            }
+                        }
+                    })
+                    .await;
+                    match answered {
+                        Ok(Ok(())) => {
+                            latencies.record(i, now_micros() - sent_at);
+                            trips.fetch_add(1, Ordering::Relaxed);
+                        }
+                        _ => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                            return;
+                        }
+                    }
+                }
+                conn.close().await;
+            })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu_after = procfs::cpu_micros(pid).ok_or("server gone")?;
+    let summary = latencies.summary();
+    let mut m = Metrics::new();
+    m.insert("clients".into(), n as f64);
+    m.insert("connect_failed".into(), failed as f64);
+    m.insert(
+        "round_trips_per_s".into(),
+        trips.load(Ordering::Relaxed) as f64 / elapsed,
+    );
+    m.insert("p50_ms".into(), summary.p50_ms);
+    m.insert("p99_ms".into(), summary.p99_ms);
+    m.insert("errors".into(), errors.load(Ordering::Relaxed) as f64);
+    m.insert(
+        "server_cpu_pct".into(),
+        100.0 * (cpu_after - cpu_before) as f64 / 1e6 / elapsed,
+    );
+    Ok(m)
+}

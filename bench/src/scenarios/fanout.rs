@@ -1,0 +1,218 @@
+//! Fan-out scenario: clients in one room, messages sent to the room through
+//! `POST /api/socket/room/:roomId/send`. A closed loop keeps at most
+//! `window` messages in flight, so the figures describe a steady state and
+//! not a queue that grows without bound.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::{Metrics, Settings, connect_many, join_room, target};
+use crate::BenchResult;
+use crate::http::HttpConn;
+use crate::procfs;
+use crate::stats::{Latencies, now_micros};
+use crate::wire;
+
+const ROOM: &str = "bench-room";
+const TOPIC: &str = "bench";
+/// Upper bound of messages one run may send.
+const MAX_MESSAGES: usize = 2_000_000;
+/// REST connections sending in parallel.
+const SENDERS: usize = 4;
+
+#[derive(Deserialize)]
+struct Stamp {
+    seq: usize,
+    t: u64,
+}
+
+struct Shared {
+    delivered: Vec<AtomicU32>,
+    members: u32,
+    window: Semaphore,
+    latencies: Latencies,
+    total: AtomicU64,
+    last_delivery: AtomicU64,
+}
+
+/// Run fan-out with clients on `join_port` and sends on `send_port` (the
+/// same port for one server, another node's for cross-node). `pids` are
+/// the server processes whose CPU is counted.
+pub async fn run(
+    pids: &[u32],
+    join_port: u16,
+    send_port: u16,
+    settings: &Settings,
+) -> BenchResult<Metrics> {
+    let n = settings.fanout_clients;
+    let connect_lat = Arc::new(Latencies::new());
+    let (conns, failed, first_error) =
+        connect_many(&target(join_port), n, settings.concurrency, connect_lat).await;
+    if conns.is_empty() {
+        return Err(first_error
+            .unwrap_or_else(|| "no client connected".into())
+            .into());
+    }
+    let sids: Vec<String> = conns.iter().map(|c| c.sid.clone()).collect();
+    let joined = join_room(join_port, sids, ROOM).await?;
+    if joined == 0 {
+        return Err("no client could join the room".into());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let shared = Arc::new(Shared {
+        delivered: (0..MAX_MESSAGES).map(|_| AtomicU32::new(0)).collect(),
+        members: joined as u32,
+        window: Semaphore::new(settings.window.max(1)),
+        latencies: Latencies::new(),
+        total: AtomicU64::new(0),
+        last_delivery: AtomicU64::new(0),
+    });
+    let receivers: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut conn)| {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                while let Ok(array) = conn.next_event().await {
+                    if wire::event_name(&array) != Some(TOPIC) {
+                        continue;
+                    }
+                    let Ok((_, stamp)) = serde_json::from_str::<(String, Stamp)>(&array) else {
+                        continue;
+                    };
+                    let now = now_micros();
+                    shared.latencies.record(i, now.saturating_sub(stamp.t));
+                    shared.total.fetch_add(1, Ordering::Relaxed);
+                    shared.last_delivery.fetch_max(now, Ordering::Relaxed);
+                    if let Some(count) = shared.delivered.get(stamp.seq)
+                        && count.fetch_add(1, Ordering::AcqRel) + 1 == shared.members
+                    {
+                        shared.window.add_permits(1);
+                    }
+                }
+            })
+        })
+        .collect();
+
+    let cpu_before: u64 = pids.iter().filter_map(|p| procfs::cpu_micros(*p)).sum();
+    let next_seq = Arc::new(AtomicU64::new(0));
+    let stalls = Arc::new(AtomicU64::new(0));
+    let send_errors = Arc::new(AtomicU64::new(0));
+    let first_send = now_micros();
+    let deadline = Instant::now() + settings.duration;
+    let mut senders = JoinSet::new();
+    for _ in 0..SENDERS {
+        let (shared, next_seq, stalls, send_errors) = (
+            shared.clone(),
+            next_seq.clone(),
+            stalls.clone(),
+            send_errors.clone(),
+        );
+        senders.spawn(async move {
+            let mut http = HttpConn::connect(send_port).await?;
+            while Instant::now() < deadline {
+                // A message lost on the way never returns its permit: after a
+                // second, count a stall and go on without it.
+                match tokio::time::timeout(Duration::from_secs(1), shared.window.acquire()).await {
+                    Ok(Ok(permit)) => permit.forget(),
+                    Ok(Err(_)) => break,
+                    Err(_) => {
+                        stalls.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                let seq = next_seq.fetch_add(1, Ordering::Relaxed);
+                if seq as usize >= MAX_MESSAGES {
+                    break;
+                }
+                let body = serde_json::json!({
+                    "topic": TOPIC,
+                    "data": { "seq": seq, "t": now_micros() },
+                })
+                .to_string();
+                match http
+                    .post(&format!("/api/socket/room/{ROOM}/send"), &body)
+                    .await
+                {
+                    Ok(a) if a.status == 200 => {}
+                    Ok(_) => {
+                        send_errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        send_errors.fetch_add(1, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                }
+            }
+            Ok::<(), crate::BenchError>(())
+        });
+    }
+    let mut sender_error = None;
+    while let Some(r) = senders.join_next().await {
+        if let Ok(Err(e)) = r {
+            sender_error.get_or_insert(e.to_string());
+        }
+    }
+    let send_phase = (now_micros() - first_send) as f64 / 1e6;
+    let sent = next_seq.load(Ordering::Relaxed).min(MAX_MESSAGES as u64)
+        - send_errors
+            .load(Ordering::Relaxed)
+            .min(next_seq.load(Ordering::Relaxed));
+    // Drain: wait until every sent message reached every member, or no
+    // progress for two seconds.
+    let expected = sent * shared.members as u64;
+    let mut last_total = 0;
+    let mut idle_since = Instant::now();
+    while shared.total.load(Ordering::Relaxed) < expected {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let total = shared.total.load(Ordering::Relaxed);
+        if total != last_total {
+            last_total = total;
+            idle_since = Instant::now();
+        } else if idle_since.elapsed() > Duration::from_secs(2) {
+            break;
+        }
+    }
+    let cpu_after: u64 = pids.iter().filter_map(|p| procfs::cpu_micros(*p)).sum();
+    for r in &receivers {
+        r.abort();
+    }
+    let total = shared.total.load(Ordering::Relaxed);
+    let span = (shared
+        .last_delivery
+        .load(Ordering::Relaxed)
+        .saturating_sub(first_send)) as f64
+        / 1e6;
+    if sent == 0 {
+        return Err(sender_error.unwrap_or_else(|| "nothing sent".into()).into());
+    }
+    let summary = shared.latencies.summary();
+    let mut m = Metrics::new();
+    m.insert("clients".into(), n as f64);
+    m.insert("connect_failed".into(), failed as f64);
+    m.insert("members".into(), joined as f64);
+    m.insert("messages".into(), sent as f64);
+    m.insert("sends_per_s".into(), sent as f64 / send_phase);
+    m.insert("deliveries_per_s".into(), total as f64 / span.max(1e-6));
+    m.insert(
+        "loss_pct".into(),
+        100.0 * expected.saturating_sub(total) as f64 / expected.max(1) as f64,
+    );
+    m.insert("p50_ms".into(), summary.p50_ms);
+    m.insert("p99_ms".into(), summary.p99_ms);
+    m.insert(
+        "send_errors".into(),
+        send_errors.load(Ordering::Relaxed) as f64,
+    );
+    m.insert("stalls".into(), stalls.load(Ordering::Relaxed) as f64);
+    m.insert(
+        "server_cpu_pct".into(),
+        100.0 * (cpu_after - cpu_before) as f64 / 1e6 / span.max(1e-6),
+    );
+    Ok(m)
+}

@@ -1,0 +1,148 @@
+//! The load scenarios. Each returns named figures (`Metrics`) for one server.
+
+pub mod connect;
+pub mod echo;
+pub mod fanout;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::BenchResult;
+use crate::client::{self, Conn, Target};
+use crate::http::HttpConn;
+use crate::servers::TOKEN;
+use crate::stats::Latencies;
+
+/// Named figures of one scenario run, e.g. `rate_per_s`.
+pub type Metrics = BTreeMap<String, f64>;
+
+/// Which measurement to take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Scenario {
+    /// N clients connect and authenticate; rate, latency, CPU and memory per connection.
+    Connect,
+    /// N clients in a room, messages sent to it through REST; deliveries/s, loss, latency.
+    Fanout,
+    /// N clients in an `echo` loop; round trips/s and latency.
+    Echo,
+    /// Fan-out across two servers sharing a Redis: clients on one, sends on the other.
+    CrossNode,
+}
+
+impl Scenario {
+    /// Name used in tables and JSON.
+    pub fn label(self) -> &'static str {
+        match self {
+            Scenario::Connect => "connect",
+            Scenario::Fanout => "fanout",
+            Scenario::Echo => "echo",
+            Scenario::CrossNode => "cross-node",
+        }
+    }
+}
+
+/// Sizes and durations of a run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Clients of the connect scenario.
+    pub connect_clients: usize,
+    /// How long connections are held before memory is read.
+    pub hold: Duration,
+    /// Clients in the fan-out room (also cross-node).
+    pub fanout_clients: usize,
+    /// Clients in the echo loop.
+    pub echo_clients: usize,
+    /// Length of the fan-out and echo measurement phase.
+    pub duration: Duration,
+    /// Fan-out messages in flight (sent but not yet delivered to every client).
+    pub window: usize,
+    /// Connection attempts in flight at once.
+    pub concurrency: usize,
+}
+
+/// The target of `port` with the contract's path and token.
+pub fn target(port: u16) -> Target {
+    Target {
+        port,
+        path: "/io".to_owned(),
+        token: TOKEN.to_owned(),
+    }
+}
+
+/// Connect and authenticate `n` clients, `concurrency` at a time, recording
+/// each one's connect-to-authenticated latency. Failures are counted, the
+/// first error kept.
+pub async fn connect_many(
+    target: &Target,
+    n: usize,
+    concurrency: usize,
+    latencies: Arc<Latencies>,
+) -> (Vec<Conn>, usize, Option<String>) {
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut set = JoinSet::new();
+    for i in 0..n {
+        let target = target.clone();
+        let permits = permits.clone();
+        let latencies = latencies.clone();
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let started = Instant::now();
+            let conn = Conn::connect(&target, client::source_address(i, n)).await;
+            if conn.is_ok() {
+                latencies.record(i, started.elapsed().as_micros() as u64);
+            }
+            conn.map_err(|e| e.to_string())
+        });
+    }
+    let mut conns = Vec::with_capacity(n);
+    let mut failed = 0;
+    let mut first_error = None;
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(Ok(conn)) => conns.push(conn),
+            Ok(Err(e)) => {
+                failed += 1;
+                first_error.get_or_insert(e);
+            }
+            Err(e) => {
+                failed += 1;
+                first_error.get_or_insert(e.to_string());
+            }
+        }
+    }
+    (conns, failed, first_error)
+}
+
+/// Join every client to `room` through `POST /api/socket/client/:id/join`,
+/// over a few keep-alive connections. Returns how many joins succeeded.
+pub async fn join_room(port: u16, sids: Vec<String>, room: &str) -> BenchResult<usize> {
+    let lanes = 8.min(sids.len().max(1));
+    let sids = Arc::new(sids);
+    let mut set = JoinSet::new();
+    for lane in 0..lanes {
+        let sids = sids.clone();
+        let body = serde_json::json!({ "rooms": [room] }).to_string();
+        set.spawn(async move {
+            let mut http = HttpConn::connect(port).await?;
+            let mut ok = 0usize;
+            for sid in sids.iter().skip(lane).step_by(lanes) {
+                let answer = http
+                    .post(&format!("/api/socket/client/{sid}/join"), &body)
+                    .await?;
+                if answer.status == 200 && answer.body.contains("\"success\":true") {
+                    ok += 1;
+                }
+            }
+            Ok::<usize, crate::BenchError>(ok)
+        });
+    }
+    let mut total = 0;
+    while let Some(joined) = set.join_next().await {
+        total += joined??;
+    }
+    Ok(total)
+}
