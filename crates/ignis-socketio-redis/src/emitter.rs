@@ -1,0 +1,277 @@
+//! A Redis emitter with the `@socket.io/redis-emitter` 5.1 API and wire format,
+//! for processes that run no Socket.IO server. It only publishes.
+
+use rmpv::Value as Mp;
+use serde::Serialize;
+
+use crate::{
+    config::RedisConfig,
+    conn::RedisConnection,
+    error::RedisAdapterError,
+    value::{json_to_mp, serialize_args},
+    wire::{
+        BroadcastMessage, Channels, EMITTER_UID, WireOpts, map, request_type as rt, str_array,
+        to_json,
+    },
+};
+
+/// Event names Socket.IO reserves; emitting them is an error (as in Node).
+pub const RESERVED_EVENTS: [&str; 6] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+];
+
+pub(crate) fn check_event(event: &str) -> Result<(), RedisAdapterError> {
+    if RESERVED_EVENTS.contains(&event) {
+        Err(RedisAdapterError::ReservedEvent(event.to_owned()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Publishes to Socket.IO servers (Node or this crate's adapter) through Redis.
+///
+/// Builder methods return a new emitter, so a base emitter can be reused:
+///
+/// ```no_run
+/// # async fn run() -> Result<(), ignis_socketio_redis::RedisAdapterError> {
+/// use ignis_socketio_redis::{RedisConfig, RedisEmitter};
+/// let emitter = RedisEmitter::connect("redis://127.0.0.1:6379".parse::<RedisConfig>()?).await?;
+/// emitter.to("io-notification").emit("alert", &serde_json::json!({"level": "info"})).await?;
+/// emitter.of("/admin").except("muted").volatile().emit("tick", &(1, "two")).await?;
+/// emitter.in_("room1").sockets_join(["room2"]).await?;
+/// emitter.server_side_emit("reload", &["config"]).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct RedisEmitter {
+    conn: RedisConnection,
+    key: String,
+    nsp: String,
+    channels: Channels,
+    opts: WireOpts,
+}
+
+impl RedisEmitter {
+    /// Connects to Redis (single or cluster) and targets the `/` namespace.
+    pub async fn connect(config: RedisConfig) -> Result<Self, RedisAdapterError> {
+        let conn = RedisConnection::connect(&config).await?;
+        Ok(Self::new(conn, &config.key))
+    }
+
+    /// An emitter on an existing connection with key prefix `key`.
+    pub fn new(conn: RedisConnection, key: &str) -> Self {
+        Self {
+            conn,
+            key: key.to_owned(),
+            nsp: "/".to_owned(),
+            channels: Channels::new(key, "/"),
+            opts: WireOpts::default(),
+        }
+    }
+
+    /// The namespace `nsp` (a missing leading `/` is added), with no targeting.
+    pub fn of(&self, nsp: &str) -> Self {
+        let nsp = if nsp.starts_with('/') {
+            nsp.to_owned()
+        } else {
+            format!("/{nsp}")
+        };
+        Self {
+            conn: self.conn.clone(),
+            channels: Channels::new(&self.key, &nsp),
+            key: self.key.clone(),
+            nsp,
+            opts: WireOpts::default(),
+        }
+    }
+
+    /// Targets a room or rooms.
+    pub fn to<R: IntoRooms>(mut self, rooms: R) -> Self {
+        for room in rooms.into_rooms() {
+            if !self.opts.rooms.contains(&room) {
+                self.opts.rooms.push(room);
+            }
+        }
+        self
+    }
+
+    /// Same as [`RedisEmitter::to`] (`in` is a Rust keyword).
+    pub fn in_<R: IntoRooms>(self, rooms: R) -> Self {
+        self.to(rooms)
+    }
+
+    /// Excludes a room or rooms.
+    pub fn except<R: IntoRooms>(mut self, rooms: R) -> Self {
+        for room in rooms.into_rooms() {
+            if !self.opts.except.contains(&room) {
+                self.opts.except.push(room);
+            }
+        }
+        self
+    }
+
+    /// The event may be dropped by clients that are not ready.
+    pub fn volatile(self) -> Self {
+        self.flag("volatile", Mp::Boolean(true))
+    }
+
+    /// Sets the compress flag.
+    pub fn compress(self, compress: bool) -> Self {
+        self.flag("compress", Mp::Boolean(compress))
+    }
+
+    fn flag(mut self, name: &str, value: Mp) -> Self {
+        match self.opts.flags.iter_mut().find(|(k, _)| k == name) {
+            Some(entry) => entry.1 = value,
+            None => self.opts.flags.push((name.to_owned(), value)),
+        }
+        self
+    }
+
+    /// Emits `event` with `data` to the targeted sockets. A tuple is spread into
+    /// several arguments (`&(1, "a")` is `emit(ev, 1, "a")` in Node); bytes
+    /// (`serde_bytes`, `bytes::Bytes`) travel as binary.
+    pub async fn emit<T: ?Sized + Serialize>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), RedisAdapterError> {
+        self.emit_values(event, serialize_args(data)?).await
+    }
+
+    /// Emits `event` with already-built msgpack arguments.
+    pub async fn emit_values(&self, event: &str, args: Vec<Mp>) -> Result<(), RedisAdapterError> {
+        check_event(event)?;
+        let mut data = Vec::with_capacity(args.len() + 1);
+        data.push(Mp::from(event));
+        data.extend(args);
+        let msg = BroadcastMessage {
+            uid: EMITTER_UID.to_owned(),
+            data,
+            nsp: self.nsp.clone(),
+            opts: self.opts.clone(),
+        };
+        let channel = self.channels.broadcast_channel(&self.opts.rooms);
+        self.conn
+            .publish(&channel, msg.encode(true))
+            .await
+            .map(|_| ())
+    }
+
+    /// Makes the targeted sockets join `rooms`, on every server.
+    pub async fn sockets_join<R: IntoRooms>(&self, rooms: R) -> Result<(), RedisAdapterError> {
+        self.membership(rt::REMOTE_JOIN, rooms.into_rooms()).await
+    }
+
+    /// Makes the targeted sockets leave `rooms`, on every server.
+    pub async fn sockets_leave<R: IntoRooms>(&self, rooms: R) -> Result<(), RedisAdapterError> {
+        self.membership(rt::REMOTE_LEAVE, rooms.into_rooms()).await
+    }
+
+    async fn membership(&self, kind: u64, rooms: Vec<String>) -> Result<(), RedisAdapterError> {
+        let body = to_json(&map([
+            ("type", Mp::from(kind)),
+            ("opts", self.opts.to_target_value()),
+            ("rooms", str_array(&rooms)),
+        ]));
+        self.conn
+            .publish(&self.channels.request, body)
+            .await
+            .map(|_| ())
+    }
+
+    /// Disconnects the targeted sockets, on every server.
+    pub async fn disconnect_sockets(&self, close: bool) -> Result<(), RedisAdapterError> {
+        let body = to_json(&map([
+            ("type", Mp::from(rt::REMOTE_DISCONNECT)),
+            ("opts", self.opts.to_target_value()),
+            ("close", Mp::Boolean(close)),
+        ]));
+        self.conn
+            .publish(&self.channels.request, body)
+            .await
+            .map(|_| ())
+    }
+
+    /// Sends a server-side event to every server of the namespace (no ack, as in Node).
+    pub async fn server_side_emit<T: ?Sized + Serialize>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), RedisAdapterError> {
+        check_event(event)?;
+        let json_args =
+            serde_json::to_value(data).map_err(|e| RedisAdapterError::Payload(e.to_string()))?;
+        let args = if socketioxide_core::parser::is_ser_tuple(data) {
+            match json_args {
+                serde_json::Value::Array(items) => items,
+                other => vec![other],
+            }
+        } else {
+            vec![json_args]
+        };
+        let mut items = vec![Mp::from(event)];
+        items.extend(args.into_iter().map(json_to_mp));
+        let body = to_json(&map([
+            ("uid", Mp::from(EMITTER_UID)),
+            ("type", Mp::from(rt::SERVER_SIDE_EMIT)),
+            ("data", Mp::Array(items)),
+        ]));
+        self.conn
+            .publish(&self.channels.request, body)
+            .await
+            .map(|_| ())
+    }
+
+    /// Closes the connection pool.
+    pub fn close(&self) {
+        self.conn.close();
+    }
+}
+
+/// Anything that names one or several rooms.
+pub trait IntoRooms {
+    /// The room names.
+    fn into_rooms(self) -> Vec<String>;
+}
+
+impl IntoRooms for &str {
+    fn into_rooms(self) -> Vec<String> {
+        vec![self.to_owned()]
+    }
+}
+impl IntoRooms for String {
+    fn into_rooms(self) -> Vec<String> {
+        vec![self]
+    }
+}
+impl IntoRooms for &String {
+    fn into_rooms(self) -> Vec<String> {
+        vec![self.clone()]
+    }
+}
+impl IntoRooms for Vec<String> {
+    fn into_rooms(self) -> Vec<String> {
+        self
+    }
+}
+impl IntoRooms for Vec<&str> {
+    fn into_rooms(self) -> Vec<String> {
+        self.into_iter().map(str::to_owned).collect()
+    }
+}
+impl IntoRooms for &[&str] {
+    fn into_rooms(self) -> Vec<String> {
+        self.iter().map(|s| (*s).to_owned()).collect()
+    }
+}
+impl<const N: usize> IntoRooms for [&str; N] {
+    fn into_rooms(self) -> Vec<String> {
+        self.into_iter().map(str::to_owned).collect()
+    }
+}

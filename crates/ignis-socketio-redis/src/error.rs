@@ -1,0 +1,66 @@
+//! The crate's error type.
+
+use std::time::Duration;
+
+/// Everything that can go wrong in the Redis adapter and emitter.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisAdapterError {
+    /// The configuration string or value is not usable.
+    #[error("invalid Redis configuration {value:?}: {reason}")]
+    Config {
+        /// The offending input.
+        value: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// Redis could not be reached within the start-up timeout.
+    #[error("Redis at {target} not reachable within {timeout:?}: {last_error}")]
+    ConnectTimeout {
+        /// The URL or node list that was tried.
+        target: String,
+        /// How long start-up waited.
+        timeout: Duration,
+        /// The last error the driver reported.
+        last_error: String,
+    },
+    /// A Redis command (PUBLISH, PUBSUB NUMSUB, SUBSCRIBE...) failed.
+    #[error("Redis command failed: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// No connection could be taken from the pool.
+    #[error("Redis pool error: {0}")]
+    Pool(String),
+    /// A payload could not be converted between socketioxide, msgpack and JSON.
+    #[error("payload conversion failed: {0}")]
+    Payload(String),
+    /// A message read from Redis does not follow the Node adapter protocol.
+    #[error("malformed adapter message: {0}")]
+    Malformed(String),
+    /// Remote servers did not all answer a request within `requests_timeout`.
+    #[error("timeout reached while waiting for {operation} responses: {received} of {expected}")]
+    Timeout {
+        /// The request kind (`allRooms`, `fetchSockets`, `serverSideEmit`).
+        operation: &'static str,
+        /// Responses received.
+        received: usize,
+        /// Responses expected.
+        expected: usize,
+    },
+    /// The event name is reserved by Socket.IO and cannot be emitted.
+    #[error("{0:?} is a reserved event name")]
+    ReservedEvent(String),
+    /// No namespace with this path uses the adapter on this server.
+    #[error("unknown namespace {0:?}")]
+    UnknownNamespace(String),
+    /// The adapter was closed.
+    #[error("the Redis adapter is closed")]
+    Closed,
+}
+
+impl From<RedisAdapterError> for socketioxide_core::adapter::errors::AdapterError {
+    fn from(err: RedisAdapterError) -> Self {
+        Self(Box::new(err))
+    }
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = RedisAdapterError> = std::result::Result<T, E>;

@@ -1,0 +1,404 @@
+//! The shared adapter state: one publishing pool and one subscriber per server,
+//! the namespace routing table, the server-side-emit handlers and the socket
+//! details registry that answers Node's `fetchSockets`.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, OnceLock, RwLock, Weak, atomic::Ordering},
+};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    config::RedisConfig,
+    conn::{Incoming, RedisConnection, Subscriber},
+    emitter::RedisEmitter,
+    error::RedisAdapterError,
+    ns::{ChannelKind, NsHandler},
+};
+
+/// What a server-side-emit handler receives.
+pub struct ServerSideEvent {
+    /// The event name.
+    pub event: String,
+    /// The arguments after the event name.
+    pub args: Vec<serde_json::Value>,
+    /// Present when the sender waits for an answer.
+    pub ack: Option<ServerSideAck>,
+}
+
+impl std::fmt::Debug for ServerSideEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSideEvent")
+            .field("event", &self.event)
+            .field("args", &self.args)
+            .field("wants_ack", &self.ack.is_some())
+            .finish()
+    }
+}
+
+/// Answers a server-side emit once (`{type:6, requestId, data}` on the generic
+/// response channel, as Node does). Later calls are ignored.
+#[derive(Clone)]
+pub struct ServerSideAck {
+    pub(crate) inner: Arc<crate::ns::AckReply>,
+}
+
+impl ServerSideAck {
+    /// Sends `data` back to the emitting server.
+    pub async fn send(&self, data: serde_json::Value) -> Result<(), RedisAdapterError> {
+        self.inner.send(data).await
+    }
+}
+
+/// A server-side-emit handler.
+pub type ServerSideHandler = Arc<dyn Fn(ServerSideEvent) + Send + Sync>;
+
+/// The handshake and data of a local socket, as Node's `fetchSockets` returns them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SocketDetails {
+    /// Node's `socket.handshake` (headers, time, address, url, query, auth...).
+    pub handshake: serde_json::Value,
+    /// Node's `socket.data`.
+    pub data: serde_json::Value,
+}
+
+impl SocketDetails {
+    /// Builds Node's handshake object from the HTTP request that opened the
+    /// connection and the CONNECT auth payload.
+    pub fn from_request(
+        parts: &http::request::Parts,
+        auth: serde_json::Value,
+        data: serde_json::Value,
+    ) -> Self {
+        let headers: serde_json::Map<String, serde_json::Value> = parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned().into())))
+            .collect();
+        let query: serde_json::Map<String, serde_json::Value> = parts
+            .uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (k.to_owned(), serde_json::Value::from(v))
+            })
+            .collect();
+        let now = time::OffsetDateTime::now_utc();
+        let time_text = now
+            .format(time::macros::format_description!(
+                "[weekday repr:short] [month repr:short] [day] [year] [hour]:[minute]:[second] GMT+0000 (Coordinated Universal Time)"
+            ))
+            .unwrap_or_default();
+        let issued = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let host = parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let origin = parts
+            .headers
+            .get(http::header::ORIGIN)
+            .and_then(|h| h.to_str().ok());
+        let xdomain = matches!((origin, host), (Some(o), Some(h)) if !o.ends_with(h));
+        Self {
+            handshake: serde_json::json!({
+                "headers": headers,
+                "time": time_text,
+                "address": "",
+                "xdomain": xdomain,
+                "secure": parts.uri.scheme_str() == Some("https"),
+                "issued": issued,
+                "url": parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
+                "query": query,
+                "auth": auth,
+            }),
+            data,
+        }
+    }
+}
+
+/// Health of the Redis connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RedisHealth {
+    /// The subscriber connection is up and subscribed.
+    pub subscriber_connected: bool,
+    /// How many times the subscriber reconnected since start-up.
+    pub reconnects: u64,
+    /// `close()` was called.
+    pub closed: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct Routes {
+    pub(crate) channels: HashMap<String, (ChannelKind, Weak<dyn NsHandler>)>,
+    pub(crate) patterns: HashMap<String, (ChannelKind, Weak<dyn NsHandler>)>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: RedisConfig,
+    pub(crate) conn: RedisConnection,
+    pub(crate) subscriber: OnceLock<Subscriber>,
+    pub(crate) routes: RwLock<Routes>,
+    pub(crate) namespaces: RwLock<HashMap<String, Weak<dyn NsHandler>>>,
+    pub(crate) sse_handlers: RwLock<HashMap<String, Vec<ServerSideHandler>>>,
+    pub(crate) sockets: RwLock<HashMap<String, HashMap<String, SocketDetails>>>,
+    pub(crate) closed: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    fn dispatch(&self, msg: Incoming) {
+        let route = {
+            let Ok(routes) = self.routes.read() else {
+                return;
+            };
+            match &msg.pattern {
+                Some(pattern) => routes.patterns.get(pattern).cloned(),
+                None => routes.channels.get(&msg.channel).cloned(),
+            }
+        };
+        if let Some((kind, handler)) = route
+            && let Some(handler) = handler.upgrade()
+        {
+            handler.on_message(kind, &msg.channel, &msg.payload);
+        }
+    }
+
+    pub(crate) fn socket_details(&self, nsp: &str, sid: &str) -> SocketDetails {
+        self.sockets
+            .read()
+            .ok()
+            .and_then(|map| map.get(nsp).and_then(|m| m.get(sid)).cloned())
+            .unwrap_or_else(|| SocketDetails {
+                handshake: serde_json::json!({
+                    "headers": {}, "time": "", "address": "", "xdomain": false, "secure": false,
+                    "issued": 0, "url": "", "query": {}, "auth": {}
+                }),
+                data: serde_json::Value::Null,
+            })
+    }
+
+    fn namespace(&self, nsp: &str) -> Result<Arc<dyn NsHandler>, RedisAdapterError> {
+        self.namespaces
+            .read()
+            .ok()
+            .and_then(|map| map.get(nsp).and_then(Weak::upgrade))
+            .ok_or_else(|| RedisAdapterError::UnknownNamespace(nsp.to_owned()))
+    }
+}
+
+/// The adapter state: pass it to `SocketIo::builder().with_adapter::<RedisAdapter<_>>(state)`
+/// (or the server helper's `build_with_adapter`). Cheap to clone; keep a clone to
+/// reach the APIs socketioxide has no place for (server-side emit, fetching Node
+/// sockets by string id, health, close).
+#[derive(Clone)]
+pub struct RedisAdapterState {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for RedisAdapterState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisAdapterState")
+            .field("target", &self.shared.config.display_target())
+            .field("key", &self.shared.config.key)
+            .finish()
+    }
+}
+
+/// A socket as `fetchSockets` sees it, on any server of the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SocketInfo {
+    /// The socket id: 16 characters on socketioxide, 20 on Node.
+    pub id: String,
+    /// Node's handshake object.
+    pub handshake: serde_json::Value,
+    /// Every room of the socket, its own id room included.
+    pub rooms: Vec<String>,
+    /// Node's `socket.data`.
+    pub data: serde_json::Value,
+}
+
+impl RedisAdapterState {
+    /// Connects the publishing pool and the subscriber, waiting at most
+    /// `config.connect_timeout` for Redis.
+    pub async fn connect(config: RedisConfig) -> Result<Self, RedisAdapterError> {
+        let conn = RedisConnection::connect(&config).await?;
+        let shared = Arc::new(Shared {
+            config: config.clone(),
+            conn,
+            subscriber: OnceLock::new(),
+            routes: RwLock::new(Routes::default()),
+            namespaces: RwLock::new(HashMap::new()),
+            sse_handlers: RwLock::new(HashMap::new()),
+            sockets: RwLock::new(HashMap::new()),
+            closed: false.into(),
+        });
+        let weak = Arc::downgrade(&shared);
+        let dispatch = Arc::new(move |msg: Incoming| {
+            if let Some(shared) = weak.upgrade() {
+                shared.dispatch(msg);
+            }
+        });
+        let subscriber = Subscriber::start(&config, dispatch).await?;
+        let _ = shared.subscriber.set(subscriber);
+        tracing::info!(target = %config.display_target(), key = %config.key, "Redis adapter connected");
+        Ok(Self { shared })
+    }
+
+    /// Parses `address` (see [`RedisConfig`]) and connects with default options.
+    pub async fn connect_url(address: &str) -> Result<Self, RedisAdapterError> {
+        Self::connect(address.parse()?).await
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &RedisConfig {
+        &self.shared.config
+    }
+
+    /// The publishing connection (shared with [`RedisAdapterState::emitter`]).
+    pub fn connection(&self) -> &RedisConnection {
+        &self.shared.conn
+    }
+
+    /// An emitter on the same connection and key prefix.
+    pub fn emitter(&self) -> RedisEmitter {
+        RedisEmitter::new(self.shared.conn.clone(), &self.shared.config.key)
+    }
+
+    /// Health of the Redis connections.
+    pub fn health(&self) -> RedisHealth {
+        let (connected, reconnects) = self
+            .shared
+            .subscriber
+            .get()
+            .map(|s| {
+                (
+                    s.health.connected.load(Ordering::SeqCst),
+                    s.health.reconnects.load(Ordering::SeqCst),
+                )
+            })
+            .unwrap_or((false, 0));
+        let closed = self.shared.closed.load(Ordering::SeqCst);
+        RedisHealth {
+            subscriber_connected: connected && !closed,
+            reconnects,
+            closed,
+        }
+    }
+
+    /// True when the subscriber is connected and the state is not closed.
+    pub fn is_healthy(&self) -> bool {
+        self.health().subscriber_connected
+    }
+
+    /// Closes the Redis connections. Idempotent. Namespaces stop receiving remote
+    /// messages and publishing fails with an error afterwards.
+    pub async fn close(&self) {
+        if self.shared.closed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        if let Some(subscriber) = self.shared.subscriber.get() {
+            subscriber.close();
+        }
+        self.shared.conn.close();
+        tracing::info!("Redis adapter closed");
+    }
+
+    /// Records the handshake and data of a local socket, returned to
+    /// `fetchSockets` of any server. Call it on connect; [`Self::unregister_socket`]
+    /// on disconnect.
+    pub fn register_socket(&self, nsp: &str, sid: &str, details: SocketDetails) {
+        if let Ok(mut map) = self.shared.sockets.write() {
+            map.entry(nsp.to_owned())
+                .or_default()
+                .insert(sid.to_owned(), details);
+        }
+    }
+
+    /// Forgets a socket's details.
+    pub fn unregister_socket(&self, nsp: &str, sid: &str) {
+        if let Ok(mut map) = self.shared.sockets.write()
+            && let Some(ns) = map.get_mut(nsp)
+        {
+            ns.remove(sid);
+        }
+    }
+
+    /// Adds a handler for server-side emits (Node's `io.on("...")` of
+    /// `serverSideEmit`) received in namespace `nsp`.
+    pub fn on_server_side_emit<F>(&self, nsp: &str, handler: F)
+    where
+        F: Fn(ServerSideEvent) + Send + Sync + 'static,
+    {
+        if let Ok(mut map) = self.shared.sse_handlers.write() {
+            map.entry(nsp.to_owned())
+                .or_default()
+                .push(Arc::new(handler));
+        }
+    }
+
+    /// Node's `serverSideEmit(event, ...args)` without acknowledgement: every other
+    /// server of the namespace receives it.
+    pub async fn server_side_emit(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: Vec<serde_json::Value>,
+    ) -> Result<(), RedisAdapterError> {
+        crate::emitter::check_event(event)?;
+        self.shared
+            .namespace(nsp)?
+            .core()
+            .server_side_emit(event, args)
+            .await
+    }
+
+    /// Node's `serverSideEmitWithAck`: waits for one answer per other server,
+    /// at most `requests_timeout`; a missing answer is a [`RedisAdapterError::Timeout`].
+    pub async fn server_side_emit_with_ack(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: Vec<serde_json::Value>,
+    ) -> Result<Vec<serde_json::Value>, RedisAdapterError> {
+        crate::emitter::check_event(event)?;
+        self.shared
+            .namespace(nsp)?
+            .core()
+            .server_side_emit_with_ack(event, args)
+            .await
+    }
+
+    /// Node's `fetchSockets()` over the whole cluster, with string ids, handshake,
+    /// rooms and data (socketioxide's own `fetch_sockets` cannot hold Node's
+    /// 20-character ids).
+    pub async fn fetch_sockets(
+        &self,
+        nsp: &str,
+        rooms: Vec<String>,
+        except: Vec<String>,
+    ) -> Result<Vec<SocketInfo>, RedisAdapterError> {
+        let handler = self.shared.namespace(nsp)?;
+        let mut sockets = handler.local_sockets(&rooms, &except);
+        sockets.extend(handler.core().remote_fetch(rooms, except).await?);
+        Ok(sockets)
+    }
+
+    /// Node's `allRooms()`: every room of every server (unfiltered, like Node).
+    pub async fn all_rooms(&self, nsp: &str) -> Result<Vec<String>, RedisAdapterError> {
+        let handler = self.shared.namespace(nsp)?;
+        let mut rooms = handler.local_rooms();
+        rooms.extend(handler.core().remote_rooms().await?);
+        rooms.sort();
+        rooms.dedup();
+        Ok(rooms)
+    }
+
+    /// Servers subscribed to the namespace (`PUBSUB NUMSUB`, this one included).
+    pub async fn server_count(&self, nsp: &str) -> Result<usize, RedisAdapterError> {
+        let handler = self.shared.namespace(nsp)?;
+        handler.core().server_count().await
+    }
+}
