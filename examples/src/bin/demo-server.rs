@@ -5,7 +5,7 @@
 //! SIGINT disconnects every client, drains the HTTP connections and exits 0.
 
 use std::future::IntoFuture;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -21,6 +21,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
@@ -29,7 +30,6 @@ async fn main() -> ExitCode {
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(%error, "demo-server failed");
             eprintln!("demo-server: {error}");
             ExitCode::FAILURE
         }

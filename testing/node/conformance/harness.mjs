@@ -3,7 +3,8 @@
 //
 // The binary comes from DEMO_SERVER_BIN (set by `cargo xtask interop`).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 
@@ -52,6 +53,8 @@ export function demoServerBin() {
 /**
  * Starts the demo server and resolves once it printed `READY <port>`.
  * Options: args (default STANDARD_ARGS), env (added to a clean environment).
+ * Its stderr is kept (tail) and, when DEMO_SERVER_LOG_DIR is set, written there;
+ * RUST_LOG (default `warn`) sets its log level.
  */
 export async function startServer({ args = STANDARD_ARGS, env = {} } = {}) {
   const bin = demoServerBin();
@@ -71,7 +74,12 @@ export async function startServer({ args = STANDARD_ARGS, env = {} } = {}) {
   };
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8');
+  const logDir = process.env.DEMO_SERVER_LOG_DIR;
+  const logFile = logDir
+    ? createWriteStream(join(logDir, `demo-server-${process.pid}-${child.pid}.log`))
+    : undefined;
   child.stderr.on('data', (d) => {
+    logFile?.write(d);
     server.stderr += d;
     if (server.stderr.length > 200_000) server.stderr = server.stderr.slice(-100_000);
   });
