@@ -1,0 +1,181 @@
+//! Test servers: a real socketioxide server on 127.0.0.1:0, and a raw
+//! WebSocket server for misbehaving-peer cases.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use ignis_socketio_client::{ReconnectConfig, SocketIOClientHelper, SocketIOClientHelperBuilder};
+use socketioxide::SocketIo;
+use socketioxide::extract::SocketRef;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub const PATH: &str = "/io";
+
+/// A socketioxide server mounted at `/io` on an axum router.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub io: SocketIo,
+    task: JoinHandle<()>,
+}
+
+impl TestServer {
+    /// Starts a server on a free port; `setup` registers the namespace handlers.
+    pub async fn start(setup: impl FnOnce(&SocketIo)) -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(listener, setup).await
+    }
+
+    /// Starts a server on a given port (for restarts).
+    pub async fn start_at(addr: SocketAddr, setup: impl FnOnce(&SocketIo)) -> TestServer {
+        let mut tries = 0;
+        let listener = loop {
+            match TcpListener::bind(addr).await {
+                Ok(l) => break l,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("cannot rebind {addr}: {e}"),
+            }
+        };
+        Self::start_on(listener, setup).await
+    }
+
+    async fn start_on(listener: TcpListener, setup: impl FnOnce(&SocketIo)) -> TestServer {
+        let (layer, io) = SocketIo::builder()
+            .req_path(PATH)
+            .ping_interval(Duration::from_millis(300))
+            .ping_timeout(Duration::from_millis(300))
+            .build_layer();
+        setup(&io);
+        let app = axum::Router::new().layer(layer);
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        TestServer { addr, io, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Number of sockets connected to `/`.
+    pub fn socket_count(&self) -> usize {
+        self.io.sockets().len()
+    }
+
+    /// Closes every socket and stops accepting connections.
+    pub async fn stop(self) {
+        self.io.close().await;
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+/// A server where `authenticate` is answered by `authenticated {id, time}`
+/// when `accept` says so, else by `unauthenticated {message, time}`.
+pub fn auth_server(io: &SocketIo, accept: bool) {
+    io.ns("/", async move |s: SocketRef| {
+        s.on("authenticate", async move |s: SocketRef| {
+            if accept {
+                let _ = s.emit(
+                    "authenticated",
+                    &serde_json::json!({"id": s.id.to_string(), "time": "2026-11-25T08:00:00.000Z"}),
+                );
+            } else {
+                let _ = s.emit(
+                    "unauthenticated",
+                    &serde_json::json!({"message": "Invalid token", "time": "2026-11-25T08:00:00.000Z"}),
+                );
+            }
+        });
+    });
+}
+
+/// Helper options used by every reference case: path `/io`, no reconnection.
+pub fn helper_to(url: &str) -> SocketIOClientHelperBuilder {
+    SocketIOClientHelper::builder()
+        .identifier("test-client")
+        .url(url)
+        .path(PATH)
+        .reconnection(ReconnectConfig::disabled())
+        .connect_timeout(Duration::from_secs(3))
+}
+
+/// A URL where nothing listens.
+pub async fn dead_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}
+
+/// Polls `cond` every 20 ms for up to `timeout`; panics with `what` when it never holds.
+pub async fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !cond() {
+        if tokio::time::Instant::now() > deadline {
+            panic!("waitFor timed out after {timeout:?}: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A shared counter for handlers.
+#[derive(Clone, Default)]
+pub struct Counter(Arc<AtomicUsize>);
+
+impl Counter {
+    pub fn hit(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Records values for later assertions.
+#[derive(Clone)]
+pub struct Recorder<T>(Arc<std::sync::Mutex<Vec<T>>>);
+
+impl<T> Default for Recorder<T> {
+    fn default() -> Self {
+        Recorder(Arc::default())
+    }
+}
+
+impl<T: Clone> Recorder<T> {
+    pub fn push(&self, v: T) {
+        self.0.lock().unwrap().push(v);
+    }
+    pub fn all(&self) -> Vec<T> {
+        self.0.lock().unwrap().clone()
+    }
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+/// Runs `f` with a short timeout so a hanging case fails instead of stalling the suite.
+pub async fn within<F: Future>(secs: u64, f: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(secs), f)
+        .await
+        .expect("test case timed out")
+}
+
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_test_writer()
+        .try_init();
+}
