@@ -13,7 +13,6 @@ use tokio::task::JoinHandle;
 use crate::component::{BindingContext, Component, Hook, HookContext};
 use crate::container::{Binder, BindingKey, Container, ContainerError};
 use crate::error::{BoxError, ComponentError, LifecyclePhase};
-use crate::listener;
 
 /// Default address: `127.0.0.1:3000`, as the reference example.
 pub const DEFAULT_ADDR: SocketAddr =
@@ -90,8 +89,8 @@ impl Application {
         }
     }
 
-    /// Listens on `addr` (port 0 picks a free port) with a listen backlog
-    /// of 511, as Node.
+    /// Listens on `addr` (port 0 picks a free port), bound with
+    /// [`ignis_socketio_server::bind_listener`] (a large listen backlog).
     pub fn listen_on(mut self, addr: SocketAddr) -> Self {
         self.listen_on = ListenOn::Addr(addr);
         self
@@ -350,7 +349,7 @@ async fn run_hooks(
 
 async fn bind(listen_on: ListenOn) -> Result<TcpListener, ComponentError> {
     match listen_on {
-        ListenOn::Addr(addr) => listener::bind_listener(addr)
+        ListenOn::Addr(addr) => ignis_socketio_server::bind_listener(addr)
             .await
             .map_err(|source| ComponentError::Listen { addr, source }),
         ListenOn::Listener(listener) => Ok(listener),
@@ -429,10 +428,11 @@ impl RunningApplication {
         self.container.get(key)
     }
 
-    /// Stops the application: the listener stops accepting, components
-    /// stop (last registered first: the Socket.IO component disconnects its
-    /// clients and closes Redis), then the HTTP server finishes its
-    /// in-flight requests (aborted after the stop timeout).
+    /// Stops the application: components stop, last registered first (the
+    /// Socket.IO component disconnects its clients, which still receive the
+    /// DISCONNECT packet, and closes Redis); then the listener closes and the
+    /// HTTP server finishes its in-flight requests (aborted after the stop
+    /// timeout).
     ///
     /// # Errors
     ///
@@ -454,10 +454,13 @@ impl RunningApplication {
     }
 
     async fn stop_inner(&mut self) -> Result<(), ComponentError> {
+        // Components first, while the server still serves: Socket.IO's
+        // DISCONNECT packets reach polling clients through their pending
+        // requests, which a closed server would cut.
+        let mut errors = stop_components(&mut self.components, &self.container).await;
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        let mut errors = stop_components(&mut self.components, &self.container).await;
         if let Some(mut server) = self.server.take() {
             match tokio::time::timeout(self.stop_timeout, &mut server).await {
                 Ok(Ok(Ok(()))) => {}

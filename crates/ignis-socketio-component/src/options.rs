@@ -12,20 +12,15 @@ use std::time::Duration;
 
 use ignis_socketio_protocol::{RoomLimits, rooms};
 
-/// Default identifier of the server helper (`SOCKET_IO_SERVER`).
-pub const DEFAULT_IDENTIFIER: &str = "SOCKET_IO_SERVER";
-/// Default Socket.IO path (`/io`).
-pub const DEFAULT_PATH: &str = "/io";
+use ignis_socketio_server::{
+    DEFAULT_ACK_TIMEOUT, DEFAULT_AUTH_TIMEOUT, DEFAULT_IDENTIFIER, DEFAULT_MAX_PAYLOAD,
+    DEFAULT_PATH, DEFAULT_PING_INTERVAL,
+};
+
 /// Default status answered to a CORS preflight request.
 pub const DEFAULT_PREFLIGHT_STATUS: u16 = 204;
 /// Default per-message-deflate threshold of the reference, in bytes.
 pub const DEFAULT_DEFLATE_THRESHOLD: usize = 4096;
-/// Default authentication window.
-pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_millis(10_000);
-/// Default period of the application `ping` event.
-pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_millis(30_000);
-/// Default largest accepted message, in bytes (socket.io's `maxHttpBufferSize`).
-pub const DEFAULT_MAX_PAYLOAD: u64 = 1_000_000;
 
 /// Which origins may call the Socket.IO endpoint from a browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,8 +228,11 @@ pub struct ServerOptions {
     pub default_rooms: Option<Vec<String>>,
     /// Limits on room names and counts.
     pub room_limits: RoomLimitsOptions,
-    /// Largest accepted message, in bytes; default 1 000 000.
+    /// Largest Engine.IO payload accepted from a client, in bytes; default
+    /// 100 000 (engineioxide's; Node's `maxHttpBufferSize` is 1 000 000).
     pub max_payload: Option<u64>,
+    /// Default timeout of sends with acknowledgement; default 5 s.
+    pub ack_timeout: Option<Duration>,
 }
 
 impl ServerOptions {
@@ -266,6 +264,7 @@ impl ServerOptions {
             ),
             room_limits: RoomLimits::default().into(),
             max_payload: Some(DEFAULT_MAX_PAYLOAD),
+            ack_timeout: Some(DEFAULT_ACK_TIMEOUT),
         }
     }
 
@@ -327,6 +326,12 @@ impl ServerOptions {
         self
     }
 
+    /// Sets the default acknowledgement timeout.
+    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
+        self.ack_timeout = Some(timeout);
+        self
+    }
+
     /// Field by field, nested groups included: `over`'s set fields win.
     pub fn merge(self, over: ServerOptions) -> ServerOptions {
         ServerOptions {
@@ -339,6 +344,7 @@ impl ServerOptions {
             default_rooms: over.default_rooms.or(self.default_rooms),
             room_limits: self.room_limits.merge(over.room_limits),
             max_payload: over.max_payload.or(self.max_payload),
+            ack_timeout: over.ack_timeout.or(self.ack_timeout),
         }
     }
 
@@ -400,7 +406,8 @@ impl ServerOptions {
         if max_payload == 0 {
             return Err(OptionsError::new("max_payload", "must be greater than 0"));
         }
-        Ok(ResolvedServerOptions {
+        let ack_timeout = positive("ack_timeout", merged.ack_timeout)?;
+        let resolved = ResolvedServerOptions {
             identifier,
             path,
             cors,
@@ -416,7 +423,20 @@ impl ServerOptions {
             default_rooms,
             room_limits,
             max_payload,
-        })
+            ack_timeout,
+        };
+        // The helper's own checks (e.g. room for the default rooms within
+        // max_rooms_per_socket), reported here, at binding time.
+        resolved
+            .server_options()
+            .validate()
+            .map_err(|error| match error {
+                ignis_socketio_server::BuildError::InvalidOption { option, reason } => {
+                    OptionsError::new(option, reason)
+                }
+                other => OptionsError::new("options", other.to_string()),
+            })?;
+        Ok(resolved)
     }
 }
 
@@ -489,6 +509,25 @@ pub struct ResolvedServerOptions {
     pub room_limits: RoomLimits,
     /// Largest accepted message, in bytes.
     pub max_payload: u64,
+    /// Default acknowledgement timeout.
+    pub ack_timeout: Duration,
+}
+
+impl ResolvedServerOptions {
+    /// The server helper's options (everything but CORS and deflate, which
+    /// the component applies itself).
+    pub fn server_options(&self) -> ignis_socketio_server::ServerOptions {
+        ignis_socketio_server::ServerOptions {
+            identifier: self.identifier.clone(),
+            path: self.path.clone(),
+            auth_timeout: self.auth_timeout,
+            ping_interval: self.ping_interval,
+            default_rooms: self.default_rooms.clone(),
+            room_limits: self.room_limits,
+            max_payload: self.max_payload,
+            ack_timeout: self.ack_timeout,
+        }
+    }
 }
 
 fn normalize_path(path: &str) -> Result<String, OptionsError> {
@@ -631,7 +670,8 @@ mod tests {
         assert_eq!(resolved.ping_interval, Duration::from_secs(30));
         assert_eq!(resolved.default_rooms, ["io-default", "io-notification"]);
         assert_eq!(resolved.room_limits, RoomLimits::default());
-        assert_eq!(resolved.max_payload, 1_000_000);
+        assert_eq!(resolved.max_payload, 100_000);
+        assert_eq!(resolved.ack_timeout, Duration::from_secs(5));
     }
 
     #[test]
