@@ -1,0 +1,243 @@
+//! Test harness: Rust servers (socketioxide + RedisAdapter) on 127.0.0.1:0, Node
+//! processes driven by JSON lines, and a random key prefix per test.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+
+use std::{convert::Infallible, path::PathBuf, process::Stdio, time::Duration};
+
+use ignis_socketio_redis::{RedisAdapter, RedisAdapterState, RedisConfig, SocketDetails};
+use serde_json::{Value, json};
+use socketioxide::{
+    SocketIo,
+    adapter::Emitter,
+    extract::{AckSender, Data, SocketRef},
+    handler::ConnectHandler,
+};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    process::{Child, ChildStdin, Command},
+    sync::mpsc,
+};
+
+pub type Adapter = RedisAdapter<Emitter>;
+pub type Io = SocketIo<Adapter>;
+
+/// The shared Redis; tests fail loudly without it.
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A key prefix no other test uses.
+pub fn random_key() -> String {
+    format!("test-{}", rand::random::<u64>())
+}
+
+pub async fn connect_state(url: &str, key: &str) -> RedisAdapterState {
+    let config: RedisConfig = url.parse().expect("valid REDIS_URL");
+    RedisAdapterState::connect(config.key(key).requests_timeout(Duration::from_secs(3)))
+        .await
+        .unwrap_or_else(|e| panic!("Redis is required for this test (REDIS_URL={url}): {e}"))
+}
+
+/// A running Rust server.
+pub struct RustServer {
+    pub io: Io,
+    pub state: RedisAdapterState,
+    pub port: u16,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RustServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl RustServer {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Starts socketioxide with the Redis adapter. Sockets join their own id room and
+/// register their details, in a middleware so it happens before the CONNECT ack.
+pub async fn start_rust_server(state: RedisAdapterState) -> RustServer {
+    let (layer, io) = SocketIo::builder()
+        .with_adapter::<Adapter>(state.clone())
+        .build_layer();
+    let registry = state.clone();
+    let middleware = move |socket: SocketRef<Adapter>| {
+        let registry = registry.clone();
+        async move {
+            socket.join(socket.id);
+            let details = SocketDetails::from_request(
+                socket.req_parts(),
+                json!({}),
+                json!({ "user": format!("rust-{}", socket.id) }),
+            );
+            registry.register_socket("/", &socket.id.to_string(), details);
+            socket.on(
+                "join",
+                async |socket: SocketRef<Adapter>,
+                       Data(room): Data<String>,
+                       ack: AckSender<Adapter>| {
+                    socket.join(room);
+                    let _ = ack.send(&"joined");
+                },
+            );
+            socket.on(
+                "broadcast",
+                async |socket: SocketRef<Adapter>,
+                       Data((event, arg)): Data<(String, Value)>,
+                       ack: AckSender<Adapter>| {
+                    let _ = socket.broadcast().emit(event, &arg).await;
+                    let _ = ack.send(&"ok");
+                },
+            );
+            Ok::<(), Infallible>(())
+        }
+    };
+    io.ns("/", { async || () }.with(middleware))
+        .await
+        .expect("namespace subscribed");
+    let app = axum::Router::new().layer(layer);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    RustServer {
+        io,
+        state,
+        port,
+        task,
+    }
+}
+
+fn node_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testing/node")
+}
+
+/// A Node process speaking JSON lines.
+pub struct NodeProc {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::UnboundedReceiver<Value>,
+    seen: Vec<Value>,
+    next_id: u64,
+    pub name: String,
+}
+
+impl NodeProc {
+    pub async fn spawn(script: &str, args: &[&str]) -> Self {
+        let dir = node_dir();
+        assert!(
+            dir.join("node_modules/socket.io-client").exists(),
+            "Node packages missing: run `npm ci --prefix testing/node`"
+        );
+        let mut child = Command::new("node")
+            .arg(dir.join("redis").join(script))
+            .args(args)
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node on PATH");
+        let stdout = child.stdout.take().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let (tx, lines) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        Self {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+            next_id: 0,
+            name: args.get(1).copied().unwrap_or(script).to_owned(),
+        }
+    }
+
+    /// A socket.io-client connected to `url`; returns it with its socket id.
+    pub async fn client(url: &str, name: &str) -> (Self, String) {
+        let mut proc = Self::spawn("client.mjs", &[url, name]).await;
+        let connected = proc.wait_for(|v| v["type"] == "connected").await;
+        let id = connected["id"].as_str().unwrap().to_owned();
+        (proc, id)
+    }
+
+    /// Waits (10 s at most) for a line matching `pred`, also among lines seen before;
+    /// the matching line is consumed.
+    pub async fn wait_for(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(pos) = self.seen.iter().position(&pred) {
+            return self.seen.remove(pos);
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
+                Ok(Some(v)) if pred(&v) => return v,
+                Ok(Some(v)) => self.seen.push(v),
+                _ => panic!(
+                    "{}: expected line not received; seen: {:?}",
+                    self.name, self.seen
+                ),
+            }
+        }
+    }
+
+    /// Waits for an event named `event`; returns its args.
+    pub async fn event(&mut self, event: &str) -> Value {
+        let line = self
+            .wait_for(|v| v["type"] == "event" && v["event"] == event)
+            .await;
+        line["args"].clone()
+    }
+
+    /// True if an event named `event` was seen so far (consumes lines already received).
+    pub fn saw_event(&mut self, event: &str) -> bool {
+        while let Ok(v) = self.lines.try_recv() {
+            self.seen.push(v);
+        }
+        self.seen
+            .iter()
+            .any(|v| v["type"] == "event" && v["event"] == event)
+    }
+
+    /// Sends a command and waits for its reply.
+    pub async fn call(&mut self, mut command: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        command["id"] = json!(id);
+        let mut line = serde_json::to_vec(&command).unwrap();
+        line.push(b'\n');
+        self.stdin.write_all(&line).await.unwrap();
+        self.stdin.flush().await.unwrap();
+        self.wait_for(|v| v["type"] == "reply" && v["id"] == json!(id))
+            .await
+    }
+
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// Polls until `state` counts `expected` servers on `/`.
+pub async fn wait_server_count(state: &RedisAdapterState, expected: usize) {
+    for _ in 0..100 {
+        if state.server_count("/").await.ok() == Some(expected) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "server count never reached {expected}: {:?}",
+        state.server_count("/").await
+    );
+}
