@@ -12,7 +12,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::{AckResponder, AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest};
+use crate::{
+    AckResponder, AuthError, AuthenticatedClient, ClientInfo, Handshake, Identity, JoinRequest,
+};
 
 /// Decides whether a client may use the server. Required.
 ///
@@ -81,6 +83,30 @@ where
         let id = client.id().to_owned();
         if let Err(error) = self(client).await.into_outcome() {
             tracing::error!(socket_id = %id, %error, "client-connected handler failed");
+        }
+    }
+}
+
+/// Runs once per client when it is gone, whatever the cause (client left,
+/// server disconnect, authentication refused or timed out, shutdown), with a
+/// last snapshot of the client and the reason.
+#[async_trait]
+pub trait ClientDisconnectedHandler: Send + Sync + 'static {
+    /// Called with the client's last snapshot and the disconnect reason.
+    async fn on_disconnected(&self, client: ClientInfo, reason: String);
+}
+
+#[async_trait]
+impl<F, Fut> ClientDisconnectedHandler for F
+where
+    F: Fn(ClientInfo, String) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: HandlerOutcome,
+{
+    async fn on_disconnected(&self, client: ClientInfo, reason: String) {
+        let id = client.id.clone();
+        if let Err(error) = self(client, reason).await.into_outcome() {
+            tracing::error!(socket_id = %id, %error, "client-disconnected handler failed");
         }
     }
 }

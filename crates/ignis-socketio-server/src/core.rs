@@ -17,7 +17,9 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::callbacks::{Authenticator, ClientConnectedHandler, RoomValidator};
+use crate::callbacks::{
+    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, RoomValidator,
+};
 use crate::record::{ClientRecord, Readiness};
 use crate::{
     AckResponder, AuthError, AuthenticatedClient, ClientInfo, Identity, JoinRequest, Payload,
@@ -34,6 +36,7 @@ pub(crate) struct Core {
     pub(crate) authenticator: Arc<dyn Authenticator>,
     pub(crate) validator: Option<Arc<dyn RoomValidator>>,
     pub(crate) connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
+    pub(crate) disconnected_handler: Option<Arc<dyn ClientDisconnectedHandler>>,
     records: RwLock<HashMap<String, Arc<ClientRecord>>>,
     shutting_down: AtomicBool,
 }
@@ -56,12 +59,14 @@ impl Core {
         authenticator: Arc<dyn Authenticator>,
         validator: Option<Arc<dyn RoomValidator>>,
         connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
+        disconnected_handler: Option<Arc<dyn ClientDisconnectedHandler>>,
     ) -> Self {
         Core {
             options,
             authenticator,
             validator,
             connected_handler,
+            disconnected_handler,
             records: RwLock::new(HashMap::new()),
             shutting_down: AtomicBool::new(false),
         }
@@ -134,9 +139,35 @@ impl Core {
                 _ => None,
             }
         };
-        let closed = record.close();
-        if removed.is_some() || closed {
-            tracing::info!(parent: &record.span, %reason, "client disconnected");
+        if removed.is_none() {
+            // Already torn down (shutdown drained it), or never registered.
+            record.close();
+            return;
+        }
+        self.finish(record, reason.to_owned());
+    }
+
+    /// The teardown proper: runs once per record, after it left the registry.
+    fn finish(&self, record: &Arc<ClientRecord>, reason: String) {
+        // Snapshot before closing: the rooms are still there.
+        let info = self.disconnected_handler.as_ref().map(|_| record.info());
+        if !record.close() {
+            return;
+        }
+        tracing::info!(parent: &record.span, %reason, "client disconnected");
+        if let (Some(handler), Some(info)) = (self.disconnected_handler.clone(), info) {
+            let span = record.span.clone();
+            tokio::spawn(
+                async move {
+                    if let Err(panic) = AssertUnwindSafe(handler.on_disconnected(info, reason))
+                        .catch_unwind()
+                        .await
+                    {
+                        tracing::error!(panic = %panic_message(panic.as_ref()), "client-disconnected handler panicked");
+                    }
+                }
+                .instrument(span),
+            );
         }
     }
 
@@ -150,7 +181,7 @@ impl Core {
             .map(|(_, r)| r)
             .collect();
         for record in &records {
-            record.close();
+            self.finish(record, "server shutting down".to_owned());
         }
         records
     }

@@ -11,7 +11,9 @@ use serde::Serialize;
 use socketioxide::adapter::{Adapter, LocalAdapter};
 use socketioxide_core::adapter::{DefinedAdapter, Spawnable};
 
-use crate::callbacks::{Authenticator, ClientConnectedHandler, RoomValidator};
+use crate::callbacks::{
+    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, RoomValidator,
+};
 use crate::core::Core;
 use crate::engine::{self, Engine};
 use crate::{AckReply, BuildError, ClientInfo, Payload, ServerError, ServerOptions, Target};
@@ -197,6 +199,7 @@ pub struct ServerBuilder {
     authenticator: Option<Arc<dyn Authenticator>>,
     validator: Option<Arc<dyn RoomValidator>>,
     connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
+    disconnected_handler: Option<Arc<dyn ClientDisconnectedHandler>>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -206,6 +209,7 @@ impl fmt::Debug for ServerBuilder {
             .field("authenticator", &self.authenticator.is_some())
             .field("validator", &self.validator.is_some())
             .field("connected_handler", &self.connected_handler.is_some())
+            .field("disconnected_handler", &self.disconnected_handler.is_some())
             .finish()
     }
 }
@@ -308,6 +312,23 @@ impl ServerBuilder {
         self
     }
 
+    /// The client-disconnected handler: a closure
+    /// `|client: ClientInfo, reason: String| async move { ... }` or a
+    /// [`ClientDisconnectedHandler`]. Runs once per client, whatever the cause.
+    pub fn on_client_disconnected(mut self, handler: impl ClientDisconnectedHandler) -> Self {
+        self.disconnected_handler = Some(Arc::new(handler));
+        self
+    }
+
+    /// The client-disconnected handler, already shared.
+    pub fn client_disconnected_handler(
+        mut self,
+        handler: Arc<dyn ClientDisconnectedHandler>,
+    ) -> Self {
+        self.disconnected_handler = Some(handler);
+        self
+    }
+
     fn into_core(self) -> Result<Arc<Core>, BuildError> {
         self.options.validate()?;
         let authenticator = self.authenticator.ok_or(BuildError::MissingAuthenticator)?;
@@ -316,6 +337,7 @@ impl ServerBuilder {
             authenticator,
             self.validator,
             self.connected_handler,
+            self.disconnected_handler,
         )))
     }
 

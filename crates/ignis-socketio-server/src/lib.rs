@@ -63,8 +63,8 @@ mod rooms;
 mod target;
 
 pub use callbacks::{
-    Authenticator, ClientConnectedHandler, EventHandler, HandlerOutcome, IntoEventHandler,
-    RoomValidator, WithAckMarker, WithoutAckMarker,
+    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler, HandlerOutcome,
+    IntoEventHandler, RoomValidator, WithAckMarker, WithoutAckMarker,
 };
 pub use client::{AckResponder, AuthenticatedClient, ClientInfo, JoinRequest};
 pub use error::{BuildError, ServerError};

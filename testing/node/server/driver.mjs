@@ -1,0 +1,182 @@
+// Scriptable Socket.IO client driver for the server helper's integration tests.
+//
+// Reads one JSON command per line on stdin and prints one JSON object per line
+// on stdout for everything the clients observe, in the order observed:
+//   {"name","type":"connect","id"} | {"name","type":"connect_error","message"}
+//   {"name","type":"event","event","data","args"} | {"name","type":"disconnect","reason"}
+//   {"name","type":"ack","tag","err","data"} | {"type":"bulk",...} | {"type":"error","message"}
+//
+// Commands:
+//   {"cmd":"connect","name","url","path","transport","auth","headers","query",
+//    "authenticate": false | true | {"data":..., "ackTag":...}, "ackReplies": {"event": value}}
+//   {"cmd":"emit","name","event","args":[...],"ackTag":"t","timeoutMs":2000}
+//   {"cmd":"disconnect","name"}
+//   {"cmd":"bulk","prefix","count","url","path","transport","auth","tag","timeoutMs"}
+//       connects `count` clients at once, each emitting `authenticate` as soon as it
+//       is connected; prints {"type":"bulk","tag","connected","authenticated","errors"}
+//       once every client is authenticated or refused, or at the timeout.
+//   {"cmd":"bulk_count","prefix","event","tag"} -> {"type":"bulk_count","tag","count"}
+//   {"cmd":"bulk_disconnect","prefix"}
+//   {"cmd":"exit"}
+import { createInterface } from "node:readline";
+import { io } from "socket.io-client";
+
+const sockets = new Map();
+const bulks = new Map();
+
+function print(obj) {
+  process.stdout.write(JSON.stringify(obj, replacer) + "\n");
+}
+
+// Binary data (Buffer / ArrayBuffer) is printed as {"$binary": base64}.
+function replacer(_key, value) {
+  if (value && value.type === "Buffer" && Array.isArray(value.data)) {
+    return { $binary: Buffer.from(value.data).toString("base64") };
+  }
+  if (value instanceof ArrayBuffer) {
+    return { $binary: Buffer.from(value).toString("base64") };
+  }
+  return value === undefined ? null : value;
+}
+
+function options(cmd) {
+  return {
+    path: cmd.path ?? "/io",
+    transports: [cmd.transport ?? "websocket"],
+    auth: cmd.auth ?? undefined,
+    extraHeaders: cmd.headers ?? undefined,
+    query: cmd.query ?? undefined,
+    reconnection: false,
+    forceNew: true,
+    timeout: cmd.timeoutMs ?? 10000,
+  };
+}
+
+function connect(cmd) {
+  const name = cmd.name;
+  const socket = io(cmd.url, options(cmd));
+  sockets.set(name, socket);
+  const ackReplies = cmd.ackReplies ?? {};
+  socket.on("connect", () => {
+    print({ name, type: "connect", id: socket.id });
+    const auth = cmd.authenticate;
+    if (auth === true) {
+      socket.emit("authenticate");
+    } else if (auth && typeof auth === "object") {
+      const args = "data" in auth ? [auth.data] : [];
+      if (auth.ackTag) {
+        socket.timeout(auth.timeoutMs ?? 5000).emit("authenticate", ...args, (err, data) =>
+          print({ name, type: "ack", tag: auth.ackTag, err: err ? String(err.message ?? err) : null, data }),
+        );
+      } else {
+        socket.emit("authenticate", ...args);
+      }
+    }
+  });
+  socket.on("connect_error", (err) => print({ name, type: "connect_error", message: String(err.message ?? err) }));
+  socket.on("disconnect", (reason) => print({ name, type: "disconnect", reason }));
+  socket.onAny((event, ...args) => {
+    let ack = null;
+    if (args.length > 0 && typeof args[args.length - 1] === "function") {
+      ack = args.pop();
+    }
+    print({ name, type: "event", event, data: args.length > 0 ? args[0] : null, args });
+    if (ack) {
+      ack(event in ackReplies ? ackReplies[event] : { received: event });
+    }
+  });
+}
+
+function emit(cmd) {
+  const socket = sockets.get(cmd.name);
+  if (!socket) return print({ type: "error", message: `no client ${cmd.name}` });
+  const args = cmd.args ?? [];
+  if (cmd.ackTag) {
+    socket.timeout(cmd.timeoutMs ?? 5000).emit(cmd.event, ...args, (err, data) =>
+      print({ name: cmd.name, type: "ack", tag: cmd.ackTag, err: err ? String(err.message ?? err) : null, data }),
+    );
+  } else {
+    socket.emit(cmd.event, ...args);
+  }
+}
+
+function bulk(cmd) {
+  const state = { sockets: [], counts: new Map(), connected: 0, authenticated: 0, refused: 0, errors: [], done: false };
+  bulks.set(cmd.prefix, state);
+  const finish = () => {
+    if (state.done) return;
+    state.done = true;
+    clearTimeout(timer);
+    print({
+      type: "bulk",
+      tag: cmd.tag ?? cmd.prefix,
+      connected: state.connected,
+      authenticated: state.authenticated,
+      refused: state.refused,
+      errors: state.errors.slice(0, 10),
+    });
+  };
+  const settle = () => {
+    if (state.authenticated + state.refused + state.errors.length >= cmd.count) finish();
+  };
+  const timer = setTimeout(finish, cmd.timeoutMs ?? 30000);
+  for (let i = 0; i < cmd.count; i++) {
+    const socket = io(cmd.url, options(cmd));
+    state.sockets.push(socket);
+    socket.on("connect", () => {
+      state.connected++;
+      socket.emit("authenticate");
+    });
+    socket.on("connect_error", (err) => {
+      state.errors.push(String(err.message ?? err));
+      settle();
+    });
+    socket.on("authenticated", () => {
+      state.authenticated++;
+      settle();
+    });
+    socket.on("unauthenticated", () => {
+      state.refused++;
+      settle();
+    });
+    socket.onAny((event) => state.counts.set(event, (state.counts.get(event) ?? 0) + 1));
+  }
+}
+
+function handle(cmd) {
+  switch (cmd.cmd) {
+    case "connect":
+      return connect(cmd);
+    case "emit":
+      return emit(cmd);
+    case "disconnect":
+      return sockets.get(cmd.name)?.disconnect();
+    case "bulk":
+      return bulk(cmd);
+    case "bulk_count": {
+      const state = bulks.get(cmd.prefix);
+      return print({ type: "bulk_count", tag: cmd.tag ?? cmd.prefix, count: state?.counts.get(cmd.event) ?? 0 });
+    }
+    case "bulk_disconnect":
+      return bulks.get(cmd.prefix)?.sockets.forEach((s) => s.disconnect());
+    case "exit":
+      for (const s of sockets.values()) s.disconnect();
+      for (const b of bulks.values()) b.sockets.forEach((s) => s.disconnect());
+      return setTimeout(() => process.exit(0), 50);
+    default:
+      return print({ type: "error", message: `unknown command ${cmd.cmd}` });
+  }
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on("line", (line) => {
+  if (!line.trim()) return;
+  try {
+    handle(JSON.parse(line));
+  } catch (err) {
+    print({ type: "error", message: String(err?.stack ?? err) });
+  }
+});
+// The test process went away: leave too.
+lines.on("close", () => process.exit(0));
+print({ type: "ready" });
