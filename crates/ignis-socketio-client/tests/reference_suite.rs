@@ -3,6 +3,8 @@
 //! 127.0.0.1:0. Cases 1 to 5 (binding keys) belong to the component crate.
 //! Each test name starts with its case number.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;

@@ -1,6 +1,12 @@
 //! Test servers: a real socketioxide server on 127.0.0.1:0, and a raw
 //! WebSocket server for misbehaving-peer cases.
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -178,4 +184,76 @@ pub fn init_tracing() {
         )
         .with_test_writer()
         .try_init();
+}
+
+/// A bare WebSocket server speaking just enough Engine.IO to test peers
+/// that misbehave: each accepted connection runs `handler`.
+pub struct RawServer {
+    pub addr: SocketAddr,
+    pub connections: Counter,
+    task: JoinHandle<()>,
+}
+
+pub type RawWs = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+impl RawServer {
+    pub async fn start<F, Fut>(handler: F) -> RawServer
+    where
+        F: Fn(RawWs) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Counter::default();
+        let count = connections.clone();
+        let handler = Arc::new(handler);
+        let task = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                count.hit();
+                let handler = handler.clone();
+                tokio::spawn(async move {
+                    if let Ok(ws) = tokio_tungstenite::accept_async(tcp).await {
+                        handler(ws).await;
+                    }
+                });
+            }
+        });
+        RawServer {
+            addr,
+            connections,
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Sends the Engine.IO open packet, waits for the namespace connect and accepts it.
+pub async fn raw_handshake(
+    ws: &mut RawWs,
+    ping_interval: u64,
+    ping_timeout: u64,
+) -> Option<String> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let open = format!(
+        r#"0{{"sid":"raw-engine","upgrades":[],"pingInterval":{ping_interval},"pingTimeout":{ping_timeout},"maxPayload":1000000}}"#
+    );
+    ws.send(Message::text(open)).await.ok()?;
+    let connect = match ws.next().await? {
+        Ok(Message::Text(t)) => t.to_string(),
+        _ => return None,
+    };
+    ws.send(Message::text(r#"40{"sid":"raw-socket"}"#))
+        .await
+        .ok()?;
+    Some(connect)
 }
