@@ -35,7 +35,8 @@ pub(crate) fn check_event(event: &str) -> Result<(), RedisAdapterError> {
 
 /// Publishes to Socket.IO servers (Node or this crate's adapter) through Redis.
 ///
-/// Builder methods return a new emitter, so a base emitter can be reused:
+/// Targeting methods return a new emitter and leave this one untouched (as Node's
+/// `emitter.to()` does), so a base emitter can be reused:
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), ignis_socketio_redis::RedisAdapterError> {
@@ -91,46 +92,49 @@ impl RedisEmitter {
     }
 
     /// Targets a room or rooms.
-    pub fn to<R: IntoRooms>(mut self, rooms: R) -> Self {
+    pub fn to<R: IntoRooms>(&self, rooms: R) -> Self {
+        let mut this = self.clone();
         for room in rooms.into_rooms() {
-            if !self.opts.rooms.contains(&room) {
-                self.opts.rooms.push(room);
+            if !this.opts.rooms.contains(&room) {
+                this.opts.rooms.push(room);
             }
         }
-        self
+        this
     }
 
     /// Same as [`RedisEmitter::to`] (`in` is a Rust keyword).
-    pub fn in_<R: IntoRooms>(self, rooms: R) -> Self {
+    pub fn in_<R: IntoRooms>(&self, rooms: R) -> Self {
         self.to(rooms)
     }
 
     /// Excludes a room or rooms.
-    pub fn except<R: IntoRooms>(mut self, rooms: R) -> Self {
+    pub fn except<R: IntoRooms>(&self, rooms: R) -> Self {
+        let mut this = self.clone();
         for room in rooms.into_rooms() {
-            if !self.opts.except.contains(&room) {
-                self.opts.except.push(room);
+            if !this.opts.except.contains(&room) {
+                this.opts.except.push(room);
             }
         }
-        self
+        this
     }
 
     /// The event may be dropped by clients that are not ready.
-    pub fn volatile(self) -> Self {
+    pub fn volatile(&self) -> Self {
         self.flag("volatile", Mp::Boolean(true))
     }
 
     /// Sets the compress flag.
-    pub fn compress(self, compress: bool) -> Self {
+    pub fn compress(&self, compress: bool) -> Self {
         self.flag("compress", Mp::Boolean(compress))
     }
 
-    fn flag(mut self, name: &str, value: Mp) -> Self {
-        match self.opts.flags.iter_mut().find(|(k, _)| k == name) {
+    fn flag(&self, name: &str, value: Mp) -> Self {
+        let mut this = self.clone();
+        match this.opts.flags.iter_mut().find(|(k, _)| k == name) {
             Some(entry) => entry.1 = value,
-            None => self.opts.flags.push((name.to_owned(), value)),
+            None => this.opts.flags.push((name.to_owned(), value)),
         }
-        self
+        this
     }
 
     /// Emits `event` with `data` to the targeted sockets. A tuple is spread into

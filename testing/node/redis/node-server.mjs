@@ -43,7 +43,7 @@ readline.createInterface({ input: process.stdin }).on("line", async (line) => {
       case "leave": target().socketsLeave(c.room); break;
       case "disconnect": target().disconnectSockets(false); break;
       case "sse": io.serverSideEmit(c.event, ...c.args); break;
-      case "sseWithAck": reply = await io.timeout(3000).serverSideEmitWithAck(c.event, ...c.args); break;
+      case "sseWithAck": reply = await io.serverSideEmitWithAck(c.event, ...c.args); break;
       case "serverCount": reply = await io.of("/").adapter.serverCount(); break;
       case "exit": process.exit(0);
     }
