@@ -53,6 +53,8 @@ async fn run(config: DemoConfig) -> Result<(), Box<dyn std::error::Error>> {
     });
     let mut server = tokio::spawn(serve.into_future());
 
+    // Install the signal handlers before READY: a driver may signal right after it.
+    let mut signals = ShutdownSignals::install()?;
     announce_ready(port)?;
     tracing::info!(port, path = %config.path, "demo-server ready");
 
@@ -62,8 +64,8 @@ async fn run(config: DemoConfig) -> Result<(), Box<dyn std::error::Error>> {
             ended??;
             return Err("the HTTP server stopped unexpectedly".into());
         }
-        signal = shutdown_signal() => {
-            tracing::info!(signal = signal?, "shutting down");
+        signal = signals.next() => {
+            tracing::info!(signal, "shutting down");
         }
     }
     io.shutdown().await;
@@ -86,13 +88,26 @@ fn announce_ready(port: u16) -> std::io::Result<()> {
     stdout.flush()
 }
 
-/// Resolves with the name of the first SIGTERM or SIGINT.
-async fn shutdown_signal() -> std::io::Result<&'static str> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = terminate.recv() => Ok("SIGTERM"),
-        _ = interrupt.recv() => Ok("SIGINT"),
+/// SIGTERM and SIGINT, caught from the moment they are installed.
+struct ShutdownSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(ShutdownSignals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Resolves with the name of the next signal.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
     }
 }
