@@ -1,0 +1,219 @@
+//! Tests on private redis-server processes on free ports (never the shared 6379):
+//! a three-master Redis Cluster, and a Redis restart in the middle of traffic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::{path::PathBuf, process::Stdio, time::Duration};
+
+use common::*;
+use ignis_socketio_redis::{RedisAdapterError, RedisAdapterState, RedisConfig, RedisEmitter};
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ignis-redis-{}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A redis-server child, killed on drop.
+struct RedisProcess {
+    child: Child,
+}
+
+async fn start_redis(port: u16, dir: &std::path::Path, cluster: bool) -> RedisProcess {
+    let mut cmd = Command::new("redis-server");
+    cmd.arg("--port")
+        .arg(port.to_string())
+        .arg("--bind")
+        .arg("127.0.0.1")
+        .arg("--save")
+        .arg("")
+        .arg("--appendonly")
+        .arg("no")
+        .arg("--daemonize")
+        .arg("no")
+        .arg("--dir")
+        .arg(dir);
+    if cluster {
+        cmd.arg("--cluster-enabled")
+            .arg("yes")
+            .arg("--cluster-config-file")
+            .arg(dir.join(format!("nodes-{port}.conf")));
+    }
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("redis-server on PATH");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return RedisProcess { child };
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("redis-server on port {port} did not start");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_cluster_of_three_masters_carries_broadcasts_and_requests() {
+    let dir = temp_dir();
+    let ports = [free_port(), free_port(), free_port()];
+    let mut nodes = Vec::new();
+    for port in ports {
+        nodes.push(start_redis(port, &dir, true).await);
+    }
+    let status = Command::new("redis-cli")
+        .arg("--cluster")
+        .arg("create")
+        .args(ports.iter().map(|p| format!("127.0.0.1:{p}")))
+        .arg("--cluster-replicas")
+        .arg("0")
+        .arg("--cluster-yes")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .expect("redis-cli on PATH");
+    assert!(status.success(), "redis-cli --cluster create failed");
+    // Wait until the cluster is ready.
+    for _ in 0..100 {
+        let out = Command::new("redis-cli")
+            .args(["-p", &ports[0].to_string(), "cluster", "info"])
+            .output()
+            .await
+            .unwrap();
+        if String::from_utf8_lossy(&out.stdout).contains("cluster_state:ok") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let address = ports
+        .iter()
+        .map(|p| format!("redis://127.0.0.1:{p}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let key = random_key();
+    let s1 = start_rust_server(connect_state(&address, &key).await).await;
+    // The second server knows only one seed node.
+    let one_seed = RedisConfig::cluster([format!("redis://127.0.0.1:{}", ports[2])]).key(&key);
+    let s2 = start_rust_server(RedisAdapterState::connect(one_seed).await.unwrap()).await;
+    // NUMSUB is summed over the masters.
+    wait_server_count(&s1.state, 2).await;
+
+    let (mut c1, _id1) = NodeProc::client(&s1.url(), "c1").await;
+    let (mut c2, id2) = NodeProc::client(&s2.url(), "c2").await;
+    s1.io.emit("cluster-all", &"x").await.unwrap();
+    assert_eq!(c2.event("cluster-all").await, json!(["x"]));
+    assert_eq!(c1.event("cluster-all").await, json!(["x"]));
+    let sockets = s1.state.fetch_sockets("/", vec![], vec![]).await.unwrap();
+    assert!(sockets.iter().any(|s| s.id == id2));
+    let emitter = RedisEmitter::connect(address.parse::<RedisConfig>().unwrap().key(&key))
+        .await
+        .unwrap();
+    emitter
+        .to(id2.clone())
+        .emit("from-emitter", &1)
+        .await
+        .unwrap();
+    assert_eq!(c2.event("from-emitter").await, json!([1]));
+
+    s1.state.close().await;
+    s2.state.close().await;
+    drop(nodes);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_resumes_after_a_redis_restart() {
+    let dir = temp_dir();
+    let port = free_port();
+    let address = format!("redis://127.0.0.1:{port}");
+    let mut redis = start_redis(port, &dir, false).await;
+    let key = random_key();
+    let config = || {
+        address
+            .parse::<RedisConfig>()
+            .unwrap()
+            .key(&key)
+            .requests_timeout(Duration::from_secs(2))
+    };
+    let s1 = start_rust_server(RedisAdapterState::connect(config()).await.unwrap()).await;
+    let s2 = start_rust_server(RedisAdapterState::connect(config()).await.unwrap()).await;
+    wait_server_count(&s1.state, 2).await;
+    let (mut c2, _) = NodeProc::client(&s2.url(), "c2").await;
+    s1.io.emit("before", &1).await.unwrap();
+    c2.event("before").await;
+
+    // Redis goes away: health says so and publishing is an error, not a panic.
+    redis.child.kill().await.unwrap();
+    let _ = redis.child.wait().await;
+    for _ in 0..100 {
+        if !s1.state.is_healthy() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !s1.state.is_healthy(),
+        "health must report the lost connection"
+    );
+    assert!(s1.io.emit("during", &1).await.is_err());
+
+    // Redis comes back on the same port: the adapters reconnect and resubscribe.
+    let _redis = start_redis(port, &dir, false).await;
+    for _ in 0..200 {
+        if s1.state.is_healthy() && s2.state.is_healthy() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        s1.state.is_healthy() && s2.state.is_healthy(),
+        "adapters did not reconnect"
+    );
+    assert!(s1.state.health().reconnects >= 1);
+    wait_server_count(&s1.state, 2).await;
+    let mut delivered = false;
+    for _ in 0..20 {
+        if s1.io.emit("after", &2).await.is_ok() {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(delivered, "publishing never recovered");
+    assert_eq!(c2.event("after").await, json!([2]));
+    s1.state.close().await;
+    s2.state.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn start_up_fails_with_a_clear_error_when_redis_is_absent() {
+    let port = free_port();
+    let config = format!("redis://127.0.0.1:{port}")
+        .parse::<RedisConfig>()
+        .unwrap()
+        .connect_timeout(Duration::from_millis(500));
+    let err = RedisAdapterState::connect(config).await.unwrap_err();
+    assert!(
+        matches!(err, RedisAdapterError::ConnectTimeout { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&port.to_string()));
+}
