@@ -246,7 +246,35 @@ impl Driver {
     }
 
     pub async fn wait_for(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        self.wait_for_within(what, WAIT, pred).await
+    }
+
+    /// Like [`wait_for`](Self::wait_for) with a one-minute budget (bulk scenarios).
+    pub async fn wait_for_long(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        self.wait_for_within(what, Duration::from_secs(60), pred)
+            .await
+    }
+
+    /// Sends `command` and waits for the first line matching `pred` printed after it.
+    pub async fn request(&mut self, command: Value, pred: impl Fn(&Value) -> bool) -> Value {
+        let what = command.to_string();
+        let before = self.lines().iter().filter(|v| pred(v)).count();
+        self.send(command).await;
+        self.wait_count(&what, before + 1, &pred).await;
+        self.lines()
+            .into_iter()
+            .filter(|v| pred(v))
+            .nth(before)
+            .unwrap()
+    }
+
+    pub async fn wait_for_within(
+        &self,
+        what: &str,
+        within: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
         loop {
             let notified = self.notify.notified();
             if let Some(v) = self.lines.lock().unwrap().iter().find(|v| pred(v)) {
