@@ -63,6 +63,8 @@ where
     let (layer, io) = SocketIoBuilder::new()
         .req_path(options.path.clone())
         .max_payload(options.max_payload)
+        // Node's maxHttpBufferSize bounds both transports; engineioxide splits it in two.
+        .ws_max_message_size(usize::try_from(options.max_payload).unwrap_or(usize::MAX))
         .ack_timeout(options.ack_timeout)
         .with_adapter::<A>(state)
         .build_layer();

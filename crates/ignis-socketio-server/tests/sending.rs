@@ -319,3 +319,34 @@ async fn client_handle_emits_joins_and_reaches_others_through_the_server() {
     assert_eq!(said["data"], json!({"from": "user-good", "text": "hello"}));
     assert!(d.events("a", "said").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_payload_is_refused_by_max_payload_and_server_keeps_serving() {
+    let server = TestServer::start(builder().max_payload(2_000).on_client_connected(
+        |client: AuthenticatedClient| async move {
+            client.on(
+                "echo",
+                |client: AuthenticatedClient, data: Value| async move {
+                    client.emit("echo:response", &data)
+                },
+            );
+        },
+    ))
+    .await;
+    let mut d = Driver::spawn().await;
+    for transport in ["websocket", "polling"] {
+        let big = format!("big-{transport}");
+        d.connect_authenticated(&big, &server, transport).await;
+        d.emit(&big, "echo", json!(["x".repeat(10_000)])).await;
+        d.wait_type(&big, "disconnect").await;
+        assert!(d.events(&big, "echo:response").is_empty());
+    }
+    let small = d.connect_authenticated("small", &server, "websocket").await;
+    d.emit("small", "echo", json!(["x".repeat(1_000)])).await;
+    d.wait_event("small", "echo:response").await;
+    server
+        .wait_registry("only the small client", |io| {
+            io.client_count() == 1 && io.get_client(&small).is_some()
+        })
+        .await;
+}

@@ -47,7 +47,11 @@ impl Drop for TestServer {
 
 impl TestServer {
     pub async fn start(builder: ServerBuilder) -> TestServer {
-        let io = builder.build().expect("helper builds");
+        TestServer::serve(builder.build().expect("helper builds")).await
+    }
+
+    /// Serves an already built helper (for example on another adapter).
+    pub async fn serve(io: SocketIOServerHelper) -> TestServer {
         let app = io.attach(Router::new().route("/health", get(|| async { "ok" })));
         let listener = bind_listener("127.0.0.1:0".parse().unwrap())
             .await
