@@ -115,13 +115,15 @@ pub(crate) fn build(p: &mut Pipeline) -> StepResult {
 
 /// The Rust tests (unit, integration and doc tests); they need Redis and the Node peers.
 pub(crate) fn rust_tests(p: &mut Pipeline) -> StepResult {
-    p.check("redis reachable", redis_reachable())?;
+    redis_check(p)?;
     node_modules(p)?;
     p.run("cargo test", cargo(&["test", "--workspace"]))
 }
 
-/// The Node-driven suites: the demo server's conformance suite over both transports.
+/// The Node-driven suites: the demo server's conformance suite over both
+/// transports, and two demo servers sharing Redis.
 pub(crate) fn node_suites(p: &mut Pipeline) -> StepResult {
+    redis_check(p)?;
     node_modules(p)?;
     p.run(
         "build demo-server",
@@ -172,6 +174,17 @@ pub(crate) fn bench(p: &mut Pipeline, args: &[String]) -> StepResult {
     ]);
     cmd.args(args);
     p.run("ignis-bench", cmd)
+}
+
+/// Checks Redis once per pipeline.
+fn redis_check(p: &mut Pipeline) -> StepResult {
+    if p.done
+        .iter()
+        .any(|(label, ok, _)| label == "redis reachable" && *ok)
+    {
+        return Ok(());
+    }
+    p.check("redis reachable", redis_reachable())
 }
 
 /// Makes sure Node is recent enough and `testing/node/node_modules` matches the lock file.

@@ -37,8 +37,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: DemoConfig) -> Result<(), Box<dyn std::error::Error>> {
-    let io = demo::build_helper(&config)?;
-    let app = demo::app(&io, &config)?;
+    let demo_server = demo::DemoServer::start(&config).await?;
+    let app = demo::app(&demo_server, &config)?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
     let listener = ignis_socketio_server::bind_listener(addr).await?;
     let port = listener.local_addr()?.port();
@@ -68,7 +68,7 @@ async fn run(config: DemoConfig) -> Result<(), Box<dyn std::error::Error>> {
             tracing::info!(signal, "shutting down");
         }
     }
-    io.shutdown().await;
+    demo_server.shutdown().await;
     let _ = stop_tx.send(());
     match tokio::time::timeout(DRAIN_TIMEOUT, &mut server).await {
         Ok(ended) => ended??,

@@ -25,6 +25,10 @@ pub struct DemoConfig {
     #[arg(long, env = "REDIS_URL")]
     pub redis: Option<String>,
 
+    /// Channel prefix on Redis (`key` of the Node adapter and emitter).
+    #[arg(long, env = "REDIS_KEY", default_value = "socket.io")]
+    pub redis_key: String,
+
     /// Accept a handshake only if header `authorization` is `Bearer <T>` or
     /// handshake `auth.token` is `<T>`. Unset: every handshake is accepted.
     #[arg(long, env = "AUTH_TOKEN")]

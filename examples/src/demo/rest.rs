@@ -12,10 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ignis_socketio_protocol::{ClientState, RejectedRoom, now_timestamp};
 use ignis_socketio_server::{ServerError, SocketIOServerHelper, Target};
+
+use super::DemoServer;
 use serde_json::{Map, Value, json};
 
 /// The `/api/socket/...` routes, served with the helper as state.
-pub fn router(io: SocketIOServerHelper) -> Router {
+pub fn router(server: DemoServer) -> Router {
     Router::new()
         .route("/api/socket/info", get(info))
         .route("/api/socket/clients", get(clients))
@@ -26,7 +28,7 @@ pub fn router(io: SocketIOServerHelper) -> Router {
         .route("/api/socket/client/{client_id}/join", post(join))
         .route("/api/socket/client/{client_id}/leave", post(leave))
         .route("/api/socket/client/{client_id}/rooms", get(rooms))
-        .with_state(io)
+        .with_state(server)
 }
 
 const TOPIC_REQUIRED: &str = "Topic is required";
@@ -119,40 +121,41 @@ async fn send(
     }
 }
 
-async fn info(State(io): State<SocketIOServerHelper>) -> Response {
-    let ids: Vec<String> = io.get_clients().into_iter().map(|c| c.id).collect();
+async fn info(State(server): State<DemoServer>) -> Response {
+    let ids: Vec<String> = server.io.get_clients().into_iter().map(|c| c.id).collect();
     Json(json!({ "status": "running", "connectedClients": ids.len(), "clientIds": ids }))
         .into_response()
 }
 
-async fn clients(State(io): State<SocketIOServerHelper>) -> Response {
-    let clients = io.get_clients();
+async fn clients(State(server): State<DemoServer>) -> Response {
+    let clients = server.io.get_clients();
     Json(json!({ "count": clients.len(), "clients": clients })).into_response()
 }
 
-async fn health(State(io): State<SocketIOServerHelper>) -> Response {
-    Json(json!({ "healthy": !io.is_shut_down(), "timestamp": now_timestamp() })).into_response()
+async fn health(State(server): State<DemoServer>) -> Response {
+    Json(json!({ "healthy": server.is_healthy(), "timestamp": now_timestamp() })).into_response()
 }
 
 async fn broadcast(
-    State(io): State<SocketIOServerHelper>,
+    State(server): State<DemoServer>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let (topic, data) = match topic_and_data(body) {
         Ok(parsed) => parsed,
         Err(answer) => return answer.into_response(),
     };
-    let reached = io
+    let reached = server
+        .io
         .get_clients()
         .iter()
         .filter(|c| c.state == ClientState::Authenticated)
         .count();
     let done = format!("Broadcast sent to {reached} clients");
-    send(&io, Target::all(), &topic, &data, done).await
+    send(&server.io, Target::all(), &topic, &data, done).await
 }
 
 async fn send_to_room(
-    State(io): State<SocketIOServerHelper>,
+    State(server): State<DemoServer>,
     Path(room_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -161,11 +164,11 @@ async fn send_to_room(
         Err(answer) => return answer.into_response(),
     };
     let done = format!("Message sent to room: {room_id}");
-    send(&io, Target::room(room_id), &topic, &data, done).await
+    send(&server.io, Target::room(room_id), &topic, &data, done).await
 }
 
 async fn send_to_client(
-    State(io): State<SocketIOServerHelper>,
+    State(server): State<DemoServer>,
     Path(client_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -174,11 +177,11 @@ async fn send_to_client(
         Err(answer) => return answer.into_response(),
     };
     let done = format!("Message sent to client: {client_id}");
-    send(&io, Target::socket(client_id), &topic, &data, done).await
+    send(&server.io, Target::socket(client_id), &topic, &data, done).await
 }
 
 async fn join(
-    State(io): State<SocketIOServerHelper>,
+    State(server): State<DemoServer>,
     Path(client_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -186,7 +189,7 @@ async fn join(
         Ok(rooms) => rooms,
         Err(answer) => return answer.into_response(),
     };
-    match io.join_rooms(&client_id, rooms) {
+    match server.io.join_rooms(&client_id, rooms) {
         Ok(ack) => success(format!(
             "Client {client_id} joined rooms: {}{}",
             ack.joined.join(", "),
@@ -197,7 +200,7 @@ async fn join(
 }
 
 async fn leave(
-    State(io): State<SocketIOServerHelper>,
+    State(server): State<DemoServer>,
     Path(client_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -205,7 +208,7 @@ async fn leave(
         Ok(rooms) => rooms,
         Err(answer) => return answer.into_response(),
     };
-    match io.leave_rooms(&client_id, rooms) {
+    match server.io.leave_rooms(&client_id, rooms) {
         Ok(ack) => success(format!(
             "Client {client_id} left rooms: {}{}",
             ack.left.join(", "),
@@ -235,8 +238,8 @@ fn room_error(client_id: &str, error: ServerError) -> Response {
     }
 }
 
-async fn rooms(State(io): State<SocketIOServerHelper>, Path(client_id): Path<String>) -> Response {
-    match io.get_client(&client_id) {
+async fn rooms(State(server): State<DemoServer>, Path(client_id): Path<String>) -> Response {
+    match server.io.get_client(&client_id) {
         Some(client) => Json(json!({ "success": true, "rooms": client.rooms })).into_response(),
         None => client_not_found(&client_id),
     }
