@@ -586,16 +586,15 @@ fn resolve_cors(cors: CorsOptions) -> Result<ResolvedCors, OptionsError> {
              (development only)",
         ));
     }
-    if let CorsOrigins::List(list) = &origins {
-        if let Some(bad) = list
+    if let CorsOrigins::List(list) = &origins
+        && let Some(bad) = list
             .iter()
             .find(|o| o.is_empty() || *o == "*" || http_header_invalid(o))
-        {
-            return Err(OptionsError::new(
-                "cors.origins",
-                format!("{bad:?} is not an origin such as \"https://app.example.com\""),
-            ));
-        }
+    {
+        return Err(OptionsError::new(
+            "cors.origins",
+            format!("{bad:?} is not an origin such as \"https://app.example.com\""),
+        ));
     }
     let methods: Vec<String> = cors
         .methods
