@@ -16,7 +16,7 @@ use ignis_socketio_server::{ServerError, SocketIOServerHelper, Target};
 use super::DemoServer;
 use serde_json::{Map, Value, json};
 
-/// The `/api/socket/...` routes, served with the helper as state.
+/// The `/api/socket/...` routes, with the running demo server as state.
 pub fn router(server: DemoServer) -> Router {
     Router::new()
         .route("/api/socket/info", get(info))

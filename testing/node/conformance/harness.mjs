@@ -140,7 +140,7 @@ export function waitFor(socket, event, timeoutMs = EVENT_TIMEOUT_MS) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, handler);
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for "${event}"`));
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for "${event}" ${describeSocket(socket)}`));
     }, timeoutMs);
     function handler(...args) {
       clearTimeout(timer);
@@ -149,6 +149,13 @@ export function waitFor(socket, event, timeoutMs = EVENT_TIMEOUT_MS) {
     }
     socket.on(event, handler);
   });
+}
+
+/** What a socket saw, for failure messages. */
+export function describeSocket(socket) {
+  const seen = (socket.received ?? []).map((e) => e.event);
+  return `(socket ${socket.id ?? '?'}: connected=${socket.connected}, ` +
+    `transport=${socket.io?.engine?.transport?.name ?? '-'}, saw [${seen.join(', ')}])`;
 }
 
 /** Resolves with the payload of the first `event` whose payload satisfies `pred`. */
