@@ -272,6 +272,23 @@ async fn requests_fetch_rooms_sse_and_acks_work_both_ways() {
         .join("from-rust")
         .await
         .unwrap();
+    // Node broadcasts to its local sockets before it reads its subscriber, so wait
+    // until the join has been applied there.
+    let mut applied = false;
+    for _ in 0..50 {
+        let found = node
+            .call(json!({"cmd": "fetchSockets", "rooms": ["from-rust"]}))
+            .await;
+        if found["reply"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|s| s["id"] == json!(cn_id)))
+        {
+            applied = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(applied, "REMOTE_JOIN from Rust never applied on Node");
     node.call(
         json!({"cmd": "emit", "rooms": ["from-node", "from-rust"], "event": "joined", "args": []}),
     )
