@@ -114,7 +114,10 @@ where
 /// Handles one application event of an authenticated client.
 #[async_trait]
 pub trait EventHandler: Send + Sync + 'static {
-    /// Called with the client, the event data (`null` when none was sent) and an
+    /// Called with the client, the event data (the first argument the client
+    /// emitted; `null` when none; further arguments are not passed; binary
+    /// attachments arrive as arrays of bytes, readable with
+    /// `serde_json::from_value::<Vec<u8>>`) and an
     /// acknowledgement responder when the client asked for an acknowledgement.
     async fn handle(&self, client: AuthenticatedClient, data: Value, ack: Option<AckResponder>);
 }

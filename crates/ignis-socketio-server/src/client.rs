@@ -88,9 +88,10 @@ impl AuthenticatedClient {
     }
 
     /// Registers `handler` for the application event `event`, replacing any
-    /// previous one. The handler receives the client, the data (`null` when
-    /// none) and, with a `(client, data, ack)` closure, an acknowledgement
-    /// responder when the client asked for one.
+    /// previous one. The handler receives the client, the data (the first
+    /// argument the client emitted, `null` when none) and, with a
+    /// `(client, data, ack)` closure, an acknowledgement responder when the
+    /// client asked for one. Handlers of one client may run concurrently.
     ///
     /// Names handled by the helper (`authenticate`, `join`, `leave`) and names
     /// reserved by Socket.IO are refused with an error log; use

@@ -206,6 +206,7 @@ impl Core {
             }
             guard.auth_timer = None;
             guard.state = ClientState::Unauthorized;
+            guard.refused = true;
         }
         if !record.socket.connected() {
             // The socket never made it into the namespace: nothing will call
@@ -254,7 +255,7 @@ impl Core {
     ) {
         {
             let mut guard = record.lock();
-            if guard.closed {
+            if guard.closed || guard.refused {
                 return;
             }
             if guard.state != ClientState::Unauthorized {
@@ -298,6 +299,11 @@ impl Core {
                         return;
                     }
                     guard.state = ClientState::Unauthorized;
+                    guard.refused = true;
+                    // One `unauthenticated` per client: the timer must not send another.
+                    if let Some(timer) = guard.auth_timer.take() {
+                        timer.abort();
+                    }
                 }
                 match &error {
                     AuthError::Rejected(_) => {

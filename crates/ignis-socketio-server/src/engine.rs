@@ -21,6 +21,7 @@ use tokio::sync::OnceCell;
 use tracing::Instrument;
 
 use crate::core::Core;
+use crate::incoming::EventData;
 use crate::record::{ClientRecord, SocketHandle};
 use crate::{
     AckReply, AckResponder, Handshake, Payload, ServerError, SocketIOServerHelper, Target,
@@ -225,7 +226,7 @@ impl<A: Adapter + DefinedAdapter> Inner<A> {
         let (w, r) = (weak.clone(), record_ref.clone());
         socket.on_fallback(
             move |Event(event): Event,
-                  TryData(data): TryData<Value>,
+                  TryData(data): TryData<EventData>,
                   ack: AckSender<A>,
                   AckRequested(asked)| {
                 let (w, r) = (w.clone(), r.clone());
@@ -234,7 +235,13 @@ impl<A: Adapter + DefinedAdapter> Inner<A> {
                         return;
                     };
                     let span = record.span.clone();
-                    let data = data.unwrap_or(Value::Null);
+                    let data = match data {
+                        Ok(EventData(data)) => data,
+                        Err(error) => {
+                            tracing::debug!(parent: &span, %event, %error, "unreadable event data");
+                            Value::Null
+                        }
+                    };
                     let core = inner.core.clone();
                     core.dispatch(inner.handle(), record, event, data, responder(asked, ack))
                         .instrument(span)

@@ -56,6 +56,7 @@ mod error;
 mod handshake;
 mod helper;
 mod identity;
+mod incoming;
 mod listener;
 mod options;
 mod record;

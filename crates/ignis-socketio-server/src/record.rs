@@ -57,6 +57,8 @@ pub(crate) struct Guarded {
     pub(crate) state: ClientState,
     /// Set once by teardown; nothing may touch the socket's rooms afterwards.
     pub(crate) closed: bool,
+    /// Set when the client was refused: it is being disconnected and may not retry.
+    pub(crate) refused: bool,
     pub(crate) identity: Option<Identity>,
     pub(crate) authenticated_at: Option<SystemTime>,
     pub(crate) auth_timer: Option<AbortHandle>,

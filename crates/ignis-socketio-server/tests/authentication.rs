@@ -417,11 +417,18 @@ async fn client_disconnect_during_authentication_discards_the_late_result() {
     server
         .wait_registry("empty", |io| io.client_count() == 0)
         .await;
-    release.notify_waiters();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // notify_one stores a permit: the authenticator completes even if it
+    // has not reached its await yet.
+    release.notify_one();
+    server
+        .wait_registry("disconnected handler ran", |_| {
+            disconnected.load(Ordering::SeqCst) == 1
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(connected.load(Ordering::SeqCst), 0, "late result discarded");
     assert_eq!(server.io.client_count(), 0, "nothing leaked");
-    assert_eq!(disconnected.load(Ordering::SeqCst), 1);
+    assert_eq!(disconnected.load(Ordering::SeqCst), 1, "torn down once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -462,6 +469,10 @@ async fn every_disconnect_removes_the_record_and_tears_down_once() {
     server
         .wait_registry("empty", |io| io.client_count() == 0)
         .await;
+    server
+        .wait_registry("4 teardowns", |_| reasons.lock().unwrap().len() >= 4)
+        .await;
+    // Room for a duplicate teardown to show up, if there were one.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let reasons = reasons.lock().unwrap().clone();
     assert_eq!(reasons.len(), 4, "one teardown per client: {reasons:?}");
@@ -504,13 +515,13 @@ async fn identity_reaches_room_validator_and_connected_handler() {
     let mut d = Driver::spawn().await;
     d.connect_authenticated("a", &server, "websocket").await;
     d.emit_ack("a", "join", json!([{"rooms": ["x"]}])).await;
-    assert_eq!(
-        *seen.lock().unwrap(),
-        vec![
-            "connected:user-good".to_owned(),
-            "validator:user-good".to_owned()
-        ]
-    );
+    // The connected handler runs after `authenticated` is sent: wait for it.
+    server
+        .wait_registry("both callbacks ran", |_| seen.lock().unwrap().len() == 2)
+        .await;
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, ["connected:user-good", "validator:user-good"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -590,6 +601,11 @@ async fn protocol_and_reserved_names_cannot_get_application_handlers() {
     .await;
     let mut d = Driver::spawn().await;
     d.connect_authenticated("a", &server, "websocket").await;
+    server
+        .wait_registry("connected handler done", |_| {
+            results.lock().unwrap().len() == 6
+        })
+        .await;
     let results = results.lock().unwrap().clone();
     let ok: Vec<_> = results
         .iter()

@@ -307,7 +307,14 @@ async fn client_handle_emits_joins_and_reaches_others_through_the_server() {
     .await;
     let mut d = Driver::spawn().await;
     let a = d.connect_authenticated("a", &server, "websocket").await;
-    d.connect_authenticated("b", &server, "polling").await;
+    let b = d.connect_authenticated("b", &server, "polling").await;
+    // The connected handler joins "chat" after `authenticated` was sent.
+    server
+        .wait_registry("b in chat", |io| {
+            io.get_client(&b)
+                .is_some_and(|c| c.rooms.contains(&"chat".to_owned()))
+        })
+        .await;
     d.emit("a", "say", json!(["hello"])).await;
     let ok = d.wait_event("a", "said:ok").await;
     assert!(
@@ -349,4 +356,40 @@ async fn oversized_payload_is_refused_by_max_payload_and_server_keeps_serving() 
             io.client_count() == 1 && io.get_client(&small).is_some()
         })
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_data_is_the_first_argument_or_null() {
+    let server = TestServer::start(builder().on_client_connected(
+        |client: AuthenticatedClient| async move {
+            client.on(
+                "echo",
+                |client: AuthenticatedClient, data: Value| async move {
+                    client.emit("echo:response", &data)
+                },
+            );
+        },
+    ))
+    .await;
+    let mut d = Driver::spawn().await;
+    d.connect_authenticated("a", &server, "websocket").await;
+    for (args, data) in [
+        (json!([]), Value::Null),
+        (json!([0]), json!(0)),
+        (json!([false]), json!(false)),
+        (json!([null]), Value::Null),
+        (json!([[1, 2]]), json!([1, 2])),
+        (json!([1, "two"]), json!(1)),
+        // Binary attachments arrive as arrays of bytes.
+        (json!([{"$binary": "AAH/"}]), json!([0, 1, 255])),
+        (
+            json!([{"file": {"$binary": "AAE="}, "n": [1, {"$binary": "Ag=="}]}]),
+            json!({"file": [0, 1], "n": [1, [2]]}),
+        ),
+    ] {
+        let ev = d
+            .emit_then_wait("a", "echo", args.clone(), "echo:response")
+            .await;
+        assert_eq!(ev["data"], data, "{args}");
+    }
 }

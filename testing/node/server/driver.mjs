@@ -87,10 +87,22 @@ function connect(cmd) {
   });
 }
 
+// {"$binary": base64} in a command becomes a Buffer (a Socket.IO binary attachment).
+function reviver(value) {
+  if (Array.isArray(value)) return value.map(reviver);
+  if (value && typeof value === "object") {
+    if (typeof value.$binary === "string" && Object.keys(value).length === 1) {
+      return Buffer.from(value.$binary, "base64");
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reviver(v)]));
+  }
+  return value;
+}
+
 function emit(cmd) {
   const socket = sockets.get(cmd.name);
   if (!socket) return print({ type: "error", message: `no client ${cmd.name}` });
-  const args = cmd.args ?? [];
+  const args = reviver(cmd.args ?? []);
   if (cmd.ackTag) {
     socket.timeout(cmd.timeoutMs ?? 5000).emit(cmd.event, ...args, (err, data) =>
       print({ name: cmd.name, type: "ack", tag: cmd.ackTag, err: err ? String(err.message ?? err) : null, data }),

@@ -111,6 +111,7 @@ pub struct Driver {
     stdin: ChildStdin,
     lines: Arc<Mutex<Vec<Value>>>,
     notify: Arc<Notify>,
+    next_tag: u64,
 }
 
 impl Drop for Driver {
@@ -159,6 +160,7 @@ impl Driver {
             stdin,
             lines,
             notify,
+            next_tag: 0,
         };
         driver
             .wait_for("driver ready", |v| v["type"] == "ready")
@@ -211,7 +213,8 @@ impl Driver {
 
     /// Emits with an acknowledgement and returns the ack's data.
     pub async fn emit_ack(&mut self, name: &str, event: &str, args: Value) -> Value {
-        let tag = format!("{name}-{event}-{}", self.lines.lock().unwrap().len());
+        self.next_tag += 1;
+        let tag = format!("{name}-{event}-{}", self.next_tag);
         self.send(
             json!({"cmd": "emit", "name": name, "event": event, "args": args, "ackTag": tag}),
         )
@@ -328,6 +331,27 @@ impl Driver {
             v["name"] == name && v["type"] == "event" && v["event"] == event
         })
         .await
+    }
+
+    /// Emits `event` from `name` and waits for the next `response` event it
+    /// receives (counted from before the emit, so a fast answer is not missed).
+    pub async fn emit_then_wait(
+        &mut self,
+        name: &str,
+        event: &str,
+        args: Value,
+        response: &str,
+    ) -> Value {
+        let before = self.events(name, response).len();
+        self.emit(name, event, args).await;
+        let pred = |v: &Value| v["name"] == name && v["type"] == "event" && v["event"] == response;
+        self.wait_count(
+            &format!("{name} <- {response} #{}", before + 1),
+            before + 1,
+            pred,
+        )
+        .await;
+        self.events(name, response).remove(before)
     }
 
     pub async fn wait_type(&self, name: &str, kind: &str) -> Value {
