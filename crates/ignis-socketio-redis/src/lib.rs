@@ -12,11 +12,18 @@
 //! // "redis://:pass@host:6379/0" is a single Redis; "host:7000,host:7001" a cluster.
 //! let config: RedisConfig = "redis://127.0.0.1:6379".parse()?;
 //! let state = RedisAdapterState::connect(config.key("socket.io")).await?; // bounded wait
-//! // socketioxide:   SocketIo::builder().with_adapter::<RedisAdapter<_>>(state.clone())
-//! // server helper:  SocketIOServerHelper::builder()...build_with_adapter::<RedisAdapter<_>>(state.clone())
-//! // then `io.ns("/", handler)` returns an `InitHandle`; `.await?` it to wait for the
-//! // subscriptions, or drop it (the namespace works either way).
-//! // Sockets must join their own id room (`socket.join(socket.id)`), as Node's do.
+//! // server helper (waits until the namespace is subscribed):
+//! //   SocketIOServerHelper::builder()...build_with_adapter_ready::<RedisAdapter<_>, _>(state.clone()).await?
+//! // or without waiting:
+//! //   SocketIOServerHelper::builder()...build_with_adapter::<RedisAdapter<_>>(state.clone())?
+//! // plain socketioxide:
+//! //   SocketIo::builder().with_adapter::<RedisAdapter<_>>(state.clone()).build_layer()
+//! //   then `io.ns("/", handler)` returns an `InitHandle`; `.await?` it to wait for the
+//! //   subscriptions, or drop it (the namespace is registered either way).
+//! // Sockets must join their own id room (`socket.join(socket.id)`), as Node's do;
+//! // the server helper does it.
+//! // Optional: `state.register_socket(nsp, sid, SocketDetails::from_request(..))` on
+//! // connect, so Node's fetchSockets sees the handshake and data.
 //! assert!(state.is_healthy());
 //! state.close().await; // on shutdown
 //! # Ok(()) }

@@ -51,6 +51,7 @@ pub(crate) trait NsHandler: Send + Sync + 'static {
     fn on_message(&self, kind: ChannelKind, channel: &str, payload: &[u8]);
     fn local_sockets(&self, rooms: &[String], except: &[String]) -> Vec<SocketInfo>;
     fn local_rooms(&self) -> Vec<String>;
+    fn local_ids(&self) -> Vec<String>;
     fn core(&self) -> &Arc<NsCore>;
 }
 
@@ -791,6 +792,14 @@ impl<E: SocketEmitter> NsHandler for RedisAdapter<E> {
         rooms
     }
 
+    fn local_ids(&self) -> Vec<String> {
+        self.local
+            .sockets(Self::broadcast_options_all())
+            .iter()
+            .map(Sid::to_string)
+            .collect()
+    }
+
     fn core(&self) -> &Arc<NsCore> {
         &self.core
     }
@@ -1046,9 +1055,20 @@ impl<E: SocketEmitter> CoreAdapter<E> for RedisAdapter<E> {
 
     async fn rooms(&self, opts: BroadcastOptions) -> Result<Vec<Room>, Self::Error> {
         let mut rooms: HashSet<Room> = self.local.rooms(opts.clone());
-        if !opts.is_local(self.own_uid()) {
-            // Node's ALL_ROOMS has no filter: remote rooms are always all rooms.
+        if opts.is_local(self.own_uid()) {
+            return Ok(rooms.into_iter().collect());
+        }
+        let unfiltered = opts.rooms.is_empty()
+            && opts.except.is_empty()
+            && opts.has_flag(BroadcastFlags::Broadcast);
+        if unfiltered {
             rooms.extend(self.core.remote_rooms().await?.into_iter().map(Room::from));
+        } else if let Some(wire) = wire_opts(&opts) {
+            // Node's ALL_ROOMS has no filter; the rooms of the matching sockets
+            // (REMOTE_FETCH) give the filtered answer, e.g. a remote socket's rooms.
+            for socket in self.core.remote_fetch(wire.rooms, wire.except).await? {
+                rooms.extend(socket.rooms.into_iter().map(Room::from));
+            }
         }
         Ok(rooms.into_iter().collect())
     }

@@ -8,6 +8,10 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+
+/// How long a registered socket's details survive without socketioxide listing it.
+const PRUNE_GRACE: Duration = Duration::from_secs(30);
 
 use crate::{
     config::RedisConfig,
@@ -144,7 +148,7 @@ pub(crate) struct Shared {
     pub(crate) routes: RwLock<Routes>,
     pub(crate) namespaces: RwLock<HashMap<String, Weak<dyn NsHandler>>>,
     pub(crate) sse_handlers: RwLock<HashMap<String, Vec<ServerSideHandler>>>,
-    pub(crate) sockets: RwLock<HashMap<String, HashMap<String, SocketDetails>>>,
+    pub(crate) sockets: RwLock<HashMap<String, HashMap<String, (SocketDetails, Instant)>>>,
     pub(crate) closed: std::sync::atomic::AtomicBool,
 }
 
@@ -170,7 +174,11 @@ impl Shared {
         self.sockets
             .read()
             .ok()
-            .and_then(|map| map.get(nsp).and_then(|m| m.get(sid)).cloned())
+            .and_then(|map| {
+                map.get(nsp)
+                    .and_then(|m| m.get(sid))
+                    .map(|(d, _)| d.clone())
+            })
             .unwrap_or_else(|| SocketDetails {
                 handshake: serde_json::json!({
                     "headers": {}, "time": "", "address": "", "xdomain": false, "secure": false,
@@ -309,11 +317,34 @@ impl RedisAdapterState {
     /// Records the handshake and data of a local socket, returned to
     /// `fetchSockets` of any server. Call it on connect; [`Self::unregister_socket`]
     /// on disconnect.
+    ///
+    /// Entries of sockets that left are also pruned now and then, so a missing
+    /// `unregister_socket` does not leak.
     pub fn register_socket(&self, nsp: &str, sid: &str, details: SocketDetails) {
-        if let Ok(mut map) = self.shared.sockets.write() {
-            map.entry(nsp.to_owned())
-                .or_default()
-                .insert(sid.to_owned(), details);
+        let len = match self.shared.sockets.write() {
+            Ok(mut map) => {
+                let ns = map.entry(nsp.to_owned()).or_default();
+                ns.insert(sid.to_owned(), (details, Instant::now()));
+                ns.len()
+            }
+            Err(_) => return,
+        };
+        if len >= 64 && len.is_power_of_two() {
+            self.prune_sockets(nsp);
+        }
+    }
+
+    /// Drops the details of sockets that are no longer connected here. Recent
+    /// entries are kept: a socket registers before socketioxide lists it.
+    fn prune_sockets(&self, nsp: &str) {
+        let Ok(handler) = self.shared.namespace(nsp) else {
+            return;
+        };
+        let live: std::collections::HashSet<String> = handler.local_ids().into_iter().collect();
+        if let Ok(mut map) = self.shared.sockets.write()
+            && let Some(ns) = map.get_mut(nsp)
+        {
+            ns.retain(|sid, (_, at)| live.contains(sid) || at.elapsed() < PRUNE_GRACE);
         }
     }
 

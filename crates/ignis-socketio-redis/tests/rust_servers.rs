@@ -100,8 +100,40 @@ async fn three_rust_servers_share_broadcasts_rooms_acks_and_requests() {
     for room in [&id1, &id2, &id3, &"room".to_owned()] {
         assert!(rooms.contains(room), "{room} missing from {rooms:?}");
     }
-    // socketioxide's own fetch_sockets sees the Rust sockets of every server.
-    assert_eq!(s3.io.fetch_sockets().await.unwrap().len(), 3);
+    // socketioxide's own fetch_sockets sees the Rust sockets of every server, and
+    // its RemoteSocket operations reach them through their own-id rooms.
+    let all = s3.io.fetch_sockets().await.unwrap();
+    assert_eq!(all.len(), 3);
+    let remote_c1 = s2
+        .io
+        .fetch_sockets()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.data().id.to_string() == id1)
+        .unwrap();
+    remote_c1.emit("remote-socket", &"x").await.unwrap();
+    assert_eq!(c1.event("remote-socket").await, json!(["x"]));
+    remote_c1.join("remote-socket-room").await.unwrap();
+    let mut rooms: Vec<String> = remote_c1
+        .rooms()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.to_string())
+        .collect();
+    rooms.sort();
+    let mut expected_rooms = vec![id1.clone(), "remote-socket-room".into(), "room".into()];
+    expected_rooms.sort();
+    assert_eq!(rooms, expected_rooms);
+    let acks: Vec<_> = remote_c1
+        .emit_with_ack::<_, Value>("remote-ack", &())
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].1.as_ref().unwrap(), &json!("ack-from-c1"));
 
     // Server-side emit with and without ack.
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
