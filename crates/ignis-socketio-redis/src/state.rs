@@ -135,6 +135,9 @@ pub struct RedisHealth {
     pub closed: bool,
 }
 
+/// Socket id -> its details and when they were registered.
+pub(crate) type SocketRegistry = HashMap<String, (SocketDetails, Instant)>;
+
 #[derive(Default)]
 pub(crate) struct Routes {
     pub(crate) channels: HashMap<String, (ChannelKind, Weak<dyn NsHandler>)>,
@@ -148,7 +151,7 @@ pub(crate) struct Shared {
     pub(crate) routes: RwLock<Routes>,
     pub(crate) namespaces: RwLock<HashMap<String, Weak<dyn NsHandler>>>,
     pub(crate) sse_handlers: RwLock<HashMap<String, Vec<ServerSideHandler>>>,
-    pub(crate) sockets: RwLock<HashMap<String, HashMap<String, (SocketDetails, Instant)>>>,
+    pub(crate) sockets: RwLock<HashMap<String, SocketRegistry>>,
     pub(crate) closed: std::sync::atomic::AtomicBool,
 }
 
