@@ -203,3 +203,36 @@ impl<E: Display + Send> HandlerOutcome for Result<(), E> {
         self.map_err(|e| e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SocketIOServerHelper;
+
+    /// Both closure styles are accepted: `|x| async move {}` and `async |x| {}`.
+    #[tokio::test]
+    async fn async_closures_and_closures_returning_futures_are_callbacks() {
+        let helper = SocketIOServerHelper::builder()
+            .authenticate(async |hs: Handshake| {
+                hs.bearer_token()
+                    .map(Identity::new)
+                    .ok_or_else(AuthError::missing_token)
+            })
+            .validate_rooms(async |req: JoinRequest| req.keep(|r| r.starts_with("public-")))
+            .on_client_connected(async |client: AuthenticatedClient| {
+                client.on("a", async |_c: AuthenticatedClient, _d: Value| {});
+                client.on(
+                    "b",
+                    |_c: AuthenticatedClient, _d: Value, ack: Option<AckResponder>| async move {
+                        if let Some(ack) = ack {
+                            ack.send(&1)?;
+                        }
+                        Ok::<(), crate::ServerError>(())
+                    },
+                );
+            })
+            .on_client_disconnected(|_info: ClientInfo, _reason: String| async move {})
+            .build();
+        assert!(helper.is_ok());
+    }
+}

@@ -167,3 +167,51 @@ impl Handshake {
             .filter(|t| !t.is_empty())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn handshake(uri: &str, authorization: Option<&str>, auth: Option<Value>) -> Handshake {
+        let mut request = http::Request::builder().uri(uri);
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let (parts, ()) = request.body(()).unwrap().into_parts();
+        Handshake::from_request_parts(&parts, auth)
+    }
+
+    #[test]
+    fn bearer_token_prefers_credentials_then_auth_then_header() {
+        let hs = handshake(
+            "/io/?token=q",
+            Some("Bearer h"),
+            Some(json!({"token": "a"})),
+        );
+        assert_eq!(
+            hs.with_credentials(Some(json!({"token": "c"})))
+                .bearer_token(),
+            Some("c")
+        );
+        assert_eq!(hs.bearer_token(), Some("a"));
+        let hs = handshake("/io/?token=q", Some("bearer  h "), None);
+        assert_eq!(hs.bearer_token(), Some("h"));
+        assert_eq!(hs.auth(), &json!({}), "no auth reads as {{}}");
+        let hs = handshake("/io/?token=q", Some("Basic x"), Some(json!({"token": ""})));
+        assert_eq!(
+            hs.bearer_token(),
+            None,
+            "query strings and empty tokens are not used"
+        );
+        assert_eq!(hs.query_param("token"), Some("q"));
+    }
+
+    #[test]
+    fn query_is_decoded() {
+        let hs = handshake("/io/?name=a%20b&EIO=4", None, None);
+        assert_eq!(hs.query_param("name"), Some("a b"));
+        assert_eq!(hs.query_param("EIO"), Some("4"));
+        assert_eq!(hs.url(), "/io/?name=a%20b&EIO=4");
+    }
+}

@@ -117,3 +117,78 @@ impl ServerOptions {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{BuildError, SocketIOServerHelper};
+
+    #[test]
+    fn defaults_are_the_reference_ones() {
+        let o = ServerOptions::default();
+        assert_eq!(o.identifier, "SOCKET_IO_SERVER");
+        assert_eq!(o.path, "/io");
+        assert_eq!(o.auth_timeout, Duration::from_millis(10_000));
+        assert_eq!(o.ping_interval, Duration::from_millis(30_000));
+        assert_eq!(o.default_rooms, ["io-default", "io-notification"]);
+        assert!(o.validate().is_ok());
+    }
+
+    #[test]
+    fn unworkable_options_are_refused_with_their_name() {
+        let cases: [(ServerOptions, &str); 5] = [
+            (
+                ServerOptions {
+                    path: "io".into(),
+                    ..Default::default()
+                },
+                "path",
+            ),
+            (
+                ServerOptions {
+                    ping_interval: Duration::ZERO,
+                    ..Default::default()
+                },
+                "ping_interval",
+            ),
+            (
+                ServerOptions {
+                    max_payload: 0,
+                    ..Default::default()
+                },
+                "max_payload",
+            ),
+            (
+                ServerOptions {
+                    default_rooms: vec![crate::UNAUTHENTICATED_ROOM.into()],
+                    ..Default::default()
+                },
+                "default_rooms",
+            ),
+            (
+                ServerOptions {
+                    room_limits: RoomLimits {
+                        max_rooms_per_socket: 3,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                "room_limits.max_rooms_per_socket",
+            ),
+        ];
+        for (options, name) in cases {
+            match options.validate() {
+                Err(BuildError::InvalidOption { option, .. }) => assert_eq!(option, name),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_authenticator_is_required() {
+        assert!(matches!(
+            SocketIOServerHelper::builder().build(),
+            Err(BuildError::MissingAuthenticator)
+        ));
+    }
+}

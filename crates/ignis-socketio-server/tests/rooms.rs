@@ -326,3 +326,40 @@ async fn server_side_join_and_leave_by_client_id() {
         Err(ServerError::NotAuthenticated(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_queries_go_through_the_adapter() {
+    let server = TestServer::start(builder()).await;
+    let mut d = Driver::spawn().await;
+    let a = d.connect_authenticated("a", &server, "websocket").await;
+    let b = d.connect_authenticated("b", &server, "polling").await;
+    d.connect("pending", &server, json!({})).await;
+    d.wait_type("pending", "connect").await;
+    server.io.join_rooms(&a, ["red"]).unwrap();
+
+    let mut all = server.io.fetch_socket_ids(Target::all()).await.unwrap();
+    all.sort();
+    let mut expected = vec![a.clone(), b.clone()];
+    expected.sort();
+    assert_eq!(all, expected, "authenticated sockets only");
+    assert_eq!(
+        server
+            .io
+            .fetch_socket_ids(Target::room("red"))
+            .await
+            .unwrap(),
+        vec![a.clone()]
+    );
+
+    let rooms = server.io.fetch_rooms().await.unwrap();
+    for room in [
+        "red",
+        "io-default",
+        "io-notification",
+        a.as_str(),
+        b.as_str(),
+    ] {
+        assert!(rooms.contains(&room.to_owned()), "{room} in {rooms:?}");
+    }
+    assert!(!rooms.contains(&UNAUTHENTICATED_ROOM.to_owned()));
+}
