@@ -31,7 +31,17 @@ struct RedisProcess {
 }
 
 async fn start_redis(port: u16, dir: &std::path::Path, cluster: bool) -> RedisProcess {
+    start_redis_with(port, dir, cluster, &[]).await
+}
+
+async fn start_redis_with(
+    port: u16,
+    dir: &std::path::Path,
+    cluster: bool,
+    extra: &[&str],
+) -> RedisProcess {
     let mut cmd = Command::new("redis-server");
+    cmd.args(extra);
     cmd.arg("--port")
         .arg(port.to_string())
         .arg("--bind")
@@ -216,4 +226,36 @@ async fn start_up_fails_with_a_clear_error_when_redis_is_absent() {
         "{err}"
     );
     assert!(err.to_string().contains(&port.to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_and_database_in_the_url_are_used() {
+    let dir = temp_dir();
+    let port = free_port();
+    let _redis = start_redis_with(port, &dir, false, &["--requirepass", "s3cret"]).await;
+    let key = random_key();
+    let good = format!("redis://:s3cret@127.0.0.1:{port}/2");
+    let s1 = start_rust_server(connect_state(&good, &key).await).await;
+    let s2 = start_rust_server(connect_state(&good, &key).await).await;
+    wait_server_count(&s1.state, 2).await;
+    let (mut c2, _) = NodeProc::client(&s2.url(), "c2").await;
+    s1.io.emit("with-password", &1).await.unwrap();
+    assert_eq!(c2.event("with-password").await, json!([1]));
+
+    let bad = format!("redis://:wrong@127.0.0.1:{port}")
+        .parse::<RedisConfig>()
+        .unwrap()
+        .connect_timeout(Duration::from_millis(500));
+    let err = RedisAdapterState::connect(bad).await.unwrap_err();
+    assert!(
+        matches!(err, RedisAdapterError::ConnectTimeout { .. }),
+        "{err}"
+    );
+    assert!(
+        !err.to_string().contains("wrong"),
+        "the password must not leak: {err}"
+    );
+    s1.state.close().await;
+    s2.state.close().await;
+    let _ = std::fs::remove_dir_all(dir);
 }

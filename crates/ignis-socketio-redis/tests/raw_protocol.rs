@@ -254,3 +254,36 @@ async fn rust_server_answers_hand_written_node_requests_exactly() {
     assert!(!client.saw_event("other-nsp"));
     server.state.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn specific_response_channel_option_answers_on_the_requester_channel() {
+    let url = redis_url();
+    let key = random_key();
+    let mut config: ignis_socketio_redis::RedisConfig = url.parse().unwrap();
+    config = config.key(&key);
+    config.publish_on_specific_response_channel = true;
+    let state = ignis_socketio_redis::RedisAdapterState::connect(config)
+        .await
+        .unwrap();
+    let server = start_rust_server(state).await;
+    let redis_client = redis::Client::open(url.as_str()).unwrap();
+    let publisher = redis_client
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let mut pubsub = redis_client.get_async_pubsub().await.unwrap();
+    pubsub
+        .subscribe(format!("{key}-response#/#NODEuid#"))
+        .await
+        .unwrap();
+    let mut raw = Raw {
+        publisher,
+        responses: Box::pin(pubsub.into_on_message()),
+        key: key.clone(),
+    };
+    raw.request(br#"{"uid":"NODEuid","requestId":"s1","type":1}"#.to_vec())
+        .await;
+    let answers = raw.responses_for("s1", Duration::from_millis(500)).await;
+    assert_eq!(answers, vec![json!({"requestId": "s1", "rooms": []})]);
+    server.state.close().await;
+}
