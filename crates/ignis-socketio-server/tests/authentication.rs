@@ -266,6 +266,11 @@ async fn wrong_token_gets_unauthenticated_before_disconnect_over_polling() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_token_gets_unauthenticated_before_disconnect_during_transport_upgrade() {
+    refused_client_reads_unauthenticated_before_disconnect("upgrade").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusal_answers_the_authenticate_ack_with_code() {
     let server = TestServer::start(builder()).await;
     let mut d = Driver::spawn().await;

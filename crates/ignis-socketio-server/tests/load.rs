@@ -64,3 +64,28 @@ async fn thousand_clients_connect_and_authenticate_at_once() {
         .wait_registry("all gone", |io| io.client_count() == 0)
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refused_client_of_a_burst_reads_unauthenticated_before_disconnect() {
+    const CLIENTS: usize = 200;
+    let server = TestServer::start(builder()).await;
+    let mut d = Driver::spawn().await;
+    for transport in ["websocket", "polling"] {
+        d.send(json!({
+            "cmd": "bulk", "prefix": transport, "tag": transport, "count": CLIENTS, "url": server.url,
+            "path": "/io", "transport": transport, "auth": {"token": "bad"}, "timeoutMs": 60000
+        }))
+        .await;
+    }
+    for transport in ["websocket", "polling"] {
+        let report = d
+            .wait_for_long(transport, |v| v["type"] == "bulk" && v["tag"] == transport)
+            .await;
+        assert_eq!(report["refused"], CLIENTS, "{report}");
+        assert_eq!(report["authenticated"], 0, "{report}");
+        assert_eq!(report["errors"], json!([]), "{report}");
+    }
+    server
+        .wait_registry("all refused clients gone", |io| io.client_count() == 0)
+        .await;
+}

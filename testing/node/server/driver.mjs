@@ -42,7 +42,8 @@ function replacer(_key, value) {
 function options(cmd) {
   return {
     path: cmd.path ?? "/io",
-    transports: [cmd.transport ?? "websocket"],
+    // "upgrade": socket.io-client's default, polling first then an upgrade to websocket.
+    transports: cmd.transport === "upgrade" ? ["polling", "websocket"] : [cmd.transport ?? "websocket"],
     auth: cmd.auth ?? undefined,
     extraHeaders: cmd.headers ?? undefined,
     query: cmd.query ?? undefined,
