@@ -15,7 +15,8 @@ usage: cargo xtask <command> [args]
 
 commands:
   ci        fmt check, clippy -D warnings, build, Redis check, cargo test --workspace
-            (doc tests included), then the Node-driven suites
+            (doc tests included), then the Node-driven suites; stops at the first
+            failure unless given --keep-going (which still exits non-zero)
   lint      fmt check and clippy -D warnings
   test      Redis check and cargo test --workspace
   interop   the Node-driven suites only (conformance of the demo server)
@@ -32,10 +33,28 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let mut pipeline = Pipeline::new(&command);
     let outcome = match command.as_str() {
-        "ci" => steps::lint(&mut pipeline)
-            .and_then(|()| steps::build(&mut pipeline))
-            .and_then(|()| steps::rust_tests(&mut pipeline))
-            .and_then(|()| steps::node_suites(&mut pipeline)),
+        "ci" => {
+            let keep_going = rest.iter().any(|a| a == "--keep-going");
+            let stages: [steps::Stage; 4] = [
+                steps::lint,
+                steps::build,
+                steps::rust_tests,
+                steps::node_suites,
+            ];
+            let mut outcome = Ok(());
+            for stage in stages {
+                if let Err(failed) = stage(&mut pipeline) {
+                    let first = outcome.is_ok();
+                    if first {
+                        outcome = Err(failed);
+                    }
+                    if !keep_going {
+                        break;
+                    }
+                }
+            }
+            outcome
+        }
         "lint" => steps::lint(&mut pipeline),
         "test" => steps::rust_tests(&mut pipeline),
         "interop" => steps::node_suites(&mut pipeline),

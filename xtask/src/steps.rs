@@ -26,6 +26,9 @@ impl fmt::Display for StepFailed {
 
 type StepResult = Result<(), StepFailed>;
 
+/// One stage of a pipeline (several steps).
+pub(crate) type Stage = fn(&mut Pipeline) -> StepResult;
+
 /// One pipeline run: the steps done so far, for the final summary.
 pub(crate) struct Pipeline {
     name: String,
@@ -85,7 +88,10 @@ impl Pipeline {
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("==== FAILED after {total:.1}s: {e} ====");
+                let failed = self.done.iter().filter(|(_, ok, _)| !ok).count();
+                eprintln!(
+                    "==== FAILED after {total:.1}s ({failed} failed step(s)); first: {e} ===="
+                );
                 ExitCode::FAILURE
             }
         }
