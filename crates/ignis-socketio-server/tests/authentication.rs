@@ -194,11 +194,11 @@ async fn authenticator_receives_headers_query_auth_and_credentials() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn success_cancels_auth_timer_and_joins_default_rooms() {
-    let server = TestServer::start(builder().auth_timeout(Duration::from_millis(200))).await;
+    let server = TestServer::start(builder().auth_timeout(Duration::from_millis(1_000))).await;
     let mut d = Driver::spawn().await;
     let id = d.connect_authenticated("a", &server, "websocket").await;
     // Well past the auth timeout: still connected, still served.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
     let info = server.io.get_client(&id).expect("still connected");
     let mut expected = vec![
         id.clone(),
@@ -442,7 +442,7 @@ async fn every_disconnect_removes_the_record_and_tears_down_once() {
     let r = reasons.clone();
     let server = TestServer::start(
         builder()
-            .auth_timeout(Duration::from_millis(300))
+            .auth_timeout(Duration::from_millis(1_000))
             .on_client_disconnected(move |info: ClientInfo, reason: String| {
                 let r = r.clone();
                 async move {
