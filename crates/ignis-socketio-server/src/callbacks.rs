@@ -44,7 +44,9 @@ where
 /// without it every `join` is refused (KEEP).
 ///
 /// Only names that were both requested (and well formed) and returned are
-/// joined; anything else returned is ignored.
+/// joined; anything else returned is ignored. A validator that panics, or
+/// does not answer within 10 s, refuses the whole request (error code
+/// `validator_failed` / `validator_timeout` in the acknowledgement).
 #[async_trait]
 pub trait RoomValidator: Send + Sync + 'static {
     /// Returns the rooms of `request` the client may join.

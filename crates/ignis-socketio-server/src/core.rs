@@ -30,6 +30,10 @@ use crate::{
 /// (only possible with a zero auth timeout) before tearing its record down.
 const CONNECT_GRACE: Duration = Duration::from_secs(2);
 
+/// Longest a room validator may take; a join it has not answered by then is
+/// refused (the request must not hang forever).
+pub(crate) const VALIDATOR_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The callbacks and the registry, shared by every socket of the helper.
 pub(crate) struct Core {
     pub(crate) options: ServerOptions,
@@ -485,12 +489,18 @@ impl Core {
                     },
                     rooms: request.accepted.clone(),
                 };
-                match AssertUnwindSafe(validator.validate(join_request))
-                    .catch_unwind()
-                    .await
-                {
-                    Ok(rooms) => rooms.into_iter().collect(),
-                    Err(panic) => {
+                let validation = AssertUnwindSafe(validator.validate(join_request)).catch_unwind();
+                match tokio::time::timeout(VALIDATOR_TIMEOUT, validation).await {
+                    Ok(Ok(rooms)) => rooms.into_iter().collect(),
+                    Err(_elapsed) => {
+                        tracing::error!(parent: &record.span, timeout = ?VALIDATOR_TIMEOUT, "room validator timed out");
+                        error = Some(ErrorBody {
+                            code: "validator_timeout".to_owned(),
+                            message: "the room validator did not answer in time".to_owned(),
+                        });
+                        HashSet::new()
+                    }
+                    Ok(Err(panic)) => {
                         tracing::error!(parent: &record.span, panic = %panic_message(panic.as_ref()), "room validator panicked");
                         error = Some(ErrorBody {
                             code: "validator_failed".to_owned(),

@@ -363,3 +363,31 @@ async fn cluster_queries_go_through_the_adapter() {
     }
     assert!(!rooms.contains(&UNAUTHENTICATED_ROOM.to_owned()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panicking_room_validator_refuses_the_join_and_server_keeps_serving() {
+    let server = TestServer::start(builder().validate_rooms(|req: JoinRequest| async move {
+        if req.rooms.iter().any(|r| r == "boom") {
+            panic!("validator exploded");
+        }
+        req.rooms
+    }))
+    .await;
+    let mut d = Driver::spawn().await;
+    let id = d.connect_authenticated("a", &server, "websocket").await;
+    let ack = d
+        .emit_ack("a", "join", json!([{"rooms": ["boom", "fine"]}]))
+        .await;
+    assert_eq!(ack["joined"], json!([]), "{ack}");
+    assert_eq!(ack["error"]["code"], "validator_failed", "{ack}");
+    let ack = d.emit_ack("a", "join", json!([{"rooms": ["fine"]}])).await;
+    assert_eq!(ack["joined"], json!(["fine"]), "{ack}");
+    assert!(
+        server
+            .io
+            .get_client(&id)
+            .unwrap()
+            .rooms
+            .contains(&"fine".to_owned())
+    );
+}
