@@ -770,7 +770,8 @@ fn text_of(message: &Message) -> Option<&str> {
 /// Opens the WebSocket, reads the Engine.IO handshake, and connects the namespace.
 async fn establish(inner: &Inner) -> Result<Session, ClientError> {
     let request = inner.config.request()?;
-    let (mut ws, _response) = tokio_tungstenite::connect_async(request)
+    // Small packets (acks, pongs) must not wait for Nagle's algorithm.
+    let (mut ws, _response) = tokio_tungstenite::connect_async_with_config(request, None, true)
         .await
         .map_err(|e| ClientError::ConnectFailed(e.to_string()))?;
 

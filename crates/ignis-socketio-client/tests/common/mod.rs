@@ -56,8 +56,8 @@ impl TestServer {
     async fn start_on(listener: TcpListener, setup: impl FnOnce(&SocketIo)) -> TestServer {
         let (layer, io) = SocketIo::builder()
             .req_path(PATH)
-            .ping_interval(Duration::from_millis(300))
-            .ping_timeout(Duration::from_millis(300))
+            .ping_interval(Duration::from_millis(1000))
+            .ping_timeout(Duration::from_millis(5000))
             .build_layer();
         setup(&io);
         let app = axum::Router::new().layer(layer);
