@@ -466,26 +466,36 @@ async fn every_disconnect_removes_the_record_and_tears_down_once() {
     )
     .await;
 
+    let killed = d
+        .connect_authenticated("killed", &server, "websocket")
+        .await;
     d.disconnect("by-client").await;
     server.io.disconnect(&by_server).unwrap();
-    for name in ["by-client", "by-server", "by-timeout", "refused"] {
+    d.send(json!({"cmd": "kill", "name": "killed"})).await;
+    for name in ["by-client", "by-server", "by-timeout", "refused", "killed"] {
         d.wait_type(name, "disconnect").await;
     }
     server
         .wait_registry("empty", |io| io.client_count() == 0)
         .await;
     server
-        .wait_registry("4 teardowns", |_| reasons.lock().unwrap().len() >= 4)
+        .wait_registry("5 teardowns", |_| reasons.lock().unwrap().len() >= 5)
         .await;
     // Room for a duplicate teardown to show up, if there were one.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let reasons = reasons.lock().unwrap().clone();
-    assert_eq!(reasons.len(), 4, "one teardown per client: {reasons:?}");
+    assert_eq!(reasons.len(), 5, "one teardown per client: {reasons:?}");
     let mut ids: Vec<_> = reasons.iter().map(|(id, _)| id.clone()).collect();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), 4, "{reasons:?}");
-    assert!(ids.contains(&by_client) && ids.contains(&by_server));
+    assert_eq!(ids.len(), 5, "{reasons:?}");
+    assert!(ids.contains(&by_client) && ids.contains(&by_server) && ids.contains(&killed));
+    let reason_of = |id: &str| reasons.iter().find(|(i, _)| i == id).unwrap().1.clone();
+    assert_ne!(
+        reason_of(&killed),
+        reason_of(&by_client),
+        "the cause is reported"
+    );
     assert!(matches!(
         server.io.disconnect(&by_server),
         Err(ignis_socketio_server::ServerError::UnknownClient(_))

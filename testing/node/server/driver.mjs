@@ -10,7 +10,7 @@
 //   {"cmd":"connect","name","url","path","transport","auth","headers","query",
 //    "authenticate": false | true | {"data":..., "ackTag":...}, "ackReplies": {"event": value}}
 //   {"cmd":"emit","name","event","args":[...],"ackTag":"t","timeoutMs":2000}
-//   {"cmd":"disconnect","name"}
+//   {"cmd":"disconnect","name"} | {"cmd":"kill","name"} (closes the transport only)
 //   {"cmd":"bulk","prefix","count","url","path","transport","auth","tag","timeoutMs"}
 //       connects `count` clients at once, each emitting `authenticate` as soon as it
 //       is connected; prints {"type":"bulk","tag","connected","authenticated","errors"}
@@ -164,6 +164,9 @@ function handle(cmd) {
       return emit(cmd);
     case "disconnect":
       return sockets.get(cmd.name)?.disconnect();
+    case "kill":
+      // Drop the transport without a Socket.IO DISCONNECT packet, like a lost network.
+      return sockets.get(cmd.name)?.io.engine.close();
     case "bulk":
       return bulk(cmd);
     case "bulk_count": {
