@@ -600,3 +600,42 @@ async fn without_redis_binding_apps_do_not_share_rooms() {
     second.stop().await.unwrap();
     first.stop().await.unwrap();
 }
+
+// ===== the project's own client =====
+
+#[tokio::test]
+async fn rust_client_authenticates_and_sees_server_disconnect_on_stop() {
+    use ignis_socketio_client::{SocketIOClientHelper, reasons};
+    use ignis_socketio_protocol::ClientState;
+
+    let running = app_with_handlers(None).start().await.unwrap();
+    let (reason_tx, mut reasons_rx) = tokio::sync::mpsc::unbounded_channel();
+    let client = SocketIOClientHelper::builder()
+        .url(format!("http://{}", running.local_addr()))
+        .path("/io")
+        .auth(json!({ "token": TOKEN }))
+        .auto_authenticate(true)
+        .on_disconnected(move |reason: String| {
+            let reason_tx = reason_tx.clone();
+            async move {
+                let _ = reason_tx.send(reason);
+            }
+        })
+        .build()
+        .unwrap();
+    assert!(
+        client
+            .wait_for_state(ClientState::Authenticated, Duration::from_secs(10))
+            .await
+    );
+    let answer = client.join_rooms(["public-a", "other"]).await.unwrap();
+    assert_eq!(answer.map(|a| a.joined), Some(vec!["public-a".to_owned()]));
+
+    running.stop().await.unwrap();
+    let reason = tokio::time::timeout(Duration::from_secs(10), reasons_rx.recv())
+        .await
+        .expect("disconnect reported within 10 s");
+    assert_eq!(reason.as_deref(), Some(reasons::SERVER_DISCONNECT));
+    assert_eq!(client.state(), ClientState::Unauthorized);
+    client.shutdown().await;
+}
