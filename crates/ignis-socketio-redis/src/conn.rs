@@ -195,6 +195,11 @@ fn sum_numsub(reply: redis::Value) -> usize {
     }
 }
 
+/// How often the subscriber connection is checked with PING.
+const HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+/// How long a PING may take before the connection counts as lost.
+const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// One message read by the subscriber.
 #[derive(Debug, Clone)]
 pub(crate) struct Incoming {
@@ -405,8 +410,18 @@ async fn run_subscriber(
             tracing::info!(target = %target, channels = channels.len(), patterns = patterns.len(), "Redis subscriber reconnected and resubscribed");
         }
         delay = min_delay;
+        // A half-open TCP connection never ends the stream; a periodic PING notices it.
+        let mut health_check = tokio::time::interval(HEALTH_CHECK_INTERVAL);
+        health_check.tick().await;
         loop {
             tokio::select! {
+                _ = health_check.tick() => {
+                    let pong = tokio::time::timeout(HEALTH_CHECK_TIMEOUT, sink.ping::<redis::Value>()).await;
+                    if !matches!(pong, Ok(Ok(_))) {
+                        tracing::warn!(target = %target, "Redis subscriber did not answer PING");
+                        break;
+                    }
+                }
                 msg = stream.next() => match msg {
                     Some(msg) => {
                         let pattern = if msg.from_pattern() { msg.get_pattern::<String>().ok() } else { None };

@@ -913,14 +913,16 @@ impl<E: SocketEmitter> CoreAdapter<E> for RedisAdapter<E> {
 
     async fn close(&self) -> Result<(), Self::Error> {
         let core = &self.core;
+        // Only drop entries that still point at this adapter: a namespace re-created
+        // with the same path may already have replaced them.
+        let me = self as *const Self as *const ();
+        let mine = |weak: &Weak<dyn NsHandler>| std::ptr::eq(weak.as_ptr() as *const (), me);
         if let Ok(mut routes) = core.shared.routes.write() {
-            routes.channels.remove(&core.channels.request);
-            routes.channels.remove(&core.channels.response);
-            routes.channels.remove(&core.specific_response);
-            routes.patterns.remove(&core.channels.broadcast_pattern);
+            routes.channels.retain(|_, (_, w)| !mine(w));
+            routes.patterns.retain(|_, (_, w)| !mine(w));
         }
         if let Ok(mut namespaces) = core.shared.namespaces.write() {
-            namespaces.remove(&core.path);
+            namespaces.retain(|_, w| !mine(w));
         }
         if let Some(subscriber) = core.shared.subscriber.get() {
             subscriber.unsubscribe(

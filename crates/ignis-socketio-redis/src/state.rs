@@ -361,7 +361,9 @@ impl RedisAdapterState {
     }
 
     /// Adds a handler for server-side emits (Node's `io.on("...")` of
-    /// `serverSideEmit`) received in namespace `nsp`.
+    /// `serverSideEmit`) received in namespace `nsp`. Handlers run on the
+    /// subscriber task: spawn anything slow (answering the ack is async, so
+    /// `tokio::spawn(async move { ack.send(v).await })`).
     pub fn on_server_side_emit<F>(&self, nsp: &str, handler: F)
     where
         F: Fn(ServerSideEvent) + Send + Sync + 'static,
