@@ -266,10 +266,16 @@ impl Application {
                 router = component.routes(router)?;
             }
             let listener = bind(listen_on).await?;
-            Ok::<_, ComponentError>((router, listener))
+            let local_addr = listener
+                .local_addr()
+                .map_err(|source| ComponentError::Listen {
+                    addr: SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+                    source,
+                })?;
+            Ok::<_, ComponentError>((router, listener, local_addr))
         }
         .await;
-        let (router, listener) = match ready {
+        let (router, listener, local_addr) = match ready {
             Ok(parts) => parts,
             Err(error) => {
                 stop_components(&mut components[..configured], &container).await;
@@ -277,12 +283,6 @@ impl Application {
             }
         };
 
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| ComponentError::Listen {
-                addr: SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-                source,
-            })?;
         let router = router.layer(Extension(container.clone()));
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -312,7 +312,7 @@ impl Application {
         };
         for hook in post_start {
             tracing::debug!(hook = %hook.name, "post-start hook");
-            if let Err(source) = (hook.run)(started.clone()).await {
+            if let Err(source) = run_hook(hook.run, started.clone()).await {
                 let error = ComponentError::Hook {
                     phase: LifecyclePhase::PostStart,
                     name: hook.name,
@@ -329,6 +329,24 @@ impl Application {
     }
 }
 
+/// Runs a hook in its own task, so that a panicking hook is reported as the
+/// hook's error instead of unwinding through `start`.
+async fn run_hook(hook: crate::component::HookFn, context: HookContext) -> Result<(), BoxError> {
+    match tokio::spawn(hook(context)).await {
+        Ok(result) => result,
+        Err(join_error) if join_error.is_panic() => {
+            let panic = join_error.into_panic();
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic payload".to_owned());
+            Err(format!("hook panicked: {message}").into())
+        }
+        Err(join_error) => Err(join_error.to_string().into()),
+    }
+}
+
 async fn run_hooks(
     phase: LifecyclePhase,
     hooks: Vec<Hook>,
@@ -336,7 +354,7 @@ async fn run_hooks(
 ) -> Result<(), ComponentError> {
     for hook in hooks {
         tracing::debug!(%phase, hook = %hook.name, "hook");
-        (hook.run)(context())
+        run_hook(hook.run, context())
             .await
             .map_err(|source| ComponentError::Hook {
                 phase,

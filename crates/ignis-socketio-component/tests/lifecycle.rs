@@ -352,3 +352,28 @@ async fn stop_closes_the_listener() {
     running.stop().await.unwrap();
     assert!(TcpStream::connect(addr).await.is_err());
 }
+
+#[tokio::test]
+async fn panicking_post_start_hook_is_an_error_and_stops_the_application() {
+    let log: Log = Arc::default();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut app = Application::new().with_std_listener(listener);
+    app.component(Recorder::new("a", &log));
+    app.on_post_start("explodes", |_| async {
+        if true {
+            panic!("boom");
+        }
+        Ok::<(), std::io::Error>(())
+    });
+    let error = app.start().await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "post-start hook 'explodes' failed: hook panicked: boom"
+    );
+    assert_eq!(entries(&log).last().map(String::as_str), Some("a:stop"));
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "listener must be closed"
+    );
+}
