@@ -399,6 +399,49 @@ async fn any_origin_in_development_mirrors_the_origin_with_credentials() {
     running.stop().await.unwrap();
 }
 
+#[tokio::test]
+async fn helper_options_reach_the_running_helper() {
+    let running = app_with_handlers(Some(
+        ServerOptions::default()
+            .auth_timeout(Duration::from_millis(4_000))
+            .ping_interval(Duration::from_millis(200))
+            .default_rooms(["lobby"])
+            .max_payload(2_048)
+            .room_limits(ignis_socketio_component::RoomLimitsOptions {
+                max_rooms_per_request: Some(3),
+                ..Default::default()
+            }),
+    ))
+    .start()
+    .await
+    .unwrap();
+    let helper = running
+        .get(&SocketIOBindingKeys::SOCKET_IO_INSTANCE)
+        .unwrap();
+    let options = helper.options();
+    assert_eq!(options.auth_timeout, Duration::from_millis(4_000));
+    assert_eq!(options.ping_interval, Duration::from_millis(200));
+    assert_eq!(options.default_rooms, ["lobby"]);
+    assert_eq!(options.max_payload, 2_048);
+    assert_eq!(options.room_limits.max_rooms_per_request, 3);
+
+    // Behaviour, seen by a real client: its default room, and the fast ping.
+    let mut client = Observer::start(
+        running.local_addr(),
+        &[("TOKEN", TOKEN), ("LISTEN", "ping")],
+    );
+    let id = client.expect("authenticated").await["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    client.expect("ping").await;
+    client.expect("ping").await;
+    let rooms = helper.get_client(&id).unwrap().rooms;
+    assert!(rooms.contains(&"lobby".to_owned()), "{rooms:?}");
+    assert!(!rooms.contains(&"io-default".to_owned()), "{rooms:?}");
+    running.stop().await.unwrap();
+}
+
 // ===== clients, in memory =====
 
 #[tokio::test]
