@@ -53,8 +53,11 @@ pub struct Application {
     pre_configure: Vec<Hook>,
     post_configure: Vec<Hook>,
     post_start: Vec<Hook>,
+    router_maps: Vec<RouterMap>,
     stop_timeout: Duration,
 }
+
+type RouterMap = Box<dyn FnOnce(Router) -> Router + Send>;
 
 impl Default for Application {
     fn default() -> Self {
@@ -85,6 +88,7 @@ impl Application {
             pre_configure: Vec::new(),
             post_configure: Vec::new(),
             post_start: Vec::new(),
+            router_maps: Vec::new(),
             stop_timeout: DEFAULT_STOP_TIMEOUT,
         }
     }
@@ -166,6 +170,16 @@ impl Application {
         self
     }
 
+    /// Transforms the whole router once every route is in place (the
+    /// application's and the components'), e.g. to add an application-wide
+    /// layer: `app.map_router(|router| router.layer(TraceLayer::new_for_http()))`.
+    /// Such a layer sees Socket.IO requests too; to layer only your own
+    /// routes, layer your router before [`merge`](Application::merge).
+    pub fn map_router(&mut self, map: impl FnOnce(Router) -> Router + Send + 'static) -> &mut Self {
+        self.router_maps.push(Box::new(map));
+        self
+    }
+
     /// Registers a hook run first in [`start`](Application::start), before
     /// any component: the place of the reference's `preConfigure`.
     pub fn on_pre_configure<F, Fut, E>(&mut self, name: impl Into<String>, hook: F) -> &mut Self
@@ -212,7 +226,8 @@ impl Application {
     /// 3. for each component: `configure` (the Socket.IO component builds
     ///    the server helper and binds `@app/socket-io/instance` here);
     /// 4. post-configure hooks;
-    /// 5. routes: the application's own, then each component's;
+    /// 5. routes: the application's own, then each component's, then the
+    ///    [`map_router`](Application::map_router) transformations;
     /// 6. the listener is bound and the server starts accepting;
     /// 7. post-start hooks: the application's (registered before `start`),
     ///    then those components registered in `binding`, each awaited.
@@ -233,6 +248,7 @@ impl Application {
             pre_configure,
             post_configure,
             mut post_start,
+            router_maps,
             stop_timeout,
         } = self;
         let context = || HookContext {
@@ -264,6 +280,9 @@ impl Application {
             let mut router = router;
             for component in components.iter_mut() {
                 router = component.routes(router)?;
+            }
+            for map in router_maps {
+                router = map(router);
             }
             let listener = bind(listen_on).await?;
             let local_addr = listener

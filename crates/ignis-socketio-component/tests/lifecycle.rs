@@ -377,3 +377,31 @@ async fn panicking_post_start_hook_is_an_error_and_stops_the_application() {
         "listener must be closed"
     );
 }
+
+#[tokio::test]
+async fn map_router_wraps_application_and_component_routes() {
+    let log: Log = Arc::default();
+    let mut app = app_with_hooks(&log);
+    app.route("/health", get(|| async { "healthy" }));
+    app.component(Recorder::new("a", &log));
+    app.map_router(|router| {
+        router.layer(axum::middleware::map_response(
+            |mut response: axum::response::Response| async move {
+                response
+                    .headers_mut()
+                    .insert("x-app", axum::http::HeaderValue::from_static("1"));
+                response
+            },
+        ))
+    });
+    let running = app.start().await.unwrap();
+    let addr = running.local_addr();
+    for path in ["/health", "/a", "/missing"] {
+        let response = http_get(addr, path).await;
+        assert!(
+            response.to_ascii_lowercase().contains("x-app: 1"),
+            "{path}: {response}"
+        );
+    }
+    running.stop().await.unwrap();
+}
