@@ -110,10 +110,7 @@ impl AuthenticatedClient {
         handler: impl IntoEventHandler<M>,
     ) -> Result<(), ServerError> {
         let event = event.into();
-        validate_event_name(&event)?;
-        if [events::AUTHENTICATE, events::JOIN, events::LEAVE].contains(&event.as_str()) {
-            return Err(ServerError::ProtocolEvent(event));
-        }
+        check_handler_name(&event)?;
         let handler: Arc<dyn EventHandler> = handler.into_event_handler();
         self.record.set_handler(event, handler);
         Ok(())
@@ -182,6 +179,16 @@ impl AuthenticatedClient {
     pub fn disconnect(&self) {
         self.record.socket.disconnect();
     }
+}
+
+/// Refuses names an application handler cannot take: empty, reserved by
+/// Socket.IO, or handled by the helper itself.
+pub(crate) fn check_handler_name(event: &str) -> Result<(), ServerError> {
+    validate_event_name(event)?;
+    if [events::AUTHENTICATE, events::JOIN, events::LEAVE].contains(&event) {
+        return Err(ServerError::ProtocolEvent(event.to_owned()));
+    }
+    Ok(())
 }
 
 /// A `join` request handed to the [`crate::RoomValidator`].

@@ -18,7 +18,7 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use crate::callbacks::{
-    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, RoomValidator,
+    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler, RoomValidator,
 };
 use crate::record::{ClientRecord, Readiness};
 use crate::{
@@ -41,6 +41,8 @@ pub(crate) struct Core {
     pub(crate) validator: Option<Arc<dyn RoomValidator>>,
     pub(crate) connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
     pub(crate) disconnected_handler: Option<Arc<dyn ClientDisconnectedHandler>>,
+    /// Handlers of application events shared by every authenticated client.
+    pub(crate) event_handlers: HashMap<String, Arc<dyn EventHandler>>,
     records: RwLock<HashMap<String, Arc<ClientRecord>>>,
     shutting_down: AtomicBool,
 }
@@ -64,6 +66,7 @@ impl Core {
         validator: Option<Arc<dyn RoomValidator>>,
         connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
         disconnected_handler: Option<Arc<dyn ClientDisconnectedHandler>>,
+        event_handlers: HashMap<String, Arc<dyn EventHandler>>,
     ) -> Self {
         Core {
             options,
@@ -71,6 +74,7 @@ impl Core {
             validator,
             connected_handler,
             disconnected_handler,
+            event_handlers,
             records: RwLock::new(HashMap::new()),
             shutting_down: AtomicBool::new(false),
         }
@@ -590,7 +594,11 @@ impl Core {
         if !record.wait_ready().await {
             return;
         }
-        let Some(handler) = record.handler(&event) else {
+        // A handler of this client first, then one shared by every client.
+        let handler = record
+            .handler(&event)
+            .or_else(|| self.event_handlers.get(&event).cloned());
+        let Some(handler) = handler else {
             tracing::debug!(parent: &record.span, %event, "no handler for event");
             return;
         };

@@ -1,5 +1,6 @@
 //! The public handle and its builder.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::IntoFuture;
 use std::sync::Arc;
@@ -12,7 +13,8 @@ use socketioxide::adapter::{Adapter, LocalAdapter};
 use socketioxide_core::adapter::{DefinedAdapter, Spawnable};
 
 use crate::callbacks::{
-    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, RoomValidator,
+    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler,
+    IntoEventHandler, RoomValidator,
 };
 use crate::core::Core;
 use crate::engine::{self, Engine};
@@ -200,6 +202,7 @@ pub struct ServerBuilder {
     validator: Option<Arc<dyn RoomValidator>>,
     connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
     disconnected_handler: Option<Arc<dyn ClientDisconnectedHandler>>,
+    event_handlers: Vec<(String, Arc<dyn EventHandler>)>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -210,6 +213,14 @@ impl fmt::Debug for ServerBuilder {
             .field("validator", &self.validator.is_some())
             .field("connected_handler", &self.connected_handler.is_some())
             .field("disconnected_handler", &self.disconnected_handler.is_some())
+            .field(
+                "event_handlers",
+                &self
+                    .event_handlers
+                    .iter()
+                    .map(|(e, _)| e)
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -329,15 +340,36 @@ impl ServerBuilder {
         self
     }
 
+    /// Registers a handler of the application event `event` for every
+    /// authenticated client (a handler registered on the client with
+    /// [`AuthenticatedClient::on`](crate::AuthenticatedClient::on) takes
+    /// precedence). Same handler shapes as `AuthenticatedClient::on`.
+    pub fn on<M>(mut self, event: impl Into<String>, handler: impl IntoEventHandler<M>) -> Self {
+        self.event_handlers
+            .push((event.into(), handler.into_event_handler()));
+        self
+    }
+
     fn into_core(self) -> Result<Arc<Core>, BuildError> {
         self.options.validate()?;
         let authenticator = self.authenticator.ok_or(BuildError::MissingAuthenticator)?;
+        let mut event_handlers = HashMap::new();
+        for (event, handler) in self.event_handlers {
+            crate::client::check_handler_name(&event).map_err(|error| {
+                BuildError::InvalidOption {
+                    option: "on",
+                    reason: error.to_string(),
+                }
+            })?;
+            event_handlers.insert(event, handler);
+        }
         Ok(Arc::new(Core::new(
             self.options,
             authenticator,
             self.validator,
             self.connected_handler,
             self.disconnected_handler,
+            event_handlers,
         )))
     }
 

@@ -393,3 +393,61 @@ async fn event_data_is_the_first_argument_or_null() {
         assert_eq!(ev["data"], data, "{args}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_registered_on_the_builder_serve_every_client_and_yield_to_client_handlers() {
+    let server = TestServer::start(
+        builder()
+            .on(
+                "whoami",
+                |client: AuthenticatedClient, _data: Value| async move {
+                    client.emit(
+                        "whoami:response",
+                        &json!({"id": client.id(), "shared": true}),
+                    )
+                },
+            )
+            .on_client_connected(|client: AuthenticatedClient| async move {
+                if client.handshake().query_param("own") == Some("1") {
+                    client.on(
+                        "whoami",
+                        |client: AuthenticatedClient, _data: Value| async move {
+                            client.emit("whoami:response", &json!({"shared": false}))
+                        },
+                    );
+                }
+            }),
+    )
+    .await;
+    let mut d = Driver::spawn().await;
+    let a = d.connect_authenticated("a", &server, "websocket").await;
+    d.connect(
+        "b",
+        &server,
+        json!({"auth": {"token": "good"}, "authenticate": true, "query": {"own": "1"}}),
+    )
+    .await;
+    d.wait_event("b", "authenticated").await;
+    let ev = d
+        .emit_then_wait("a", "whoami", json!([]), "whoami:response")
+        .await;
+    assert_eq!(ev["data"], json!({"id": a, "shared": true}));
+    let ev = d
+        .emit_then_wait("b", "whoami", json!([]), "whoami:response")
+        .await;
+    assert_eq!(ev["data"], json!({"shared": false}));
+
+    // Protocol and reserved names are refused at build time.
+    for name in ["join", "disconnect", ""] {
+        let result = builder()
+            .on(name, |_c: AuthenticatedClient, _d: Value| async move {})
+            .build();
+        assert!(
+            matches!(
+                result,
+                Err(ignis_socketio_server::BuildError::InvalidOption { option: "on", .. })
+            ),
+            "{name:?}"
+        );
+    }
+}
