@@ -135,7 +135,7 @@ pub mod prelude {
 }
 
 /// The guide's pages, compiled as doc tests (`cargo test -p ignis-socketio --doc`).
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "component", feature = "client", feature = "redis"))]
 mod guide {
     #[doc = include_str!("../../../docs/setup.md")]
     mod setup {}
