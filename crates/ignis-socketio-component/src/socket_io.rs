@@ -145,6 +145,12 @@ impl Component for SocketIOComponent {
                 "no room validator bound: every join request is refused"
             );
         }
+        if options.cors.mirror_any_origin {
+            tracing::warn!(
+                component = COMPONENT_NAME,
+                "CORS allows any origin with credentials (development switch): never in production"
+            );
+        }
         if options.per_message_deflate.enabled {
             tracing::warn!(
                 component = COMPONENT_NAME,
