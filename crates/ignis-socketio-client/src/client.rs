@@ -181,6 +181,8 @@ struct Driver {
 
 struct Inner {
     config: ClientConfig,
+    #[cfg(feature = "rustls")]
+    tls: tokio_tungstenite::Connector,
     namespace: Arc<str>,
     registry: Arc<Mutex<Registry>>,
     acks: Mutex<HashMap<u64, oneshot::Sender<Payload>>>,
@@ -270,6 +272,12 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts an extra root certificate (PEM) for `wss://` (feature `rustls`).
+    pub fn tls_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.config.tls_root_certificates_pem.push(pem.into());
+        self
+    }
+
     /// Replaces every setting at once.
     pub fn config(mut self, config: ClientConfig) -> Self {
         self.config = config;
@@ -305,6 +313,8 @@ impl SocketClient {
         let (dispatch_tx, dispatch_rx) = mpsc::channel(1024);
         runtime.spawn(run_dispatcher(registry.clone(), dispatch_rx));
         let inner = Inner {
+            #[cfg(feature = "rustls")]
+            tls: crate::tls::connector(&config)?,
             namespace: Arc::from(config.namespace.as_str()),
             config,
             registry,
@@ -771,7 +781,16 @@ fn text_of(message: &Message) -> Option<&str> {
 async fn establish(inner: &Inner) -> Result<Session, ClientError> {
     let request = inner.config.request()?;
     // Small packets (acks, pongs) must not wait for Nagle's algorithm.
-    let (mut ws, _response) = tokio_tungstenite::connect_async_with_config(request, None, true)
+    #[cfg(feature = "rustls")]
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        None,
+        true,
+        Some(inner.tls.clone()),
+    );
+    #[cfg(not(feature = "rustls"))]
+    let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
+    let (mut ws, _response) = connecting
         .await
         .map_err(|e| ClientError::ConnectFailed(e.to_string()))?;
 

@@ -31,6 +31,9 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Frames that may wait in the outgoing queue before `emit` says [`ClientError::QueueFull`].
     pub queue_capacity: usize,
+    /// Extra trusted root certificates (PEM) for `wss://` servers with a
+    /// private CA, besides the Mozilla roots. Needs the `rustls` feature.
+    pub tls_root_certificates_pem: Vec<Vec<u8>>,
 }
 
 impl ClientConfig {
@@ -46,6 +49,7 @@ impl ClientConfig {
             reconnection: ReconnectConfig::default(),
             connect_timeout: Duration::from_secs(20),
             queue_capacity: 4096,
+            tls_root_certificates_pem: Vec::new(),
         }
     }
 
@@ -61,6 +65,12 @@ impl ClientConfig {
             "https" | "wss" => "wss",
             other => return Err(invalid(format!("unsupported scheme {other:?}"))),
         };
+        if scheme == "wss" && !cfg!(feature = "rustls") {
+            return Err(ClientError::Tls(format!(
+                "{} needs TLS: enable the `rustls` feature of ignis-socketio-client",
+                self.url
+            )));
+        }
         url.set_scheme(scheme)
             .map_err(|()| invalid("cannot change scheme".to_owned()))?;
         if url.host_str().is_none_or(str::is_empty) {
@@ -119,12 +129,12 @@ mod tests {
         );
         c.url = "https://example.com".into();
         c.path = "socket.io/".into();
-        assert!(
-            c.websocket_url()
-                .unwrap()
-                .as_str()
-                .starts_with("wss://example.com/socket.io/?")
-        );
+        if cfg!(feature = "rustls") {
+            let url = c.websocket_url().unwrap();
+            assert!(url.as_str().starts_with("wss://example.com/socket.io/?"));
+        } else {
+            assert!(matches!(c.websocket_url(), Err(ClientError::Tls(_))));
+        }
     }
 
     #[test]

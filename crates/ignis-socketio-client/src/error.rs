@@ -31,6 +31,9 @@ pub enum ClientError {
     /// The server refused the Socket.IO connection (`CONNECT_ERROR`), e.g. a middleware said no.
     #[error("connection refused by server: {0}")]
     ConnectRefused(String),
+    /// TLS settings are unusable (bad root certificate, or `wss://` without the `rustls` feature).
+    #[error("TLS: {0}")]
+    Tls(String),
     /// Connecting took longer than the connect timeout.
     #[error("connection timed out after {0:?}")]
     ConnectTimeout(Duration),

@@ -176,6 +176,12 @@ impl SocketIOClientHelperBuilder {
         self
     }
 
+    /// Trusts an extra root certificate (PEM) for `wss://` servers with a private CA (feature `rustls`).
+    pub fn tls_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.config.tls_root_certificates_pem.push(pem.into());
+        self
+    }
+
     /// Connect as soon as the helper is built (default `true`, like socket.io-client).
     pub fn auto_connect(mut self, on: bool) -> Self {
         self.settings.auto_connect = on;

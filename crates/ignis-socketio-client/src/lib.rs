@@ -6,7 +6,8 @@
 //!   detects a dead server, sends and receives any JSON value and binary
 //!   attachments, emits with acknowledgement and timeout, answers the
 //!   server's emit-with-ack, and reconnects with exponential backoff and
-//!   jitter. No OpenSSL: plain `ws://` (put TLS in front with a proxy for now).
+//!   jitter. No OpenSSL: `ws://` always, `wss://` with the `rustls` feature
+//!   (rustls with the ring provider and the Mozilla roots).
 //! - [`SocketIOClientHelper`]: the reference's client helper (SPEC section 7):
 //!   `authenticate` → `authenticated`/`unauthenticated`, rooms, subscriptions
 //!   that can really be removed, lifecycle callbacks, and beyond the
@@ -48,6 +49,8 @@ mod error;
 mod handler;
 mod helper;
 mod payload;
+#[cfg(feature = "rustls")]
+mod tls;
 
 pub use backoff::ReconnectConfig;
 pub use client::{ClientBuilder, Event, SocketClient, reasons};

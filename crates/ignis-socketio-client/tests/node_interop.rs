@@ -27,13 +27,21 @@ struct NodeServer {
 
 impl NodeServer {
     async fn start() -> NodeServer {
+        Self::start_with_env(&[]).await
+    }
+
+    async fn start_with_env(env: &[(&str, PathBuf)]) -> NodeServer {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
         let node_dir = root.join("testing/node");
         assert!(
             node_dir.join("node_modules/socket.io").exists(),
             "Node packages are missing: run `npm ci --prefix testing/node`"
         );
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command
             .arg(node_dir.join("client/server.mjs"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -222,4 +230,157 @@ async fn node_heartbeats_keep_the_connection_alive() {
     assert_eq!(helper.client().id(), id);
     assert!(server.logged("disconnect").is_empty());
     helper.shutdown().await;
+}
+
+/// wss:// against a Node HTTPS server whose certificate is signed by a
+/// private CA made for the test (needs the `openssl` command).
+#[cfg(feature = "rustls")]
+mod tls {
+    use super::*;
+    use ignis_socketio_client::ClientError;
+
+    fn openssl(dir: &std::path::Path, args: &[&str]) {
+        let status = std::process::Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("`openssl` must be on PATH to make the test certificates");
+        assert!(status.success(), "openssl {args:?} failed");
+    }
+
+    /// Returns (dir, CA PEM) after writing ca.pem, leaf.pem and leaf.key into dir.
+    fn make_certificates() -> (PathBuf, Vec<u8>) {
+        let dir = std::env::temp_dir().join(format!(
+            "ignis-client-tls-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        openssl(
+            &dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=ignis-test-ca",
+            ],
+        );
+        openssl(
+            &dir,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        );
+        std::fs::write(
+            dir.join("ext.cnf"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(
+            &dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "leaf.pem",
+                "-days",
+                "1",
+                "-extfile",
+                "ext.cnf",
+            ],
+        );
+        let ca = std::fs::read(dir.join("ca.pem")).unwrap();
+        (dir, ca)
+    }
+
+    fn rand_suffix() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+    }
+
+    #[tokio::test]
+    async fn wss_with_a_private_ca_authenticates_and_an_unknown_ca_is_refused() {
+        let (dir, ca) = make_certificates();
+        let server = NodeServer::start_with_env(&[
+            ("TLS_CERT", dir.join("leaf.pem")),
+            ("TLS_KEY", dir.join("leaf.key")),
+        ])
+        .await;
+        let url = format!("https://localhost:{}", server.port);
+
+        let helper = SocketIOClientHelper::builder()
+            .url(&url)
+            .path("/io")
+            .reconnection(ignis_socketio_client::ReconnectConfig::disabled())
+            .tls_root_certificate_pem(ca)
+            .auth(json!({"token": "tls"}))
+            .auto_authenticate(true)
+            .build()
+            .unwrap();
+        assert!(helper.wait_for_state(ClientState::Authenticated, T).await);
+        let answer = helper
+            .emit_with_ack("echo", &json!("over tls"), T)
+            .await
+            .unwrap();
+        assert_eq!(answer.first(), Some(&json!("over tls")));
+        helper.shutdown().await;
+
+        // Without the private root the certificate is not trusted.
+        let errors = Recorder::<ClientError>::default();
+        let e = errors.clone();
+        let untrusting = SocketIOClientHelper::builder()
+            .url(&url)
+            .path("/io")
+            .reconnection(ignis_socketio_client::ReconnectConfig::disabled())
+            .on_error(move |err| {
+                let e = e.clone();
+                async move { e.push(err) }
+            })
+            .build()
+            .unwrap();
+        wait_for("certificate refused", T, || errors.len() == 1).await;
+        assert!(
+            matches!(&errors.all()[0], ClientError::ConnectFailed(m) if m.to_lowercase().contains("certificate")),
+            "{:?}",
+            errors.all()
+        );
+        untrusting.shutdown().await;
+
+        // A PEM without a certificate is refused when the client is built.
+        let bad = SocketIOClientHelper::builder()
+            .url(&url)
+            .tls_root_certificate_pem(b"nope".to_vec())
+            .build();
+        assert!(matches!(bad, Err(ClientError::Tls(_))));
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

@@ -1,12 +1,18 @@
 // Interop oracle for crates/ignis-socketio-client: a real Node socket.io 4.8.4
 // server on 127.0.0.1:<free port>, path /io. Prints {"port":N} on its first
-// stdout line, then one JSON line per notable event it observes.
-import { createServer } from "node:http";
+// stdout line, then one JSON line per notable event it observes. With
+// TLS_CERT and TLS_KEY set it serves HTTPS (wss://) instead.
+import { readFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { Server } from "socket.io";
 
 const log = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 
-const http = createServer();
+// TLS_CERT / TLS_KEY (PEM paths) switch the server to HTTPS, for wss:// tests.
+const http = process.env.TLS_CERT
+  ? createHttpsServer({ cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) })
+  : createHttpServer();
 const io = new Server(http, { path: "/io", pingInterval: 500, pingTimeout: 500 });
 
 io.on("connection", (socket) => {
