@@ -106,7 +106,9 @@ pub async fn start(
     let mut command = Command::new("bash");
     command
         .arg("-c")
-        .arg("ulimit -n 65535 2>/dev/null || ulimit -n 20000 2>/dev/null; exec \"$@\"")
+        // BENCH_WRAP (e.g. `heaptrack -o /tmp/ht`) wraps the server for profiling;
+        // the figures read from /proc then describe the wrapper's process.
+        .arg("ulimit -n 65535 2>/dev/null || ulimit -n 20000 2>/dev/null; exec $BENCH_WRAP \"$@\"")
         .arg("bash")
         .arg(&program)
         .args(&args)

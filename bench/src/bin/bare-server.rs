@@ -40,6 +40,15 @@ struct Args {
     ping_interval_ms: u64,
     #[arg(long, env = "ROOM_PREFIX", default_value = "")]
     room_prefix: String,
+    /// Tuning (not in the contract): copy each request's URI and headers
+    /// into their own small allocations before socketioxide keeps them for
+    /// the socket's lifetime, so hyper's 8 KiB+ read buffer they point into
+    /// is freed after the WebSocket upgrade.
+    #[arg(long, env = "BARE_COMPACT_HEAD")]
+    compact_head: bool,
+    /// Tuning: engineioxide's WebSocket read buffer (default 4096).
+    #[arg(long, env = "BARE_WS_READ_BUFFER")]
+    ws_read_buffer: Option<usize>,
 }
 
 const DEFAULT_ROOMS: [&str; 2] = ["io-default", "io-notification"];
@@ -398,6 +407,25 @@ fn rest_router(rest: Rest) -> Router {
         .with_state(rest)
 }
 
+/// Rebuild the request head with owned copies: hyper parses the URI and
+/// header values as views into its connection read buffer, and engineioxide
+/// keeps the request parts for the socket's lifetime, which pins that whole
+/// buffer (8 KiB or more) per WebSocket connection.
+async fn compact_head(req: axum::extract::Request) -> axum::extract::Request {
+    let (mut parts, body) = req.into_parts();
+    if let Ok(uri) = parts.uri.to_string().parse() {
+        parts.uri = uri;
+    }
+    let mut headers = axum::http::HeaderMap::with_capacity(parts.headers.len());
+    for (name, value) in &parts.headers {
+        if let Ok(value) = axum::http::HeaderValue::from_bytes(value.as_bytes()) {
+            headers.append(name.clone(), value);
+        }
+    }
+    parts.headers = headers;
+    axum::extract::Request::from_parts(parts, body)
+}
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
@@ -412,16 +440,22 @@ async fn main() {
         ping_interval: Duration::from_millis(args.ping_interval_ms.max(1)),
         room_prefix: Arc::from(args.room_prefix),
     };
-    let (layer, io) = SocketIo::builder()
+    let mut builder = SocketIo::builder()
         .req_path(args.path)
-        .with_state(app.clone())
-        .build_layer();
+        .with_state(app.clone());
+    if let Some(size) = args.ws_read_buffer {
+        builder = builder.ws_read_buffer_size(size);
+    }
+    let (layer, io) = builder.build_layer();
     io.ns("/", on_connect.with(admit));
-    let router = rest_router(Rest {
+    let mut router = rest_router(Rest {
         io: io.clone(),
         app,
     })
     .layer(layer);
+    if args.compact_head {
+        router = router.layer(axum::middleware::map_request(compact_head));
+    }
 
     // A listen backlog like Node's: tokio's default 128 overflows on bursts.
     let socket = match tokio::net::TcpSocket::new_v4() {
