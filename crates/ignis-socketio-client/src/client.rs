@@ -748,6 +748,9 @@ async fn run_driver(inner: Arc<Inner>, cancel: CancellationToken) {
         if !inner.config.reconnection.allows(attempt) {
             if inner.config.reconnection.enabled {
                 tracing::warn!(attempts = attempt, "Reconnection gave up");
+                inner
+                    .dispatch(Dispatch::Error(ClientError::ReconnectGaveUp(attempt)))
+                    .await;
             }
             return;
         }

@@ -37,6 +37,9 @@ pub enum ClientError {
     /// Connecting took longer than the connect timeout.
     #[error("connection timed out after {0:?}")]
     ConnectTimeout(Duration),
+    /// Reconnection stopped after this many failed attempts in a row (see [`crate::ReconnectConfig::max_attempts`]).
+    #[error("reconnection gave up after {0} attempts")]
+    ReconnectGaveUp(u32),
     /// The server sent something that is not Socket.IO.
     #[error("protocol error: {0}")]
     Protocol(String),

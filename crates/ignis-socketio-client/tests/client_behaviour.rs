@@ -706,3 +706,59 @@ async fn disconnect_fails_pending_acks_with_disconnected() {
     assert_eq!(result, Err(ClientError::Disconnected));
     client.shutdown().await;
 }
+
+#[tokio::test]
+async fn reconnection_gives_up_after_max_attempts_and_says_so() {
+    let errors = Recorder::<ClientError>::default();
+    let e = errors.clone();
+    let client = SocketClient::builder(dead_url().await)
+        .reconnection(ReconnectConfig {
+            max_attempts: Some(2),
+            ..fast_reconnect()
+        })
+        .build()
+        .unwrap();
+    client.on_error(move |err| {
+        let e = e.clone();
+        async move { e.push(err) }
+    });
+    client.connect().unwrap();
+    wait_for("gave up", T, || {
+        errors
+            .all()
+            .iter()
+            .any(|e| matches!(e, ClientError::ReconnectGaveUp(_)))
+    })
+    .await;
+    let errors = errors.all();
+    // The first attempt and two retries failed, then the client stopped.
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert!(
+        errors[..3]
+            .iter()
+            .all(|e| matches!(e, ClientError::ConnectFailed(_)))
+    );
+    assert_eq!(errors[3], ClientError::ReconnectGaveUp(2));
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn room_request_without_answer_returns_none_and_remembers_the_rooms() {
+    let server = TestServer::start(|io| {
+        io.ns("/", async |s: SocketRef| {
+            s.on("join", async || {});
+        })
+    })
+    .await;
+    let helper = common::helper_to(&server.url())
+        .room_ack_timeout(Some(Duration::from_millis(100)))
+        .build()
+        .unwrap();
+    assert!(helper.client().wait_connected(T).await);
+    assert_eq!(helper.join_rooms(["r1", "r2"]).await, Ok(None));
+    assert_eq!(
+        helper.remembered_rooms(),
+        vec!["r1".to_string(), "r2".to_string()]
+    );
+    helper.shutdown().await;
+}
