@@ -35,8 +35,9 @@ fn main() -> ExitCode {
     let outcome = match command.as_str() {
         "ci" => {
             let keep_going = rest.iter().any(|a| a == "--keep-going");
-            let stages: [steps::Stage; 4] = [
-                steps::lint,
+            let stages: [steps::Stage; 5] = [
+                steps::fmt_check,
+                steps::clippy,
                 steps::build,
                 steps::rust_tests,
                 steps::node_suites,

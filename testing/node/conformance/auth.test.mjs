@@ -124,6 +124,11 @@ for (const transport of TRANSPORTS) {
       // Not earlier than the configured window (small allowance for the handshake round trip).
       assert.ok(elapsed >= AUTH_TIMEOUT_MS - 300, `disconnected after ${elapsed} ms`);
       assert.ok(!socket.received.some((e) => e.event === 'authenticated'));
+      // This implementation says why before it disconnects (BEYOND the reference).
+      const notice = socket.received.find((e) => e.event === 'unauthenticated');
+      assert.ok(notice, 'unauthenticated is sent before the timeout disconnect');
+      assert.equal(notice.args[0].code, 'authentication_timeout');
+      assert.match(notice.args[0].time, ISO_MS);
     });
 
     test('authenticated_client_outlives_the_auth_timeout', async () => {
