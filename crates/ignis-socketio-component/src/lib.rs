@@ -74,6 +74,7 @@ mod container;
 mod error;
 mod keys;
 mod options;
+mod origin;
 mod socket_io;
 
 pub use application::{Application, DEFAULT_ADDR, DEFAULT_STOP_TIMEOUT, RunningApplication};

@@ -57,6 +57,12 @@ pub struct CorsOptions {
     /// Development switch: allow [`CorsOrigins::Any`] with credentials (the
     /// reference's default, unsafe in production); default `false`.
     pub allow_any_origin_with_credentials_in_development: Option<bool>,
+    /// Refuse (403) Socket.IO requests whose `Origin` header is neither an
+    /// allowed origin nor the server's own; default `true`. WebSockets are
+    /// not subject to CORS, so without this a page of any site could open a
+    /// WebSocket with the user's cookies (cross-site WebSocket hijacking).
+    /// Requests without `Origin` (non-browser clients) are never refused.
+    pub enforce_origin: Option<bool>,
 }
 
 impl CorsOptions {
@@ -122,6 +128,12 @@ impl CorsOptions {
         self
     }
 
+    /// Sets whether foreign origins are refused (see [`CorsOptions::enforce_origin`]).
+    pub fn enforce_origin(mut self, enforce: bool) -> Self {
+        self.enforce_origin = Some(enforce);
+        self
+    }
+
     /// `over`'s set fields win, the others are kept.
     pub fn merge(self, over: CorsOptions) -> CorsOptions {
         CorsOptions {
@@ -134,6 +146,7 @@ impl CorsOptions {
             allow_any_origin_with_credentials_in_development: over
                 .allow_any_origin_with_credentials_in_development
                 .or(self.allow_any_origin_with_credentials_in_development),
+            enforce_origin: over.enforce_origin.or(self.enforce_origin),
         }
     }
 }
@@ -249,6 +262,7 @@ impl ServerOptions {
                 allowed_headers: None,
                 max_age: None,
                 allow_any_origin_with_credentials_in_development: Some(false),
+                enforce_origin: Some(true),
             },
             per_message_deflate: PerMessageDeflateOptions {
                 enabled: Some(false),
@@ -476,6 +490,8 @@ pub struct ResolvedCors {
     pub max_age: Option<Duration>,
     /// Whether any origin is mirrored with credentials (development only).
     pub mirror_any_origin: bool,
+    /// Whether requests from foreign origins are refused.
+    pub enforce_origin: bool,
 }
 
 /// Per-message deflate after merging (recorded, not applied: see
@@ -639,6 +655,7 @@ fn resolve_cors(cors: CorsOptions) -> Result<ResolvedCors, OptionsError> {
         allowed_headers: cors.allowed_headers,
         max_age: cors.max_age,
         mirror_any_origin,
+        enforce_origin: cors.enforce_origin.unwrap_or(true),
     })
 }
 
@@ -663,6 +680,7 @@ mod tests {
         assert_eq!(resolved.cors.options_success_status, 204);
         assert!(resolved.cors.credentials);
         assert_eq!(resolved.cors.origins, CorsOrigins::SameOrigin);
+        assert!(resolved.cors.enforce_origin);
         assert_eq!(resolved.per_message_deflate.threshold, 4096);
         assert!(!resolved.per_message_deflate.enabled);
         assert_eq!(resolved.auth_timeout, Duration::from_secs(10));

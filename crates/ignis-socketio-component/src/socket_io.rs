@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use ignis_socketio_redis::{RedisAdapter, RedisAdapterState, RedisConfig};
 use ignis_socketio_server::{ServerBuilder, SocketIOServerHelper};
 use tower::ServiceExt;
@@ -19,6 +19,7 @@ use crate::container::{BindingKey, Container, ContainerError};
 use crate::error::{ComponentError, LifecyclePhase};
 use crate::keys::{AuthenticateFn, ClientConnectedFn, SocketIOBindingKeys, ValidateRoomFn};
 use crate::options::{CorsOrigins, ResolvedCors, ResolvedServerOptions, ServerOptions};
+use crate::origin::OriginPolicy;
 
 /// The component's name in logs and errors (the reference's scope).
 pub const COMPONENT_NAME: &str = "SocketIOComponent";
@@ -256,8 +257,9 @@ impl Component for SocketIOComponent {
             }
         })?;
         let path: Arc<str> = Arc::from(resolved.options.path.as_str());
+        let policy = OriginPolicy::new(&resolved.options.cors);
         Ok(router.layer(middleware::from_fn_with_state(
-            (path, endpoint),
+            (path, endpoint, policy),
             dispatch_socket_io,
         )))
     }
@@ -281,14 +283,28 @@ fn is_socket_io_path(path: &str, base: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// Sends Socket.IO requests to the endpoint (CORS included), the rest to the
-/// application's routes.
+/// Sends Socket.IO requests to the endpoint (origin check and CORS
+/// included), the rest to the application's routes.
 async fn dispatch_socket_io(
-    State((path, endpoint)): State<(Arc<str>, Router)>,
+    State((path, endpoint, policy)): State<(Arc<str>, Router, OriginPolicy)>,
     request: Request,
     next: Next,
 ) -> Response {
     if is_socket_io_path(request.uri().path(), &path) {
+        if !policy.allows(request.headers()) {
+            tracing::warn!(
+                component = COMPONENT_NAME,
+                origin = ?request.headers().get(header::ORIGIN),
+                "Socket.IO request from a foreign origin refused"
+            );
+            // Engine.IO's own error shape, so browser clients report it.
+            return (
+                StatusCode::FORBIDDEN,
+                [(header::CONTENT_TYPE, "application/json")],
+                r#"{"code":4,"message":"Forbidden"}"#,
+            )
+                .into_response();
+        }
         match endpoint.oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},

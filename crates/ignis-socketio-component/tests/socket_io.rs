@@ -442,6 +442,89 @@ async fn helper_options_reach_the_running_helper() {
     running.stop().await.unwrap();
 }
 
+#[tokio::test]
+async fn foreign_origins_are_refused_on_the_socket_io_path_only() {
+    let running = app_with_handlers(None).start().await.unwrap();
+    let addr = running.local_addr();
+    let host = addr.to_string();
+    let own_origin = format!("http://{addr}");
+    let handshake = "/io/?EIO=4&transport=polling";
+
+    let foreign = http(
+        addr,
+        "GET",
+        handshake,
+        &[("host", &host), ("origin", "http://evil.example")],
+    )
+    .await;
+    assert_eq!(status(&foreign), 403, "{foreign}");
+    assert!(
+        foreign.ends_with(r#"{"code":4,"message":"Forbidden"}"#),
+        "{foreign}"
+    );
+
+    let same = http(
+        addr,
+        "GET",
+        handshake,
+        &[("host", &host), ("origin", &own_origin)],
+    )
+    .await;
+    assert_eq!(status(&same), 200, "{same}");
+    let no_origin = http(addr, "GET", handshake, &[("host", &host)]).await;
+    assert_eq!(status(&no_origin), 200, "{no_origin}");
+    // The application's routes are the application's business.
+    let app_route = http(
+        addr,
+        "GET",
+        "/io-health",
+        &[("origin", "http://evil.example")],
+    )
+    .await;
+    assert_eq!(status(&app_route), 200, "{app_route}");
+
+    // A WebSocket opened by a foreign page never connects.
+    let mut client = Observer::start(addr, &[("TOKEN", TOKEN), ("ORIGIN", "http://evil.example")]);
+    client.expect("connect_error").await;
+    // The same client from the server's own origin does.
+    let mut client = Observer::start(addr, &[("TOKEN", TOKEN), ("ORIGIN", own_origin.as_str())]);
+    client.expect("authenticated").await;
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn listed_origin_connects_and_enforcement_can_be_switched_off() {
+    let listed = app_with_handlers(Some(
+        ServerOptions::default()
+            .cors(CorsOptions::default().allow_origins(["https://app.example"])),
+    ))
+    .start()
+    .await
+    .unwrap();
+    let mut client = Observer::start(
+        listed.local_addr(),
+        &[("TOKEN", TOKEN), ("ORIGIN", "https://app.example")],
+    );
+    client.expect("authenticated").await;
+    listed.stop().await.unwrap();
+
+    let open = app_with_handlers(Some(
+        ServerOptions::default().cors(CorsOptions::default().enforce_origin(false)),
+    ))
+    .start()
+    .await
+    .unwrap();
+    let response = http(
+        open.local_addr(),
+        "GET",
+        "/io/?EIO=4&transport=polling",
+        &[("origin", "http://evil.example")],
+    )
+    .await;
+    assert_eq!(status(&response), 200, "{response}");
+    open.stop().await.unwrap();
+}
+
 // ===== clients, in memory =====
 
 #[tokio::test]

@@ -10,6 +10,7 @@
 //   EMIT      JSON array of [event, data] pairs to emit after joining
 //   LISTEN    comma-separated application events to report
 //   TRANSPORT websocket (default) or polling
+//   ORIGIN    sent as the Origin header (as a browser page of that origin would)
 // Lines: {"event":"connect"}, {"event":"authenticated","data":...},
 //        {"event":"join-ack","data":...}, {"event":"<listened>","data":...},
 //        {"event":"disconnect","reason":...}, {"event":"connect_error","message":...}
@@ -34,7 +35,10 @@ const socket = io(url, {
   transports: [transport],
   reconnection: false,
   auth: token ? { token } : {},
-  extraHeaders: token ? { authorization: `Bearer ${token}` } : {},
+  extraHeaders: {
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...(process.env.ORIGIN ? { origin: process.env.ORIGIN } : {}),
+  },
 });
 
 socket.on('connect', () => {
