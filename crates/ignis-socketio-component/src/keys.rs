@@ -12,7 +12,7 @@ use ignis_socketio_server::{
 
 use crate::container::BindingKey;
 use crate::options::ServerOptions;
-use ignis_socketio_redis::RedisConfig;
+use ignis_socketio_redis::{RedisAdapterState, RedisConfig};
 
 /// The binding keys of [`SocketIOComponent`](crate::SocketIOComponent), with
 /// the reference's key strings.
@@ -25,6 +25,7 @@ use ignis_socketio_redis::RedisConfig;
 /// | `@app/socket-io/validate-room-handler` | [`ValidateRoomFn`] | no: every join refused |
 /// | `@app/socket-io/client-connected-handler` | [`ClientConnectedFn`] | no |
 /// | `@app/socket-io/instance` | [`SocketIOServerHelper`] | bound by the component |
+/// | `@app/socket-io/redis-adapter` | [`RedisAdapterState`] | bound by the component with Redis |
 #[derive(Debug, Clone, Copy)]
 pub struct SocketIOBindingKeys;
 
@@ -50,7 +51,15 @@ impl SocketIOBindingKeys {
     pub const SOCKET_IO_INSTANCE: BindingKey<SocketIOServerHelper> =
         BindingKey::new("@app/socket-io/instance");
 
-    /// Every key string, in the order of the table above.
+    /// `@app/socket-io/redis-adapter` (BEYOND the reference): the Redis
+    /// adapter's state, bound by the component when
+    /// [`REDIS_CONNECTION`](Self::REDIS_CONNECTION) is, before the listener
+    /// accepts connections: health, server-side emit, an emitter on the same
+    /// connections.
+    pub const REDIS_ADAPTER: BindingKey<RedisAdapterState> =
+        BindingKey::new("@app/socket-io/redis-adapter");
+
+    /// The reference's key strings, in the order of the table above.
     pub const ALL: [&'static str; 6] = [
         Self::SERVER_OPTIONS.as_str(),
         Self::REDIS_CONNECTION.as_str(),

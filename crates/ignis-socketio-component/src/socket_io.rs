@@ -227,6 +227,11 @@ impl Component for SocketIOComponent {
                     })?
             }
         };
+        if let Some(state) = &self.redis {
+            container
+                .bind(&SocketIOBindingKeys::REDIS_ADAPTER)
+                .to_value(state.clone());
+        }
         container
             .bind(&SocketIOBindingKeys::SOCKET_IO_INSTANCE)
             .to_value(helper.clone());
@@ -271,6 +276,7 @@ impl Component for SocketIOComponent {
         }
         if let Some(redis) = self.redis.take() {
             redis.close().await;
+            container.unbind(&SocketIOBindingKeys::REDIS_ADAPTER);
         }
         tracing::info!(component = COMPONENT_NAME, "Socket.IO stopped");
         Ok(())

@@ -657,6 +657,9 @@ async fn redis_connection_binding_selects_the_redis_adapter_across_two_apps() {
         2,
         "both servers subscribed"
     );
+    let adapter = first.get(&SocketIOBindingKeys::REDIS_ADAPTER).unwrap();
+    assert!(adapter.is_healthy(), "{:?}", adapter.health());
+    assert_eq!(adapter.config().key, key);
 
     let mut client = Observer::start(
         first.local_addr(),
@@ -686,14 +689,22 @@ async fn redis_connection_binding_selects_the_redis_adapter_across_two_apps() {
 
     second.stop().await.unwrap();
     assert_eq!(numsub(&url, &request_channel).await, 1, "stop closes Redis");
+    let container = first.container().clone();
     first.stop().await.unwrap();
     client.expect("disconnect").await;
     assert_eq!(numsub(&url, &request_channel).await, 0, "stop closes Redis");
+    assert!(adapter.health().closed);
+    assert!(!container.is_bound(&SocketIOBindingKeys::REDIS_ADAPTER));
 }
 
 #[tokio::test]
 async fn without_redis_binding_apps_do_not_share_rooms() {
     let first = app_with_handlers(None).start().await.unwrap();
+    assert!(
+        !first
+            .container()
+            .is_bound(&SocketIOBindingKeys::REDIS_ADAPTER)
+    );
     let second = app_with_handlers(None).start().await.unwrap();
     let mut client = Observer::start(
         first.local_addr(),
