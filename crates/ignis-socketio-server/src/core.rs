@@ -1,11 +1,11 @@
 //! The adapter-independent heart of the helper: registry, authentication state
 //! machine, room requests, application event dispatch and timers.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, Weak};
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::FutureExt;
 use ignis_socketio_protocol::{
@@ -20,6 +20,7 @@ use tracing::Instrument;
 use crate::callbacks::{
     Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler, RoomValidator,
 };
+use crate::observer::Observers;
 use crate::record::{ClientRecord, Readiness};
 use crate::{
     AckResponder, AuthError, AuthenticatedClient, ClientInfo, Identity, JoinRequest, Payload,
@@ -34,6 +35,48 @@ const CONNECT_GRACE: Duration = Duration::from_secs(2);
 /// refused (the request must not hang forever).
 pub(crate) const VALIDATOR_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long the id of a refused socket is remembered. socketioxide gives a
+/// namespace socket the id of its Engine.IO connection, and offers no way to
+/// close that connection from the server; a refused client that keeps the
+/// connection open and sends CONNECT again gets the same id, and is refused at
+/// once instead of getting a new authentication window.
+pub(crate) const REFUSED_MEMORY: Duration = Duration::from_secs(300);
+
+/// Most refused ids remembered at once (the oldest are forgotten first).
+const REFUSED_CAPACITY: usize = 100_000;
+
+/// Ids of refused sockets, oldest first, for [`REFUSED_MEMORY`].
+#[derive(Default)]
+struct RefusedIds {
+    ids: HashSet<String>,
+    order: VecDeque<(Instant, String)>,
+}
+
+impl RefusedIds {
+    fn forget_expired(&mut self, now: Instant) {
+        while let Some((at, id)) = self.order.front() {
+            if now.duration_since(*at) < REFUSED_MEMORY && self.order.len() <= REFUSED_CAPACITY {
+                break;
+            }
+            self.ids.remove(id);
+            self.order.pop_front();
+        }
+    }
+
+    fn insert(&mut self, id: &str) {
+        let now = Instant::now();
+        if self.ids.insert(id.to_owned()) {
+            self.order.push_back((now, id.to_owned()));
+        }
+        self.forget_expired(now);
+    }
+
+    fn contains(&mut self, id: &str) -> bool {
+        self.forget_expired(Instant::now());
+        self.ids.contains(id)
+    }
+}
+
 /// The callbacks and the registry, shared by every socket of the helper.
 pub(crate) struct Core {
     pub(crate) options: ServerOptions,
@@ -43,7 +86,10 @@ pub(crate) struct Core {
     pub(crate) disconnected_handler: Option<Arc<dyn ClientDisconnectedHandler>>,
     /// Handlers of application events shared by every authenticated client.
     pub(crate) event_handlers: HashMap<String, Arc<dyn EventHandler>>,
+    /// Lifecycle observers (see [`SocketObserver`](crate::SocketObserver)).
+    pub(crate) observers: Observers,
     records: RwLock<HashMap<String, Arc<ClientRecord>>>,
+    refused: Mutex<RefusedIds>,
     shutting_down: AtomicBool,
 }
 
@@ -51,7 +97,7 @@ fn to_payload<T: Serialize>(value: &T) -> Payload {
     Payload::Json(serde_json::to_value(value).unwrap_or(Value::Null))
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -67,6 +113,7 @@ impl Core {
         connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
         disconnected_handler: Option<Arc<dyn ClientDisconnectedHandler>>,
         event_handlers: HashMap<String, Arc<dyn EventHandler>>,
+        observers: Observers,
     ) -> Self {
         Core {
             options,
@@ -75,7 +122,9 @@ impl Core {
             connected_handler,
             disconnected_handler,
             event_handlers,
+            observers,
             records: RwLock::new(HashMap::new()),
+            refused: Mutex::new(RefusedIds::default()),
             shutting_down: AtomicBool::new(false),
         }
     }
@@ -113,9 +162,22 @@ impl Core {
         self.records.read().unwrap_or_else(|p| p.into_inner()).len()
     }
 
+    /// Whether socket `id` was refused lately (a CONNECT again on the same
+    /// Engine.IO connection): such a socket is not let in again.
+    pub(crate) fn was_refused(&self, id: &str) -> bool {
+        self.refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(id)
+    }
+
     /// Registers a new socket and starts its authentication timer.
     pub(crate) fn register(self: &Arc<Self>, record: Arc<ClientRecord>) {
         tracing::info!(parent: &record.span, "new connection");
+        // Before the record is in the registry: no teardown (and so no
+        // `socket_disconnected`) can overtake this call.
+        self.observers
+            .connected(&record.span, &record.id, &record.handshake);
         self.records
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -163,6 +225,9 @@ impl Core {
             return;
         }
         tracing::info!(parent: &record.span, %reason, "client disconnected");
+        if record.claim_disconnect_notice() {
+            self.observers.disconnected(&record.span, &record.id);
+        }
         if let (Some(handler), Some(info)) = (self.disconnected_handler.clone(), info) {
             let span = record.span.clone();
             tokio::spawn(
@@ -209,7 +274,8 @@ impl Core {
         }
         {
             let mut guard = record.lock();
-            if guard.closed || guard.state == ClientState::Authenticated {
+            // Observers busy: the authenticator already accepted the client.
+            if guard.closed || guard.state == ClientState::Authenticated || guard.observers_busy {
                 return;
             }
             guard.auth_timer = None;
@@ -230,6 +296,10 @@ impl Core {
     /// socket's one ordered queue, so the client reads the message before the
     /// disconnect on every transport.
     fn refuse(&self, record: &ClientRecord, code: UnauthenticatedCode, ack: Option<AckResponder>) {
+        self.refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(&record.id);
         let payload = UnauthenticatedPayload::new(code);
         if let Some(ack) = ack {
             let body = AuthenticateAck {
@@ -285,7 +355,7 @@ impl Core {
             guard.state = ClientState::Authenticating;
         }
         let handshake = record.handshake.with_credentials(credentials);
-        let outcome = AssertUnwindSafe(self.authenticator.authenticate(handshake))
+        let outcome = AssertUnwindSafe(self.authenticator.authenticate(handshake.clone()))
             .catch_unwind()
             .await
             .unwrap_or_else(|panic| {
@@ -296,7 +366,7 @@ impl Core {
             });
         match outcome {
             Ok(identity) => {
-                self.complete_authentication(server, record, identity, ack)
+                self.complete_authentication(server, record, handshake, identity, ack)
                     .await
             }
             Err(error) => {
@@ -330,9 +400,13 @@ impl Core {
         self: &Arc<Self>,
         server: SocketIOServerHelper,
         record: Arc<ClientRecord>,
+        handshake: crate::Handshake,
         identity: Identity,
         ack: Option<AckResponder>,
     ) {
+        if !self.notify_authenticated(&record, &handshake, &identity) {
+            return;
+        }
         let time = now_timestamp();
         {
             let mut guard = record.lock();
@@ -396,6 +470,41 @@ impl Core {
         if !record.lock().closed {
             record.set_readiness(Readiness::Ready);
         }
+    }
+
+    /// Tells the observers that the client was accepted, before it is told
+    /// itself. A teardown meanwhile defers its `socket_disconnected` until the
+    /// observers returned, so that they see the events in order. False when
+    /// the client is gone.
+    fn notify_authenticated(
+        &self,
+        record: &ClientRecord,
+        handshake: &crate::Handshake,
+        identity: &Identity,
+    ) -> bool {
+        if self.observers.is_empty() {
+            return true;
+        }
+        {
+            let mut guard = record.lock();
+            if guard.closed || guard.state != ClientState::Authenticating {
+                tracing::info!(parent: &record.span, "client disconnected during authentication; result discarded");
+                return false;
+            }
+            guard.observers_busy = true;
+        }
+        self.observers
+            .authenticated(&record.span, &record.id, handshake, identity);
+        let deferred_disconnect = {
+            let mut guard = record.lock();
+            guard.observers_busy = false;
+            std::mem::take(&mut guard.disconnect_deferred)
+        };
+        if deferred_disconnect {
+            self.observers.disconnected(&record.span, &record.id);
+            return false;
+        }
+        true
     }
 
     fn spawn_ping(&self, record: &Arc<ClientRecord>) -> tokio::task::AbortHandle {

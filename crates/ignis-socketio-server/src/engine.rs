@@ -139,6 +139,12 @@ impl<A: Adapter + DefinedAdapter> Inner<A> {
             return Err(Refused("server is shutting down"));
         }
         let id = socket.id.to_string();
+        // The id is the Engine.IO connection's: a refused client sending
+        // CONNECT again on the same connection gets no new auth window.
+        if inner.core.was_refused(&id) {
+            tracing::info!(socket_id = %id, "CONNECT again after refusal refused");
+            return Err(Refused("authentication refused on this connection"));
+        }
         // Node sockets are in their own id room; socketioxide's are not. The
         // internal room keeps unauthenticated sockets out of broadcasts.
         socket.join(vec![id.clone(), UNAUTHENTICATED_ROOM.to_owned()]);

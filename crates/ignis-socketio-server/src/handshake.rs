@@ -146,6 +146,58 @@ impl Handshake {
         &self.inner.url
     }
 
+    /// The handshake in the shape of Node's `socket.handshake`, as Node servers
+    /// sharing a cluster adapter expect it from `fetchSockets()`:
+    ///
+    /// - `headers`: an object of lowercase header names; repeated headers are
+    ///   joined with `, ` (`; ` for `cookie`), `set-cookie` is an array, as Node does;
+    /// - `time`: JavaScript's `Date` string (`Wed Nov 25 2026 08:31:05 GMT+0000
+    ///   (Coordinated Universal Time)`), always in UTC;
+    /// - `address`: the peer IP (`""` when the host server does not record it);
+    /// - `xdomain`: whether the request had an `origin` header;
+    /// - `secure`: see [`secure`](Self::secure);
+    /// - `issued`: milliseconds since the epoch (a number);
+    /// - `url`: path and query of the request;
+    /// - `query`: an object of strings (the Engine.IO `EIO` and `transport` included);
+    /// - `auth`: the CONNECT packet's auth object (`{}` when none).
+    ///
+    /// The `authenticate` event's credentials are not part of it.
+    pub fn to_node_json(&self) -> Value {
+        let mut headers = serde_json::Map::new();
+        for name in self.inner.headers.keys() {
+            let values: Vec<String> = self
+                .inner
+                .headers
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect();
+            let value = match name.as_str() {
+                "set-cookie" => Value::from(values),
+                "cookie" => Value::from(values.join("; ")),
+                _ => Value::from(values.join(", ")),
+            };
+            headers.insert(name.as_str().to_owned(), value);
+        }
+        let query: serde_json::Map<String, Value> = self
+            .inner
+            .query
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect();
+        serde_json::json!({
+            "headers": headers,
+            "time": js_date_string(self.inner.issued),
+            "address": self.inner.address.map(|a| a.ip().to_string()).unwrap_or_default(),
+            "xdomain": self.inner.headers.contains_key(http::header::ORIGIN),
+            "secure": self.inner.secure,
+            "issued": self.issued_millis(),
+            "url": self.inner.url,
+            "query": query,
+            "auth": self.inner.auth,
+        })
+    }
+
     /// A bearer token, looked up in order in: the `authenticate` payload's
     /// `token` field, the `auth` object's `token` field, the `Authorization:
     /// Bearer ...` header. Query strings are not searched (they end up in logs).
@@ -166,6 +218,24 @@ impl Handshake {
             .or_else(from_header)
             .filter(|t| !t.is_empty())
     }
+}
+
+/// `at` as JavaScript's `String(new Date())` prints it in UTC.
+fn js_date_string(at: SystemTime) -> String {
+    let seconds = at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|dt| {
+            dt.format(time::macros::format_description!(
+                "[weekday repr:short] [month repr:short] [day] [year] [hour]:[minute]:[second]"
+            ))
+            .ok()
+        })
+        .map(|text| format!("{text} GMT+0000 (Coordinated Universal Time)"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -205,6 +275,71 @@ mod tests {
             "query strings and empty tokens are not used"
         );
         assert_eq!(hs.query_param("token"), Some("q"));
+    }
+
+    #[test]
+    fn node_json_has_the_shape_of_node_handshakes() {
+        let (parts, ()) = http::Request::builder()
+            .uri("/io/?name=a%20b&EIO=4&transport=websocket")
+            .header("X-Custom", "one")
+            .header("x-custom", "two")
+            .header("cookie", "a=1")
+            .header("cookie", "b=2")
+            .header("origin", "http://elsewhere")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let hs = Handshake::from_request_parts(&parts, Some(json!({"token": "t"})));
+        let node = hs.to_node_json();
+        let keys: Vec<&str> = node
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            [
+                "address", "auth", "headers", "issued", "query", "secure", "time", "url", "xdomain"
+            ]
+        );
+        assert_eq!(node["headers"]["x-custom"], "one, two");
+        assert_eq!(node["headers"]["cookie"], "a=1; b=2");
+        assert_eq!(node["xdomain"], true, "an origin header means cross-domain");
+        assert_eq!(node["secure"], false);
+        assert_eq!(node["address"], "", "no connect info recorded");
+        assert_eq!(node["issued"], json!(hs.issued_millis()));
+        assert_eq!(node["url"], "/io/?name=a%20b&EIO=4&transport=websocket");
+        assert_eq!(
+            node["query"],
+            json!({"name": "a b", "EIO": "4", "transport": "websocket"})
+        );
+        assert_eq!(node["auth"], json!({"token": "t"}));
+        let time = node["time"].as_str().unwrap();
+        assert!(
+            time.ends_with(" GMT+0000 (Coordinated Universal Time)") && time.len() == 62,
+            "{time}"
+        );
+    }
+
+    #[test]
+    fn js_date_string_matches_javascript() {
+        // new Date(1795595465394).toString() with TZ=UTC
+        let at = UNIX_EPOCH + std::time::Duration::from_millis(1_795_595_465_394);
+        assert_eq!(
+            js_date_string(at),
+            "Wed Nov 25 2026 08:31:05 GMT+0000 (Coordinated Universal Time)"
+        );
+        let (parts, ()) = http::Request::builder()
+            .uri("/io/")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let node = Handshake::from_request_parts(&parts, None).to_node_json();
+        assert_eq!(node["xdomain"], false);
+        assert_eq!(node["auth"], json!({}));
     }
 
     #[test]

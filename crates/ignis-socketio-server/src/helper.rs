@@ -18,7 +18,10 @@ use crate::callbacks::{
 };
 use crate::core::Core;
 use crate::engine::{self, Engine};
-use crate::{AckReply, BuildError, ClientInfo, Payload, ServerError, ServerOptions, Target};
+use crate::observer::Observers;
+use crate::{
+    AckReply, BuildError, ClientInfo, Payload, ServerError, ServerOptions, SocketObserver, Target,
+};
 
 /// The Socket.IO server helper: authentication handshake, rooms, application
 /// ping, client registry and sending, on socketioxide with any adapter.
@@ -203,6 +206,7 @@ pub struct ServerBuilder {
     connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
     disconnected_handler: Option<Arc<dyn ClientDisconnectedHandler>>,
     event_handlers: Vec<(String, Arc<dyn EventHandler>)>,
+    observers: Vec<Arc<dyn SocketObserver>>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -221,6 +225,7 @@ impl fmt::Debug for ServerBuilder {
                     .map(|(e, _)| e)
                     .collect::<Vec<_>>(),
             )
+            .field("observers", &self.observers.len())
             .finish()
     }
 }
@@ -350,6 +355,15 @@ impl ServerBuilder {
         self
     }
 
+    /// Adds a lifecycle [`SocketObserver`]: told when each socket connects,
+    /// authenticates and disconnects (for example to publish socket details to
+    /// a cluster adapter). May be called several times; observers are called
+    /// in the order they were added.
+    pub fn observer(mut self, observer: Arc<dyn SocketObserver>) -> Self {
+        self.observers.push(observer);
+        self
+    }
+
     fn into_core(self) -> Result<Arc<Core>, BuildError> {
         self.options.validate()?;
         let authenticator = self.authenticator.ok_or(BuildError::MissingAuthenticator)?;
@@ -370,6 +384,7 @@ impl ServerBuilder {
             self.connected_handler,
             self.disconnected_handler,
             event_handlers,
+            Observers::new(self.observers),
         )))
     }
 

@@ -40,6 +40,13 @@ impl Identity {
     pub fn claims(&self) -> &Value {
         &self.claims
     }
+
+    /// The value to publish as Node's `socket.data` for this client (for
+    /// example through a [`SocketObserver`](crate::SocketObserver) to the
+    /// Redis adapter's `fetchSockets` answers): `{"identity": {"id", "claims"}}`.
+    pub fn to_node_data(&self) -> Value {
+        serde_json::json!({ "identity": { "id": self.id, "claims": self.claims } })
+    }
 }
 
 /// Why an authenticator did not accept a client.

@@ -58,6 +58,7 @@ mod helper;
 mod identity;
 mod incoming;
 mod listener;
+mod observer;
 mod options;
 mod record;
 mod rooms;
@@ -73,6 +74,7 @@ pub use handshake::Handshake;
 pub use helper::{ServerBuilder, SocketIOServerHelper};
 pub use identity::{AuthError, Identity};
 pub use listener::{LISTEN_BACKLOG, bind_listener};
+pub use observer::SocketObserver;
 pub use options::{
     DEFAULT_ACK_TIMEOUT, DEFAULT_AUTH_TIMEOUT, DEFAULT_IDENTIFIER, DEFAULT_MAX_PAYLOAD,
     DEFAULT_PATH, DEFAULT_PING_INTERVAL, ServerOptions,

@@ -63,6 +63,11 @@ pub(crate) struct Guarded {
     pub(crate) authenticated_at: Option<SystemTime>,
     pub(crate) auth_timer: Option<AbortHandle>,
     pub(crate) ping_task: Option<AbortHandle>,
+    /// Observers are being told of the authentication (no lock held meanwhile).
+    pub(crate) observers_busy: bool,
+    /// The socket was torn down while `observers_busy`: the authenticating
+    /// task tells the observers of the disconnect once they returned.
+    pub(crate) disconnect_deferred: bool,
 }
 
 /// One connected client of this node.
@@ -182,6 +187,18 @@ impl ClientRecord {
         self.clear_handlers();
         self.set_readiness(Readiness::Closed);
         true
+    }
+
+    /// Whether the caller (the teardown) tells the observers of the
+    /// disconnect now; false when it is deferred to the authenticating task.
+    pub(crate) fn claim_disconnect_notice(&self) -> bool {
+        let mut g = self.lock();
+        if g.observers_busy {
+            g.disconnect_deferred = true;
+            false
+        } else {
+            true
+        }
     }
 
     pub(crate) fn info(&self) -> ClientInfo {

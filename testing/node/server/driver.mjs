@@ -17,11 +17,17 @@
 //       once every client is authenticated or refused, or at the timeout.
 //   {"cmd":"bulk_count","prefix","event","tag"} -> {"type":"bulk_count","tag","count"}
 //   {"cmd":"bulk_disconnect","prefix"}
+//   {"cmd":"raw_open","name","url","path"} opens a bare Engine.IO v4 WebSocket (no
+//       Socket.IO client on top); prints {"name","type":"raw","data"} for every text
+//       frame except Engine.IO pings (answered with pongs) and {"name","type":"raw_close"}
+//   {"cmd":"raw_send","name","data"} sends one text frame as is (e.g. "40")
 //   {"cmd":"exit"}
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
+import WebSocket from "ws";
 
 const sockets = new Map();
+const raws = new Map();
 const bulks = new Map();
 
 function print(obj) {
@@ -156,6 +162,19 @@ function bulk(cmd) {
   }
 }
 
+function rawOpen(cmd) {
+  const url = `${cmd.url.replace(/^http/, "ws")}${cmd.path ?? "/io"}/?EIO=4&transport=websocket`;
+  const ws = new WebSocket(url);
+  raws.set(cmd.name, ws);
+  ws.on("message", (data, isBinary) => {
+    const text = isBinary ? null : data.toString();
+    if (text === "2") return ws.send("3");
+    print({ name: cmd.name, type: "raw", data: text });
+  });
+  ws.on("close", () => print({ name: cmd.name, type: "raw_close" }));
+  ws.on("error", (err) => print({ name: cmd.name, type: "raw_error", message: String(err.message ?? err) }));
+}
+
 function handle(cmd) {
   switch (cmd.cmd) {
     case "connect":
@@ -175,7 +194,12 @@ function handle(cmd) {
     }
     case "bulk_disconnect":
       return bulks.get(cmd.prefix)?.sockets.forEach((s) => s.disconnect());
+    case "raw_open":
+      return rawOpen(cmd);
+    case "raw_send":
+      return raws.get(cmd.name)?.send(cmd.data);
     case "exit":
+      for (const w of raws.values()) w.close();
       for (const s of sockets.values()) s.disconnect();
       for (const b of bulks.values()) b.sockets.forEach((s) => s.disconnect());
       return setTimeout(() => process.exit(0), 50);
