@@ -126,20 +126,25 @@ pub fn ratios(
     medians: &BTreeMap<ServerKind, Result<Metrics, String>>,
 ) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
-    for ours in [ServerKind::Demo, ServerKind::DemoRedis] {
-        for base in [ServerKind::Node, ServerKind::Bare] {
-            let (Some(Ok(a)), Some(Ok(b))) = (medians.get(&ours), medians.get(&base)) else {
-                continue;
-            };
-            for metric in ratio_metrics(scenario) {
-                if let (Some(x), Some(y)) = (a.get(*metric), b.get(*metric))
-                    && *y != 0.0
-                {
-                    out.insert(
-                        format!("{}/{}:{}", ours.label(), base.label(), metric),
-                        x / y,
-                    );
-                }
+    let pairs = [
+        (ServerKind::Demo, ServerKind::Node),
+        (ServerKind::Demo, ServerKind::Bare),
+        (ServerKind::DemoRedis, ServerKind::Node),
+        (ServerKind::DemoRedis, ServerKind::Bare),
+        (ServerKind::BareTuned, ServerKind::Bare),
+    ];
+    for (ours, base) in pairs {
+        let (Some(Ok(a)), Some(Ok(b))) = (medians.get(&ours), medians.get(&base)) else {
+            continue;
+        };
+        for metric in ratio_metrics(scenario) {
+            if let (Some(x), Some(y)) = (a.get(*metric), b.get(*metric))
+                && *y != 0.0
+            {
+                out.insert(
+                    format!("{}/{}:{}", ours.label(), base.label(), metric),
+                    x / y,
+                );
             }
         }
     }

@@ -23,6 +23,10 @@ pub enum ServerKind {
     DemoRedis,
     /// A bare socketioxide + axum server of the same contract.
     Bare,
+    /// The bare server with the memory tuning this benchmark suggests
+    /// (hyper HTTP/1 accept loop, 1 KiB WebSocket read buffer). Not run
+    /// unless asked for: it shows what the demo server could adopt.
+    BareTuned,
     /// The Node reference (`@venizia/ignis-helpers` on Redis).
     Node,
 }
@@ -34,6 +38,7 @@ impl ServerKind {
             ServerKind::Demo => "demo",
             ServerKind::DemoRedis => "demo-redis",
             ServerKind::Bare => "bare",
+            ServerKind::BareTuned => "bare-tuned",
             ServerKind::Node => "node",
         }
     }
@@ -85,6 +90,10 @@ pub async fn start(
     let program: PathBuf = match kind {
         ServerKind::Demo | ServerKind::DemoRedis => paths.bin_dir.join("demo-server"),
         ServerKind::Bare => paths.bin_dir.join("bare-server"),
+        ServerKind::BareTuned => {
+            args.extend(["--http1-loop", "--ws-read-buffer", "1024"].map(String::from));
+            paths.bin_dir.join("bare-server")
+        }
         ServerKind::Node => {
             args.push(
                 paths

@@ -46,6 +46,10 @@ struct Args {
     /// is freed after the WebSocket upgrade.
     #[arg(long, env = "BARE_COMPACT_HEAD")]
     compact_head: bool,
+    /// Tuning: serve with hyper's HTTP/1 connection directly (no
+    /// HTTP/2 detection), instead of `axum::serve`.
+    #[arg(long, env = "BARE_HTTP1_LOOP")]
+    http1_loop: bool,
     /// Tuning: engineioxide's WebSocket read buffer (default 4096).
     #[arg(long, env = "BARE_WS_READ_BUFFER")]
     ws_read_buffer: Option<usize>,
@@ -407,6 +411,23 @@ fn rest_router(rest: Rest) -> Router {
         .with_state(rest)
 }
 
+/// A plain accept loop on hyper's HTTP/1 server connection with upgrades.
+async fn serve_http1(listener: tokio::net::TcpListener, router: Router) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .with_upgrades()
+                .await;
+        });
+    }
+}
+
 /// Rebuild the request head with owned copies: hyper parses the URI and
 /// header values as views into its connection read buffer, and engineioxide
 /// keeps the request parts for the socket's lifetime, which pins that whole
@@ -486,10 +507,17 @@ async fn main() {
             _ = async { if let Some(t) = term.as_mut() { t.recv().await; } else { std::future::pending::<()>().await } } => {}
         }
     };
-    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown);
-    if let Err(e) = served.await {
-        eprintln!("bare-server: {e}");
-        std::process::exit(1);
+    if args.http1_loop {
+        tokio::select! {
+            () = serve_http1(listener, router) => {}
+            () = shutdown => {}
+        }
+    } else {
+        let served = axum::serve(listener, router).with_graceful_shutdown(shutdown);
+        if let Err(e) = served.await {
+            eprintln!("bare-server: {e}");
+            std::process::exit(1);
+        }
     }
     let _ = io.disconnect().await;
 }

@@ -24,7 +24,7 @@ struct Args {
     /// Scenarios to run (default: all).
     #[arg(long, value_enum, value_delimiter = ',', num_args = 1..)]
     scenario: Vec<Scenario>,
-    /// Servers to compare (default: all).
+    /// Servers to compare (default: demo, demo-redis, bare, node; bare-tuned on request).
     #[arg(long, value_enum, value_delimiter = ',', num_args = 1..)]
     servers: Vec<ServerKind>,
     /// Repetitions (default 1 with --quick, 3 otherwise).
@@ -205,7 +205,10 @@ fn build(servers: &[ServerKind], paths: &Paths) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let target_dir = paths.bin_dir.parent().map(Path::to_path_buf);
     let mut wanted = Vec::new();
-    if servers.contains(&ServerKind::Bare) {
+    if servers
+        .iter()
+        .any(|s| matches!(s, ServerKind::Bare | ServerKind::BareTuned))
+    {
         wanted.push(("ignis-socketio-bench", "bare-server"));
     }
     if servers
