@@ -9,8 +9,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use ignis_socketio_redis::{RedisAdapter, RedisAdapterState, RedisConfig};
-use ignis_socketio_server::{ServerBuilder, SocketIOServerHelper};
+use ignis_socketio_redis::{RedisAdapter, RedisAdapterState, RedisConfig, SocketDetails};
+use ignis_socketio_server::{
+    Handshake, Identity, ServerBuilder, SocketIOServerHelper, SocketObserver,
+};
 use tower::ServiceExt;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
 
@@ -213,6 +215,7 @@ impl Component for SocketIOComponent {
                 // Keep the state before building, so a failed build still closes it on stop.
                 self.redis = Some(state.clone());
                 builder
+                    .observer(Arc::new(RedisSocketDetails(state.clone())))
                     .build_with_adapter_ready::<RedisAdapter<_>, _>(state)
                     .await
                     .map_err(|error| match error {
@@ -280,6 +283,33 @@ impl Component for SocketIOComponent {
         }
         tracing::info!(component = COMPONENT_NAME, "Socket.IO stopped");
         Ok(())
+    }
+}
+
+/// Publishes each socket's handshake and identity to the Redis adapter, so
+/// that `fetchSockets()` on any server of the cluster, Node's included, sees
+/// Rust sockets as Node would show its own (`socket.handshake`, `socket.data`).
+struct RedisSocketDetails(RedisAdapterState);
+
+impl SocketObserver for RedisSocketDetails {
+    fn socket_connected(&self, id: &str, handshake: &Handshake) {
+        let details = SocketDetails {
+            handshake: handshake.to_node_json(),
+            data: serde_json::Value::Null,
+        };
+        self.0.register_socket("/", id, details);
+    }
+
+    fn socket_authenticated(&self, id: &str, handshake: &Handshake, identity: &Identity) {
+        let details = SocketDetails {
+            handshake: handshake.to_node_json(),
+            data: identity.to_node_data(),
+        };
+        self.0.register_socket("/", id, details);
+    }
+
+    fn socket_disconnected(&self, id: &str) {
+        self.0.unregister_socket("/", id);
     }
 }
 

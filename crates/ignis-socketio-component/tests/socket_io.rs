@@ -698,6 +698,47 @@ async fn redis_connection_binding_selects_the_redis_adapter_across_two_apps() {
 }
 
 #[tokio::test]
+async fn redis_fetch_sockets_sees_handshake_and_identity_of_rust_sockets() {
+    let url = redis_url().await;
+    let key = unique_key();
+    let first = redis_app(&url, &key).start().await.unwrap();
+    let second = redis_app(&url, &key).start().await.unwrap();
+    let mut client = Observer::start(
+        first.local_addr(),
+        &[("TOKEN", TOKEN), ("JOIN", "public-x")],
+    );
+    let id = client.expect("authenticated").await["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    client.expect("ready").await;
+
+    // Asked from the other server, as Node's fetchSockets() would.
+    let adapter = second.get(&SocketIOBindingKeys::REDIS_ADAPTER).unwrap();
+    let sockets = adapter
+        .fetch_sockets("/", vec!["public-x".to_owned()], Vec::new())
+        .await
+        .unwrap();
+    assert_eq!(sockets.len(), 1, "{sockets:?}");
+    let socket = &sockets[0];
+    assert_eq!(socket.id, id);
+    assert_eq!(socket.handshake["auth"]["token"], TOKEN);
+    assert_eq!(
+        socket.handshake["headers"]["authorization"],
+        format!("Bearer {TOKEN}")
+    );
+    assert_eq!(socket.data["identity"]["id"], "tester");
+    assert!(
+        socket.rooms.contains(&"public-x".to_owned()),
+        "{:?}",
+        socket.rooms
+    );
+
+    second.stop().await.unwrap();
+    first.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn without_redis_binding_apps_do_not_share_rooms() {
     let first = app_with_handlers(None).start().await.unwrap();
     assert!(
