@@ -388,11 +388,14 @@ impl SocketClient {
         if let Some(driver) = driver {
             driver.cancel.cancel();
             // The session only has to write two frames; do not wait forever on a stuck peer.
-            if tokio::time::timeout(Duration::from_secs(2), driver.task)
+            let mut task = driver.task;
+            if tokio::time::timeout(Duration::from_secs(2), &mut task)
                 .await
                 .is_err()
             {
-                tracing::warn!("connection task did not stop within 2 s");
+                tracing::warn!("connection task did not stop within 2 s; aborting it");
+                task.abort();
+                self.inner.reset_link();
             }
         }
     }
@@ -706,6 +709,15 @@ async fn run_dispatcher(registry: Arc<Mutex<Registry>>, mut rx: mpsc::Receiver<D
 }
 
 impl Inner {
+    /// Forgets the current connection: no writer, no id, not connected.
+    fn reset_link(&self) {
+        *lock(&self.outbound) = None;
+        *lock(&self.sid) = None;
+        self.connected.send_replace(false);
+        // Dropping the senders wakes every waiting emit_with_ack with `Disconnected`.
+        lock(&self.acks).clear();
+    }
+
     async fn dispatch(&self, item: Dispatch) {
         if self.dispatch.send(item).await.is_err() {
             tracing::debug!("dispatcher stopped");
@@ -956,11 +968,7 @@ async fn run_session(
         }
     };
 
-    *lock(&inner.outbound) = None;
-    *lock(&inner.sid) = None;
-    inner.connected.send_replace(false);
-    // Dropping the senders wakes every waiting emit_with_ack with `Disconnected`.
-    lock(&inner.acks).clear();
+    inner.reset_link();
     tracing::info!(reason, "Disconnected");
     inner
         .dispatch(Dispatch::Disconnected(reason.to_owned()))
