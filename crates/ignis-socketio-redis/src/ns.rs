@@ -32,8 +32,8 @@ use crate::{
     state::{RedisAdapterState, ServerSideAck, ServerSideEvent, Shared, SocketInfo},
     value::{from_parser_value, json_to_mp, mp_to_json, to_parser_value},
     wire::{
-        self, BroadcastMessage, Channels, WireOpts, field, map, request_type as rt, str_array,
-        str_field, string_list, to_json, to_msgpack,
+        self, BroadcastMessage, Channels, WireOpts, field, map, names_no_room, request_type as rt,
+        str_array, str_field, string_list, to_json, to_msgpack,
     },
 };
 
@@ -197,7 +197,7 @@ impl NsCore {
         let opts = WireOpts {
             rooms,
             except,
-            flags: Vec::new(),
+            ..WireOpts::default()
         };
         let (responses, expected) = self
             .request(|id| {
@@ -366,6 +366,7 @@ fn wire_opts(opts: &BroadcastOptions) -> Option<WireOpts> {
     }
     Some(WireOpts {
         rooms,
+        targets_nothing: false,
         except,
         flags,
     })
@@ -373,6 +374,11 @@ fn wire_opts(opts: &BroadcastOptions) -> Option<WireOpts> {
 
 /// Converts the wire targeting into socketioxide options (always a broadcast).
 fn local_opts(opts: &WireOpts) -> BroadcastOptions {
+    if opts.targets_nothing {
+        // No broadcast flag, no rooms and no sender: socketioxide selects no
+        // socket, whatever the operation (broadcast, join, disconnect, acks).
+        return BroadcastOptions::default();
+    }
     let mut local = BroadcastOptions::default();
     local.add_flag(BroadcastFlags::Broadcast);
     if opts.flag("volatile").and_then(Mp::as_bool) == Some(true) {
@@ -517,6 +523,10 @@ impl<E: SocketEmitter> RedisAdapter<E> {
                 }
                 let Some(id) = request_id else { return };
                 let body = match kind {
+                    rt::SOCKETS if names_no_room(field(&request, "rooms")) => map([
+                        ("requestId", Mp::from(id)),
+                        ("sockets", Mp::Array(Vec::new())),
+                    ]),
                     rt::SOCKETS => {
                         let mut opts = Self::broadcast_options_all();
                         opts.rooms = string_list(field(&request, "rooms"))
@@ -537,7 +547,11 @@ impl<E: SocketEmitter> RedisAdapter<E> {
                     ]),
                     _ => {
                         let opts = WireOpts::from_value(field(&request, "opts"));
-                        let sockets = self.local_sockets(&opts.rooms, &opts.except);
+                        let sockets = if opts.targets_nothing {
+                            Vec::new()
+                        } else {
+                            self.local_sockets(&opts.rooms, &opts.except)
+                        };
                         let sockets = Mp::Array(
                             sockets
                                 .into_iter()

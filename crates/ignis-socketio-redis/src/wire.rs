@@ -144,10 +144,24 @@ pub(crate) fn string_list(value: Option<&Mp>) -> Vec<String> {
     }
 }
 
+/// Whether a target list names rooms but none that a socket can be in: a
+/// non-empty array whose entries are all unreadable (Node's `io.in(undefined)`
+/// publishes `rooms: [null]`). Node matches no socket then; dropping the
+/// entries would turn it into "every socket".
+pub(crate) fn names_no_room(value: Option<&Mp>) -> bool {
+    match value {
+        Some(Mp::Array(items)) => !items.is_empty() && string_list(value).is_empty(),
+        _ => false,
+    }
+}
+
 /// Broadcast targeting as it travels on the wire.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct WireOpts {
     pub(crate) rooms: Vec<String>,
+    /// `rooms` was a non-empty list without one usable name: the target is no
+    /// socket at all, not every socket (see [`names_no_room`]).
+    pub(crate) targets_nothing: bool,
     pub(crate) except: Vec<String>,
     /// The whole `flags` object, in its order (`volatile`, `compress`, `timeout`...).
     pub(crate) flags: Vec<(String, Mp)>,
@@ -207,6 +221,7 @@ impl WireOpts {
         };
         Self {
             rooms: string_list(field(value, "rooms")),
+            targets_nothing: names_no_room(field(value, "rooms")),
             except: string_list(field(value, "except")),
             flags,
         }

@@ -202,3 +202,24 @@ fn json_requests_match_the_captured_text() {
     let packed = decode_any(&to_msgpack(&json)).unwrap();
     assert_eq!(json, packed);
 }
+
+#[test]
+fn a_rooms_list_without_a_usable_name_targets_nothing() {
+    let opts = |rooms: serde_json::Value| {
+        WireOpts::from_value(Some(&crate::value::json_to_mp(
+            serde_json::json!({"rooms": rooms, "except": [null]}),
+        )))
+    };
+    let none = opts(serde_json::json!([null, true]));
+    assert!(none.targets_nothing);
+    assert!(none.rooms.is_empty());
+    assert!(
+        none.except.is_empty(),
+        "an unusable except entry excludes nothing"
+    );
+    let all = opts(serde_json::json!([]));
+    assert!(!all.targets_nothing, "an empty list is every socket");
+    let some = opts(serde_json::json!([null, "a", 5]));
+    assert!(!some.targets_nothing);
+    assert_eq!(some.rooms, vec!["a".to_owned(), "5".to_owned()]);
+}

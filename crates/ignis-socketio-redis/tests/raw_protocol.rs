@@ -287,3 +287,122 @@ async fn specific_response_channel_option_answers_on_the_requester_channel() {
     assert_eq!(answers, vec![json!({"requestId": "s1", "rooms": []})]);
     server.state.close().await;
 }
+
+/// Node's `io.in(undefined)` publishes `rooms: [null]` and matches no socket;
+/// the Rust server must not read that as "every socket" (found by the mixed-fleet
+/// interop suite: a disconnect of an undefined id disconnected everyone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_list_without_a_usable_name_targets_no_socket() {
+    let url = redis_url();
+    let key = random_key();
+    let server = start_rust_server(connect_state(&url, &key).await).await;
+    let (mut client, cid) = NodeProc::client(&server.url(), "c").await;
+
+    let redis_client = redis::Client::open(url.as_str()).unwrap();
+    let publisher = redis_client
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let mut pubsub = redis_client.get_async_pubsub().await.unwrap();
+    pubsub
+        .subscribe(format!("{key}-response#/#"))
+        .await
+        .unwrap();
+    let mut raw = Raw {
+        publisher,
+        responses: Box::pin(pubsub.into_on_message()),
+        key: key.clone(),
+    };
+    let nothing = json!({"rooms": [null], "except": []});
+    let request = |value: serde_json::Value| serde_json::to_vec(&value).unwrap();
+
+    // Join, leave and disconnect aimed at no socket change nothing.
+    raw.request(request(
+        json!({"uid": "NODEuid", "type": 2, "opts": nothing, "rooms": ["wrongly-joined"]}),
+    ))
+    .await;
+    raw.request(request(
+        json!({"uid": "NODEuid", "type": 4, "opts": nothing, "close": true}),
+    ))
+    .await;
+    // Fetch and legacy SOCKETS aimed at no socket answer an empty list.
+    raw.request(request(
+        json!({"uid": "NODEuid", "requestId": "f1", "type": 5, "opts": nothing}),
+    ))
+    .await;
+    assert_eq!(
+        raw.responses_for("f1", Duration::from_millis(500)).await,
+        vec![json!({"requestId": "f1", "sockets": []})]
+    );
+    raw.request(request(
+        json!({"uid": "NODEuid", "requestId": "s1", "type": 0, "rooms": [null]}),
+    ))
+    .await;
+    assert_eq!(
+        raw.responses_for("s1", Duration::from_millis(500)).await,
+        vec![json!({"requestId": "s1", "sockets": []})]
+    );
+    // A broadcast with acks aimed at no socket counts 0 clients.
+    raw.request(msgpack(&mp_map(vec![
+        ("uid", Mp::from("NODEuid")),
+        ("requestId", Mp::from("b1")),
+        ("type", Mp::from(7)),
+        (
+            "packet",
+            mp_map(vec![
+                ("type", Mp::from(2)),
+                ("data", Mp::Array(vec![Mp::from("not-for-anyone")])),
+                ("nsp", Mp::from("/")),
+            ]),
+        ),
+        (
+            "opts",
+            mp_map(vec![
+                ("rooms", Mp::Array(vec![Mp::Nil])),
+                ("except", Mp::Array(vec![])),
+                ("flags", mp_map(vec![("timeout", Mp::from(1000))])),
+            ]),
+        ),
+    ])))
+    .await;
+    assert_eq!(
+        raw.responses_for("b1", Duration::from_millis(500)).await,
+        vec![json!({"type": 8, "requestId": "b1", "clientCount": 0})]
+    );
+    // A plain broadcast aimed at no socket is not delivered; the next one is.
+    let broadcast = |event: &str, rooms: Vec<Mp>| {
+        msgpack(&Mp::Array(vec![
+            Mp::from("FOREIGNuid"),
+            mp_map(vec![
+                ("type", Mp::from(2)),
+                ("data", Mp::Array(vec![Mp::from(event)])),
+                ("nsp", Mp::from("/")),
+            ]),
+            mp_map(vec![
+                ("rooms", Mp::Array(rooms)),
+                ("except", Mp::Array(vec![])),
+            ]),
+        ]))
+    };
+    let channel = format!("{key}#/#");
+    raw.publish(
+        &channel,
+        broadcast("to-nobody", vec![Mp::Nil, Mp::Boolean(true)]),
+    )
+    .await;
+    raw.publish(&channel, broadcast("to-everyone", vec![]))
+        .await;
+    assert_eq!(client.event("to-everyone").await, json!([]));
+    assert!(!client.saw_event("not-for-anyone"));
+    assert!(!client.saw_event("to-nobody"));
+
+    // The client is still connected and did not join anything.
+    let fetch = json!({"uid": "NODEuid", "requestId": "f2", "type": 5, "opts": {"rooms": [cid], "except": []}});
+    raw.request(request(fetch)).await;
+    let answers = raw.responses_for("f2", Duration::from_millis(500)).await;
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0]["sockets"][0]["id"], json!(cid));
+    assert_eq!(answers[0]["sockets"][0]["rooms"], json!([cid]));
+    assert!(!client.saw_event("disconnected"));
+    server.state.close().await;
+}
