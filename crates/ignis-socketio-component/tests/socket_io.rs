@@ -817,3 +817,66 @@ async fn rust_client_authenticates_and_sees_server_disconnect_on_stop() {
     assert_eq!(client.state(), ClientState::Unauthorized);
     client.shutdown().await;
 }
+
+// ===== no task left behind =====
+
+/// Waits (up to 10 s) for the runtime's alive tasks to fall to `baseline`;
+/// returns the last count seen.
+async fn settle_tasks(baseline: usize) -> usize {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    for _ in 0..200 {
+        if metrics.num_alive_tasks() <= baseline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    metrics.num_alive_tasks()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_with_connected_clients_leaves_no_task_behind() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let baseline = metrics.num_alive_tasks();
+    let running = app_with_handlers(None).start().await.unwrap();
+    let mut websocket = Observer::start(running.local_addr(), &[("TOKEN", TOKEN)]);
+    let mut polling = Observer::start(
+        running.local_addr(),
+        &[("TOKEN", TOKEN), ("TRANSPORT", "polling")],
+    );
+    websocket.expect("ready").await;
+    polling.expect("ready").await;
+    assert!(
+        metrics.num_alive_tasks() > baseline,
+        "the server runs tasks"
+    );
+
+    running.stop().await.unwrap();
+    websocket.expect("disconnect").await;
+    polling.expect("disconnect").await;
+    assert_eq!(
+        settle_tasks(baseline).await,
+        baseline,
+        "tasks left after stop"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_with_redis_leaves_no_task_behind() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let baseline = metrics.num_alive_tasks();
+    let url = redis_url().await;
+    let running = redis_app(&url, &unique_key()).start().await.unwrap();
+    let mut client = Observer::start(
+        running.local_addr(),
+        &[("TOKEN", TOKEN), ("JOIN", "public-a")],
+    );
+    client.expect("ready").await;
+
+    running.stop().await.unwrap();
+    client.expect("disconnect").await;
+    assert_eq!(
+        settle_tasks(baseline).await,
+        baseline,
+        "tasks left after stop"
+    );
+}
