@@ -8,7 +8,14 @@
 //! receives `ping {time}` and `authenticated {id, time}`, may `join`/`leave`
 //! rooms through the room validator, and its application events reach the
 //! handlers registered in the client-connected handler. A refused client
-//! receives `unauthenticated {message, time, code}` before it is disconnected.
+//! receives `unauthenticated {message, time, code}` before it is disconnected;
+//! a CONNECT again on the same Engine.IO connection is refused at once.
+//!
+//! [`SocketObserver`]s registered with [`ServerBuilder::observer`] learn when
+//! each socket connects, authenticates and disconnects, without depending on
+//! an adapter: for example to publish [`Handshake::to_node_json`] and
+//! [`Identity::to_node_data`] to the Redis adapter, so that Node servers'
+//! `fetchSockets()` see the helper's clients as they see their own.
 //!
 //! The helper mounts on any axum [`Router`](axum::Router) and works with any
 //! socketioxide adapter without the adapter type appearing in application

@@ -13,11 +13,14 @@ use crate::{Handshake, Identity};
 /// For each socket the helper calls, in this order and each at most once:
 ///
 /// 1. [`socket_connected`](Self::socket_connected), exactly once, when the
-///    socket enters the namespace (before the client's CONNECT is answered);
+///    socket enters the namespace (before the client's CONNECT is answered, and
+///    before [`get_client`](crate::SocketIOServerHelper::get_client) lists it);
 /// 2. [`socket_authenticated`](Self::socket_authenticated), at most once, when
 ///    the authenticator accepted the client, before the client is told
 ///    `authenticated` (so whatever the observer records is in place by the time
-///    the client knows it is in); never for a refused, timed-out or vanished client;
+///    the client knows it is in, while the client's state still reads
+///    `authenticating`); never for a refused or timed-out client, nor for one
+///    that left before the authenticator answered;
 /// 3. [`socket_disconnected`](Self::socket_disconnected), exactly once, when the
 ///    socket is gone, whatever the cause (client left, transport lost, refusal,
 ///    server-side disconnect, shutdown).
@@ -28,8 +31,39 @@ use crate::{Handshake, Identity};
 /// panicking observer is logged and otherwise ignored: the socket and the other
 /// observers carry on. Every method has an empty default.
 ///
+/// A directory of who is online, kept by an observer:
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::{Arc, Mutex};
+/// use ignis_socketio_server::{AuthError, Handshake, Identity, SocketIOServerHelper, SocketObserver};
+///
+/// #[derive(Default)]
+/// struct Online(Mutex<HashMap<String, String>>);
+///
+/// impl SocketObserver for Online {
+///     fn socket_authenticated(&self, id: &str, _: &Handshake, identity: &Identity) {
+///         self.0.lock().unwrap().insert(id.to_owned(), identity.id.clone());
+///     }
+///     fn socket_disconnected(&self, id: &str) {
+///         self.0.lock().unwrap().remove(id);
+///     }
+/// }
+///
+/// # fn build() -> Result<(), ignis_socketio_server::BuildError> {
+/// let online = Arc::new(Online::default());
+/// let io = SocketIOServerHelper::builder()
+///     .authenticate(|_hs: Handshake| async move { Err::<Identity, _>(AuthError::missing_token()) })
+///     .observer(online.clone())
+///     .build()?;
+/// # Ok(()) }
+/// ```
+///
 /// Wiring the Redis adapter's `fetchSockets` answers (Node's `socket.handshake`
-/// and `socket.data`), without this crate knowing Redis:
+/// and `socket.data`), in code that depends on both crates (this one knows
+/// nothing of Redis); pass it with
+/// `.observer(Arc::new(RedisDetails(state.clone())))` before
+/// `.build_with_adapter_ready::<RedisAdapter<_>, _>(state)`:
 ///
 /// ```ignore
 /// struct RedisDetails(RedisAdapterState);
