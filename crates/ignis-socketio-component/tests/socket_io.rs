@@ -880,3 +880,40 @@ async fn stop_with_redis_leaves_no_task_behind() {
         "tasks left after stop"
     );
 }
+
+#[tokio::test]
+async fn node_redis_emitter_reaches_clients_of_a_component_app() {
+    let url = redis_url().await;
+    let key = unique_key();
+    let running = redis_app(&url, &key).start().await.unwrap();
+    let mut client = Observer::start(
+        running.local_addr(),
+        &[
+            ("TOKEN", TOKEN),
+            ("JOIN", "public-alerts"),
+            ("LISTEN", "alert"),
+        ],
+    );
+    client.expect("ready").await;
+
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testing/node/component/emit.mjs");
+    let status = tokio::process::Command::new("node")
+        .arg(script)
+        .args([
+            url.as_str(),
+            key.as_str(),
+            "public-alerts",
+            "alert",
+            r#"{"level":"high"}"#,
+        ])
+        .status()
+        .await
+        .expect("`node` must be on PATH");
+    assert!(status.success(), "emit.mjs failed: {status}");
+    assert_eq!(
+        client.expect("alert").await["data"],
+        json!({ "level": "high" })
+    );
+    running.stop().await.unwrap();
+}
