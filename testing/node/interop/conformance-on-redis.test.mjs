@@ -1,0 +1,96 @@
+// Issue 4 "Done when": "The Rust server on Redis still passes the single-node
+// conformance suite." Runs testing/node/conformance/ (owned by demo) unchanged
+// in a child `node --test`, with every demo server it starts put on a private
+// Redis.
+//
+// The conformance harness has no hook for extra server arguments and removes
+// REDIS_URL from the server's environment, so DEMO_SERVER_BIN points at a
+// small wrapper that sets REDIS_URL (the env fallback of `--redis`) and a
+// REDIS_KEY unique to each server process (so each server is a single node,
+// as the suite expects), then execs the real binary: flags the suite passes
+// still win. Its own two-node test (redis.test.mjs) uses REDIS_URL of the test
+// process, set here to the private Redis too.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { REPO_ROOT, demoServerBin, startPrivateRedis } from './fleet.mjs';
+
+const { Redis } = createRequire(import.meta.url)('ioredis');
+const CONFORMANCE_DIR = join(REPO_ROOT, 'testing', 'node', 'conformance');
+
+let redis;
+let dir;
+before(async () => {
+  redis = await startPrivateRedis();
+  dir = mkdtempSync(join(tmpdir(), 'interop-conformance-'));
+});
+after(async () => {
+  await redis?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** `INFO commandstats` calls of `command` on the private Redis. */
+async function callsOf(command) {
+  const client = new Redis(redis.url);
+  try {
+    const info = await client.info('commandstats');
+    const m = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info);
+    return m ? Number(m[1]) : 0;
+  } finally {
+    client.disconnect();
+  }
+}
+
+test('the_single_node_conformance_suite_passes_with_the_demo_server_on_redis', { timeout: 15 * 60_000 }, async (t) => {
+  const realBin = demoServerBin();
+  const wrapper = join(dir, 'demo-server-on-redis.sh');
+  writeFileSync(wrapper, [
+    '#!/bin/sh',
+    'REDIS_URL="$INTEROP_REDIS_URL"; export REDIS_URL',
+    'REDIS_KEY="interop-conformance-$$"; export REDIS_KEY',
+    'exec "$INTEROP_REAL_DEMO_SERVER_BIN" "$@"',
+    '',
+  ].join('\n'));
+  chmodSync(wrapper, 0o755);
+  const subscribesBefore = await callsOf('psubscribe');
+
+  // This file runs as a child of a test runner: the nested runner must not
+  // think it is one too (it would report in the parent's private format).
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  const child = spawn(process.execPath, ['--test', '--test-reporter=tap', CONFORMANCE_DIR], {
+    cwd: REPO_ROOT,
+    env: {
+      ...env,
+      DEMO_SERVER_BIN: wrapper,
+      INTEROP_REAL_DEMO_SERVER_BIN: realBin,
+      INTEROP_REDIS_URL: redis.url,
+      REDIS_URL: redis.url,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const code = await new Promise((r) => child.on('exit', (c, s) => r(c ?? s)));
+
+  const count = (name) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(out)?.[1] ?? NaN);
+  const summary = { tests: count('tests'), pass: count('pass'), fail: count('fail'), cancelled: count('cancelled') };
+  t.diagnostic(`conformance on Redis: ${JSON.stringify(summary)}`);
+  // The failing subtests, with their error lines, for the report.
+  const failures = out.split('\n').filter((l) => /^\s*not ok \d+ - /.test(l)).map((l) => l.trim());
+  for (const f of failures) t.diagnostic(f);
+
+  // Every server of the suite really ran on this Redis (one PSUBSCRIBE each).
+  const subscribes = (await callsOf('psubscribe')) - subscribesBefore;
+  assert.ok(subscribes >= 5, `the demo servers subscribed on the private Redis ${subscribes} times`);
+  assert.ok(summary.tests > 0, `the conformance suite ran no test:\n${out.slice(-3000)}`);
+  assert.equal(summary.fail, 0, `conformance failures on Redis:\n${failures.join('\n')}\n${out.slice(-6000)}`);
+  assert.equal(code, 0, out.slice(-3000));
+});
