@@ -24,7 +24,8 @@ pub enum ServerKind {
     /// A bare socketioxide + axum server of the same contract.
     Bare,
     /// The bare server with the memory tuning this benchmark suggests
-    /// (hyper HTTP/1 accept loop, 1 KiB WebSocket read buffer). Not run
+    /// (hyper HTTP/1 accept loop, request head copied out of hyper's read
+    /// buffer, 1 KiB WebSocket read buffer). Not run
     /// unless asked for: it shows what the demo server could adopt.
     BareTuned,
     /// The Node reference (`@venizia/ignis-helpers` on Redis).
@@ -91,7 +92,9 @@ pub async fn start(
         ServerKind::Demo | ServerKind::DemoRedis => paths.bin_dir.join("demo-server"),
         ServerKind::Bare => paths.bin_dir.join("bare-server"),
         ServerKind::BareTuned => {
-            args.extend(["--http1-loop", "--ws-read-buffer", "1024"].map(String::from));
+            args.extend(
+                ["--http1-loop", "--compact-head", "--ws-read-buffer", "1024"].map(String::from),
+            );
             paths.bin_dir.join("bare-server")
         }
         ServerKind::Node => {
