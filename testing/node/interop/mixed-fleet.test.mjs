@@ -145,6 +145,18 @@ describe('REST on either server reaches clients on both', () => {
     await expectNoEvent(c.rustWs, 'interop:joined');
   });
 
+  test('rust_rest_sends_falsy_data_unchanged_to_clients_on_both', async () => {
+    const c = await fourClients();
+    const room = uniqueRoom('falsy');
+    await Promise.all([joinRooms(c.rustWs, [room]), joinRooms(c.nodePoll, [room])]);
+    for (const data of [0, false, '', null, [], { nested: { list: [1.5, -2, 'x'] } }]) {
+      const arrivals = [c.rustWs, c.nodePoll].map((s) => waitFor(s, 'interop:falsy'));
+      await apiOk(rust, 'POST', `/api/socket/room/${encodeURIComponent(room)}/send`,
+        { topic: 'interop:falsy', data });
+      for (const got of await Promise.all(arrivals)) assert.deepEqual(got, data);
+    }
+  });
+
   test('rust_rest_client_send_reaches_a_client_of_the_node_server', async () => {
     const c = await fourClients();
     const arrival = waitFor(c.nodePoll, 'interop:direct');
@@ -226,6 +238,18 @@ describe('a Node @socket.io/redis-emitter reaches both servers', () => {
     }
   });
 
+  test('emitter_binary_payload_reaches_clients_on_both_as_bytes', async () => {
+    const c = await fourClients();
+    const room = uniqueRoom('emitter-bin');
+    await Promise.all([joinRooms(c.rustWs, [room]), joinRooms(c.nodeWs, [room])]);
+    const arrivals = [c.rustWs, c.nodeWs].map((s) => waitFor(s, 'interop:bin'));
+    emitter.to(room).emit('interop:bin', { name: 'blob', bytes: Buffer.from([1, 2, 3, 255]) });
+    for (const got of await Promise.all(arrivals)) {
+      assert.equal(got.name, 'blob');
+      assert.deepEqual([...new Uint8Array(got.bytes)], [1, 2, 3, 255]);
+    }
+  });
+
   test('emitter_except_skips_the_excluded_room_and_socket_id_on_both', async () => {
     const c = await fourClients();
     const room = uniqueRoom('emitter-in');
@@ -304,6 +328,8 @@ describe('a plain Node socket.io server with @socket.io/redis-adapter', () => {
 
     const inRoom = await plain.io.in(room).fetchSockets();
     assert.deepEqual(inRoom.map((s) => s.id).sort(), [c.rustWs.id, c.nodePoll.id].sort());
+    const butRust = await plain.io.in(room).except(c.rustWs.id).fetchSockets();
+    assert.deepEqual(butRust.map((s) => s.id), [c.nodePoll.id]);
 
     const [remote] = await plain.io.in(c.rustWs.id).fetchSockets();
     assert.ok(remote, 'the Rust client is found by its id');
@@ -319,6 +345,20 @@ describe('a plain Node socket.io server with @socket.io/redis-adapter', () => {
     const arrival = waitFor(c.rustWs, 'interop:remote-socket');
     remote.emit('interop:remote-socket', { direct: true });
     assert.deepEqual(await arrival, { direct: true });
+  });
+
+  test('broadcast_with_acks_from_node_collects_the_acks_of_clients_on_both', async () => {
+    const c = await fourClients();
+    const room = uniqueRoom('acks');
+    await Promise.all([joinRooms(c.rustWs, [room]), joinRooms(c.rustPoll, [room]), joinRooms(c.nodeWs, [room])]);
+    for (const s of c.all) s.on('interop:ask', (n, cb) => cb({ id: s.id, n: n + 1 }));
+    // Node completes only when every server (Rust included) sent its client
+    // count and every counted client acked; a missing count times it out.
+    const acks = await plain.io.to(room).timeout(6000).emitWithAck('interop:ask', 41);
+    assert.deepEqual(acks.map((a) => a.id).sort(), [c.rustWs.id, c.rustPoll.id, c.nodeWs.id].sort());
+    for (const a of acks) assert.equal(a.n, 42);
+    // No member anywhere: every server answers a count of 0, so it completes empty.
+    assert.deepEqual(await plain.io.to(uniqueRoom('nobody')).timeout(6000).emitWithAck('interop:ask', 0), []);
   });
 
   test('all_rooms_includes_rooms_of_rust_clients', async () => {
