@@ -66,8 +66,7 @@ for (const event of listen) {
 }
 socket.on('disconnect', reason => {
   report('disconnect', { reason });
-  // Let the client finish closing its transport (a polling client posts its
-  // close packet) before the process ends, as a long-lived client would.
+  // Give the client a moment to close its transport, as a long-lived client would.
   setTimeout(() => process.exit(0), 300);
 });
 // Never hang a test run: give up after 60 s.
