@@ -157,6 +157,33 @@ describe('REST on either server reaches clients on both', () => {
     }
   });
 
+  test('room_names_with_hash_spaces_and_unicode_work_across_servers', async () => {
+    const c = await fourClients();
+    for (const room of ['public-a#b#', 'public-with space', 'public-ümlaut-日本-🎉', 'public-#']) {
+      await Promise.all([joinRooms(c.rustWs, [room]), joinRooms(c.nodeWs, [room])]);
+      for (const origin of [rust, node]) {
+        const arrivals = allReceive([c.rustWs, c.nodeWs], 'interop:odd-room', { room, via: origin.label });
+        await apiOk(origin, 'POST', `/api/socket/room/${encodeURIComponent(room)}/send`,
+          { topic: 'interop:odd-room', data: { room, via: origin.label } });
+        await arrivals;
+      }
+      const viaEmitter = allReceive([c.rustWs, c.nodeWs], 'interop:odd-room', { room, via: 'emitter' });
+      emitter.to(room).emit('interop:odd-room', { room, via: 'emitter' });
+      await viaEmitter;
+      await noneReceive([c.rustPoll, c.nodePoll], 'interop:odd-room');
+    }
+  });
+
+  test('large_payloads_cross_between_servers', async () => {
+    const c = await fourClients();
+    const big = { text: 'x'.repeat(512 * 1024), list: Array.from({ length: 2000 }, (_, i) => i) };
+    for (const origin of [rust, node]) {
+      const arrivals = c.all.map((s) => waitFor(s, 'interop:big'));
+      await apiOk(origin, 'POST', '/api/socket/broadcast', { topic: 'interop:big', data: big });
+      for (const got of await Promise.all(arrivals)) assert.deepEqual(got, big);
+    }
+  });
+
   test('rust_rest_client_send_reaches_a_client_of_the_node_server', async () => {
     const c = await fourClients();
     const arrival = waitFor(c.nodePoll, 'interop:direct');
@@ -443,6 +470,39 @@ describe('a plain Node socket.io server with @socket.io/redis-adapter', () => {
     await arrivals;
     assert.equal((await api(rust, 'GET', '/api/socket/health')).body.healthy, true);
     assert.equal(await plain.io.of('/').adapter.serverCount(), 3);
+  });
+});
+
+describe('servers joining and leaving the fleet', () => {
+  test('a_second_rust_server_joins_serves_and_leaves_cleanly', async () => {
+    const c = await fourClients();
+    const extra = await startRustServer(redis.url);
+    let stopped = false;
+    try {
+      await eventually(async () => (await plain.io.of('/').adapter.serverCount()) === 4,
+        'the second Rust server counts as a fourth server');
+      const mine = await peers.authenticated(extra, { transport: 'websocket' });
+      const arrivals = allReceive([...c.all, mine], 'interop:five', { n: 5 });
+      await apiOk(extra, 'POST', '/api/socket/broadcast', { topic: 'interop:five', data: { n: 5 } });
+      await arrivals;
+      // Rust to Rust through Redis: a client send between the two Rust servers.
+      const direct = waitFor(mine, 'interop:r2r');
+      await apiOk(rust, 'POST', `/api/socket/client/${mine.id}/send`, { topic: 'interop:r2r', data: { ok: 1 } });
+      assert.deepEqual(await direct, { ok: 1 });
+      const gone = disconnectReason(mine);
+      const exit = await extra.stop();
+      stopped = true;
+      assert.deepEqual(exit, { code: 0, signal: null }, extra.output());
+      assert.equal(typeof (await gone), 'string');
+      await eventually(async () => (await plain.io.of('/').adapter.serverCount()) === 3,
+        'the stopped Rust server closed its Redis subscription');
+      // The rest of the fleet is unaffected.
+      const after = allReceive(c.all, 'interop:four', { n: 4 });
+      await apiOk(rust, 'POST', '/api/socket/broadcast', { topic: 'interop:four', data: { n: 4 } });
+      await after;
+    } finally {
+      if (!stopped) await extra.stop();
+    }
   });
 });
 
