@@ -480,14 +480,45 @@ impl RunningApplication {
     }
 
     /// Waits for Ctrl-C (SIGINT) or SIGTERM, then [`stop`](RunningApplication::stop)s.
+    /// If the HTTP server fails first, the components are stopped too and
+    /// the server's error is returned.
     ///
     /// # Errors
     ///
-    /// As [`stop`](RunningApplication::stop).
+    /// As [`stop`](RunningApplication::stop), or the server's failure.
     pub async fn stop_on_signal(self) -> Result<(), ComponentError> {
-        shutdown_signal().await;
-        tracing::info!("shutdown signal received");
-        self.stop().await
+        self.stop_on(shutdown_signal()).await
+    }
+
+    /// Runs until `signal` completes, then [`stop`](RunningApplication::stop)s;
+    /// like [`stop_on_signal`](RunningApplication::stop_on_signal) with a
+    /// shutdown trigger of the caller's.
+    ///
+    /// # Errors
+    ///
+    /// As [`stop`](RunningApplication::stop), or the server's failure.
+    pub async fn stop_on(mut self, signal: impl Future<Output = ()>) -> Result<(), ComponentError> {
+        let Some(server) = self.server.as_mut() else {
+            return self.stop().await;
+        };
+        tokio::select! {
+            () = signal => {
+                tracing::info!("shutdown requested");
+                self.stop().await
+            }
+            finished = server => {
+                // The server stopped on its own: nothing is served any more.
+                self.server = None;
+                let error = match finished {
+                    Ok(Ok(())) => std::io::Error::other("the HTTP server stopped unexpectedly"),
+                    Ok(Err(error)) => error,
+                    Err(join_error) => std::io::Error::other(join_error.to_string()),
+                };
+                tracing::error!(%error, "HTTP server stopped; stopping the application");
+                let _ = self.stop_inner().await;
+                Err(ComponentError::Serve(error))
+            }
+        }
     }
 
     async fn stop_inner(&mut self) -> Result<(), ComponentError> {

@@ -405,3 +405,28 @@ async fn map_router_wraps_application_and_component_routes() {
     }
     running.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn stop_on_runs_until_the_trigger_then_stops_components() {
+    let log: Log = Arc::default();
+    let mut app = app_with_hooks(&log);
+    app.component(Recorder::new("a", &log));
+    let running = app.start().await.unwrap();
+    let addr = running.local_addr();
+    let (trigger, triggered) = tokio::sync::oneshot::channel::<()>();
+    let stopping = tokio::spawn(running.stop_on(async move {
+        let _ = triggered.await;
+    }));
+    assert!(
+        http_get(addr, "/a").await.ends_with("\r\n\r\na"),
+        "serving until triggered"
+    );
+    assert!(!entries(&log).contains(&"a:stop".to_owned()));
+    trigger.send(()).unwrap();
+    stopping.await.unwrap().unwrap();
+    assert_eq!(entries(&log).last().map(String::as_str), Some("a:stop"));
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "listener must be closed"
+    );
+}
