@@ -762,3 +762,85 @@ async fn room_request_without_answer_returns_none_and_remembers_the_rooms() {
     );
     helper.shutdown().await;
 }
+
+#[tokio::test]
+async fn events_reach_handlers_in_arrival_order() {
+    let server = TestServer::start(|io| {
+        io.ns("/", async |s: SocketRef| {
+            s.on("go", async |s: SocketRef| {
+                // Under socketioxide's default per-socket buffer of 128 packets.
+                for i in 0..100 {
+                    let _ = s.emit("n", &i);
+                }
+            });
+        })
+    })
+    .await;
+    let seen = Recorder::<i64>::default();
+    let r = seen.clone();
+    let client = SocketClient::builder(server.url())
+        .path(PATH)
+        .build()
+        .unwrap();
+    client.on("n", move |e: Event| {
+        let r = r.clone();
+        async move {
+            // An await inside the handler must not let the next event overtake it.
+            tokio::task::yield_now().await;
+            r.push(e.data().as_i64().unwrap_or(-1));
+        }
+    });
+    client.connect().unwrap();
+    assert!(client.wait_connected(T).await);
+    client.emit("go", Payload::empty()).unwrap();
+    wait_for("100 events", T, || seen.len() == 100).await;
+    assert_eq!(seen.all(), (0..100).collect::<Vec<i64>>());
+    client.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_slow_handler_does_not_stop_heartbeats() {
+    // The server drops a client that misses a pong for 300 ms; the handler
+    // blocks the dispatcher for 1.5 s, and the connection must survive.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = TestServer::start_with_heartbeat(
+        listener,
+        Duration::from_millis(200),
+        Duration::from_millis(300),
+        echo_slow_server,
+    )
+    .await;
+    let done = Counter::default();
+    let d = done.clone();
+    let client = SocketClient::builder(server.url())
+        .path(PATH)
+        .build()
+        .unwrap();
+    client.on("slow", move |_e: Event| {
+        let d = d.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            d.hit();
+        }
+    });
+    client.connect().unwrap();
+    assert!(client.wait_connected(T).await);
+    let id = client.id();
+    client.emit("go", Payload::empty()).unwrap();
+    wait_for("slow handler finished", T, || done.get() == 1).await;
+    assert!(client.is_connected());
+    assert_eq!(
+        client.id(),
+        id,
+        "the connection must not have been replaced"
+    );
+    client.shutdown().await;
+}
+
+fn echo_slow_server(io: &socketioxide::SocketIo) {
+    io.ns("/", async |s: SocketRef| {
+        s.on("go", async |s: SocketRef| {
+            let _ = s.emit("slow", &json!(null));
+        });
+    });
+}

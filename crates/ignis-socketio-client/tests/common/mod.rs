@@ -54,10 +54,26 @@ impl TestServer {
     }
 
     async fn start_on(listener: TcpListener, setup: impl FnOnce(&SocketIo)) -> TestServer {
+        Self::start_with_heartbeat(
+            listener,
+            Duration::from_millis(1000),
+            Duration::from_millis(5000),
+            setup,
+        )
+        .await
+    }
+
+    /// Starts a server with its own Engine.IO heartbeat settings.
+    pub async fn start_with_heartbeat(
+        listener: TcpListener,
+        ping_interval: Duration,
+        ping_timeout: Duration,
+        setup: impl FnOnce(&SocketIo),
+    ) -> TestServer {
         let (layer, io) = SocketIo::builder()
             .req_path(PATH)
-            .ping_interval(Duration::from_millis(1000))
-            .ping_timeout(Duration::from_millis(5000))
+            .ping_interval(ping_interval)
+            .ping_timeout(ping_timeout)
             .build_layer();
         setup(&io);
         let app = axum::Router::new().layer(layer);
