@@ -146,19 +146,23 @@ async function spawnUntilReady(name, cmd, args, { cwd, env, readyPattern, timeou
   return proc;
 }
 
+/** A private redis-server on `port` (no persistence). */
+export async function startRedisOnPort(port) {
+  const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+  const proc = await spawnUntilReady('redis', bin, [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+  ], { readyPattern: /Ready to accept connections/, timeoutMs: 15_000 });
+  proc.port = port;
+  proc.url = `redis://127.0.0.1:${port}`;
+  return proc;
+}
+
 /** A private redis-server on a free port (no persistence). */
 export async function startPrivateRedis() {
-  const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
   let lastError;
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const port = await freePort();
     try {
-      const proc = await spawnUntilReady('redis', bin, [
-        '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      ], { readyPattern: /Ready to accept connections/, timeoutMs: 15_000 });
-      proc.port = port;
-      proc.url = `redis://127.0.0.1:${port}`;
-      return proc;
+      return await startRedisOnPort(await freePort());
     } catch (e) {
       lastError = e;
     }
