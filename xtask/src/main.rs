@@ -60,7 +60,11 @@ fn main() -> ExitCode {
         "test" => steps::rust_tests(&mut pipeline),
         "interop" => steps::node_suites(&mut pipeline),
         "e2e" => steps::e2e(&mut pipeline),
-        "bench" => steps::bench(&mut pipeline, &rest),
+        // `cargo xtask bench -- --quick` and `cargo xtask bench --quick` mean the same.
+        "bench" => steps::bench(
+            &mut pipeline,
+            rest.strip_prefix(&["--".to_owned()]).unwrap_or(&rest),
+        ),
         "help" | "-h" | "--help" => {
             eprint!("{USAGE}");
             return ExitCode::SUCCESS;
