@@ -41,8 +41,16 @@ impl SocketObserver for RedisSocketDetails {
     }
 }
 
-async fn helper_server(key: &str) -> (SocketIOServerHelper, String, tokio::task::JoinHandle<()>) {
+async fn helper_server(
+    key: &str,
+) -> (
+    SocketIOServerHelper,
+    RedisAdapterState,
+    String,
+    tokio::task::JoinHandle<()>,
+) {
     let state = connect_state(&redis_url(), key).await;
+    let registry = state.clone();
     let io = SocketIOServerHelper::builder()
         .authenticate(|hs: Handshake| async move {
             match hs.bearer_token() {
@@ -66,7 +74,7 @@ async fn helper_server(key: &str) -> (SocketIOServerHelper, String, tokio::task:
         )
         .await;
     });
-    (io, url, task)
+    (io, registry, url, task)
 }
 
 /// Node's `fetchSockets()` on the sockets in `room`, as the Node server sees them.
@@ -108,9 +116,12 @@ fn assert_node_handshake(handshake: &Value, auth: Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_fetch_sockets_returns_the_handshake_and_identity_of_helper_clients() {
     let key = random_key();
-    let (io, url, _task) = helper_server(&key).await;
+    let (io, state, url, _task) = helper_server(&key).await;
     let mut node = NodeProc::spawn("../server/redis-fetch.mjs", &[&redis_url(), &key]).await;
     node.wait_for(|v| v["type"] == "ready").await;
+    // The script is ready once it listens, not once its adapter subscribed;
+    // before that Node counts one server and fetchSockets() stays local.
+    wait_server_count(&state, 2).await;
     let connect = |auth: Value, authenticate: bool| {
         json!({
             "cmd": "connect", "url": url, "path": "/io", "auth": auth,
