@@ -19,7 +19,7 @@ commands:
             failure unless given --keep-going (which still exits non-zero)
   lint      fmt check and clippy -D warnings
   test      Redis check and cargo test --workspace
-  interop   the Node-driven suites only (conformance of the demo server)
+  interop   the Node-driven suites only: testing/node/conformance and testing/node/interop
   e2e       the reference example's end-to-end scenario against a release demo server
   bench     cargo run --release -p ignis-socketio-bench --bin ignis-bench -- <args>
 ";

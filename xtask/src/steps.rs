@@ -9,8 +9,11 @@ use std::time::{Duration, Instant, SystemTime};
 const MIN_NODE_MAJOR: u32 = 18;
 /// Where the Node peers live, relative to the workspace root.
 const NODE_DIR: &str = "testing/node";
-/// The demo server's black-box conformance suite, relative to the workspace root.
-const CONFORMANCE_DIR: &str = "testing/node/conformance";
+/// The Node-driven suites (label, folder relative to the workspace root).
+const NODE_SUITES: [(&str, &str); 2] = [
+    ("node conformance suite", "testing/node/conformance"),
+    ("node interop suite", "testing/node/interop"),
+];
 /// The reference example's end-to-end scenario, relative to the workspace root.
 const E2E_SCRIPT: &str = "testing/node/conformance/e2e-scenario.mjs";
 
@@ -139,8 +142,10 @@ pub(crate) fn rust_tests(p: &mut Pipeline) -> StepResult {
     )
 }
 
-/// The Node-driven suites: the demo server's conformance suite over both
-/// transports, and two demo servers sharing Redis.
+/// The Node-driven suites, each a folder of `*.test.mjs` run by `node --test`
+/// against the debug demo server: the demo server's conformance suite (both
+/// transports, two servers on one Redis) and the mixed Rust/Node fleet on Redis.
+/// Every suite runs; the first failure is reported.
 pub(crate) fn node_suites(p: &mut Pipeline) -> StepResult {
     redis_check(p)?;
     node_modules(p)?;
@@ -154,10 +159,21 @@ pub(crate) fn node_suites(p: &mut Pipeline) -> StepResult {
             "demo-server",
         ]),
     )?;
-    let mut node = Command::new("node");
-    node.args(["--test", "--test-reporter=spec", CONFORMANCE_DIR])
-        .env("DEMO_SERVER_BIN", demo_server_bin("debug"));
-    p.run("node conformance suite", node)
+    let mut outcome = Ok(());
+    for (label, dir) in NODE_SUITES {
+        if !workspace_root().join(dir).is_dir() {
+            eprintln!("    {dir} does not exist; skipped");
+            continue;
+        }
+        let mut node = Command::new("node");
+        node.args(["--test", "--test-reporter=spec", dir])
+            .env("DEMO_SERVER_BIN", demo_server_bin("debug"));
+        let result = p.run(label, node);
+        if outcome.is_ok() {
+            outcome = result;
+        }
+    }
+    outcome
 }
 
 /// The reference example's client scenario against a release build of the demo server.

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import {
   TRANSPORTS, AUTH_TIMEOUT_MS, PING_INTERVAL_MS, ISO_MS, QUIET_MS, EVENT_TIMEOUT_MS,
   Peers, startServer, connect, connected, waitFor, expectNoEvent, emitWithAck, sleep, api,
-  roomsOf, eventually,
+  roomsOf, eventually, describeSocket,
 } from './harness.mjs';
 
 const INVALID_TOKEN = 'Invalid token to authenticate! Please login again!';
@@ -138,6 +138,26 @@ for (const transport of TRANSPORTS) {
       await sleep(AUTH_TIMEOUT_MS + 700);
       assert.equal(disconnected, false);
       assert.equal(socket.connected, true);
+    });
+
+    test('authenticate_sent_the_moment_the_client_connects_is_always_answered', async () => {
+      // A client that emits `authenticate` from its `connect` handler races the
+      // server's own bookkeeping of the new socket: every one must still be answered.
+      const rounds = 150;
+      const unanswered = [];
+      for (let i = 0; i < rounds; i += 1) {
+        const socket = connect(server, { transport });
+        const answered = new Promise((resolve) => {
+          socket.on('connect', () => socket.emit('authenticate'));
+          socket.on('authenticated', () => resolve(true));
+          socket.on('unauthenticated', () => resolve(false));
+          socket.on('disconnect', () => resolve(false));
+          setTimeout(() => resolve(false), 3000);
+        });
+        if (!(await answered)) unanswered.push(describeSocket(socket));
+        socket.disconnect();
+      }
+      assert.deepEqual(unanswered, [], `${unanswered.length} of ${rounds} never got "authenticated"`);
     });
 
     test('authenticate_is_answered_only_once', async () => {
