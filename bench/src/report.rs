@@ -50,6 +50,7 @@ pub fn columns(scenario: Scenario) -> &'static [&'static str] {
             "p99_ms",
             "cpu_us_per_conn",
             "rss_kib_per_conn",
+            "rss_total_kib_per_conn",
             "rss_base_mib",
         ],
         Scenario::Fanout | Scenario::CrossNode => &[
@@ -80,6 +81,7 @@ pub fn ratio_metrics(scenario: Scenario) -> &'static [&'static str] {
             "p99_ms",
             "cpu_us_per_conn",
             "rss_kib_per_conn",
+            "rss_total_kib_per_conn",
         ],
         Scenario::Fanout | Scenario::CrossNode => &["deliveries_per_s", "p99_ms"],
         Scenario::Echo => &["round_trips_per_s", "p99_ms"],
@@ -120,20 +122,56 @@ pub fn medians(
         .collect()
 }
 
+/// Compared pairs: (ours, baseline).
+const PAIRS: [(ServerKind, ServerKind); 5] = [
+    (ServerKind::Demo, ServerKind::Node),
+    (ServerKind::Demo, ServerKind::Bare),
+    (ServerKind::DemoRedis, ServerKind::Node),
+    (ServerKind::DemoRedis, ServerKind::Bare),
+    (ServerKind::BareTuned, ServerKind::Bare),
+];
+
+/// The median over runs of `ours / base` taken within each run: robust to
+/// load that drifts between runs on a shared machine.
+pub fn run_ratios(records: &[Record], scenario: Scenario) -> BTreeMap<String, f64> {
+    let mut per_key: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let find = |run: usize, server: ServerKind| {
+        records
+            .iter()
+            .find(|r| r.run == run && r.scenario == scenario && r.server == server)
+            .and_then(|r| r.result.as_ref().ok())
+    };
+    let runs = records.iter().map(|r| r.run).max().unwrap_or(0);
+    for run in 1..=runs {
+        for (ours, base) in PAIRS {
+            let (Some(a), Some(b)) = (find(run, ours), find(run, base)) else {
+                continue;
+            };
+            for metric in ratio_metrics(scenario) {
+                if let (Some(x), Some(y)) = (a.get(*metric), b.get(*metric))
+                    && *y != 0.0
+                {
+                    per_key
+                        .entry(format!("{}/{}:{}", ours.label(), base.label(), metric))
+                        .or_default()
+                        .push(x / y);
+                }
+            }
+        }
+    }
+    per_key
+        .into_iter()
+        .filter_map(|(k, v)| median(&v).map(|m| (k, m)))
+        .collect()
+}
+
 /// `ours / base` for every ratio metric where both medians exist.
 pub fn ratios(
     scenario: Scenario,
     medians: &BTreeMap<ServerKind, Result<Metrics, String>>,
 ) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
-    let pairs = [
-        (ServerKind::Demo, ServerKind::Node),
-        (ServerKind::Demo, ServerKind::Bare),
-        (ServerKind::DemoRedis, ServerKind::Node),
-        (ServerKind::DemoRedis, ServerKind::Bare),
-        (ServerKind::BareTuned, ServerKind::Bare),
-    ];
-    for (ours, base) in pairs {
+    for (ours, base) in PAIRS {
         let (Some(Ok(a)), Some(Ok(b))) = (medians.get(&ours), medians.get(&base)) else {
             continue;
         };
@@ -190,10 +228,19 @@ pub fn print_scenario(records: &[Record], scenario: Scenario) -> Value {
         let _ = writeln!(table);
     }
     let rs = ratios(scenario, &meds);
+    let per_run = run_ratios(records, scenario);
     if !rs.is_empty() {
-        let _ = writeln!(table, "ratios:");
+        let _ = writeln!(
+            table,
+            "ratios:{:<34} {:>10} {:>18}",
+            "", "of medians", "median of runs"
+        );
         for (k, v) in &rs {
-            let _ = writeln!(table, "  {k:<40} {}", fmt(*v));
+            let run = per_run
+                .get(k)
+                .map(|r| fmt(*r))
+                .unwrap_or_else(|| "-".into());
+            let _ = writeln!(table, "  {k:<40} {:>10} {:>18}", fmt(*v), run);
         }
     }
     print!("{table}");
@@ -207,7 +254,12 @@ pub fn print_scenario(records: &[Record], scenario: Scenario) -> Value {
             (s.label(), v)
         })
         .collect();
-    let summary = json!({ "scenario": scenario.label(), "medians": medians_json, "ratios": rs });
+    let summary = json!({
+        "scenario": scenario.label(),
+        "medians": medians_json,
+        "ratios": rs,
+        "run_ratios": per_run,
+    });
     println!("{summary}");
     summary
 }

@@ -62,6 +62,12 @@ pub async fn run(pid: u32, port: u16, settings: &Settings) -> BenchResult<Metric
         (cpu_after - cpu_before) as f64 / connected as f64,
     );
     m.insert("rss_base_mib".into(), rss_before as f64 / 1024.0);
+    // Whole-process RSS per connection: fairer to a runtime (V8) that
+    // reserves a large heap up front and fills it later.
+    m.insert(
+        "rss_total_kib_per_conn".into(),
+        rss_after as f64 / connected as f64,
+    );
     m.insert(
         "rss_kib_per_conn".into(),
         (rss_after as f64 - rss_before as f64) / connected as f64,
