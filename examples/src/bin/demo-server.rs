@@ -40,7 +40,9 @@ async fn run(config: DemoConfig) -> Result<(), Box<dyn std::error::Error>> {
     let demo_server = demo::DemoServer::start(&config).await?;
     let app = demo::app(&demo_server, &config)?;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
-    let listener = ignis_socketio_server::bind_listener(addr).await?;
+    let listener = ignis_socketio_server::bind_listener(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let port = listener.local_addr()?.port();
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
