@@ -16,17 +16,11 @@ use crate::{
 };
 
 /// Event names Socket.IO reserves; emitting them is an error (as in Node).
-pub const RESERVED_EVENTS: [&str; 6] = [
-    "connect",
-    "connect_error",
-    "disconnect",
-    "disconnecting",
-    "newListener",
-    "removeListener",
-];
+/// The list is the wire contract's, shared with the server helper.
+pub use ignis_socketio_protocol::RESERVED_EVENTS;
 
 pub(crate) fn check_event(event: &str) -> Result<(), RedisAdapterError> {
-    if RESERVED_EVENTS.contains(&event) {
+    if ignis_socketio_protocol::is_reserved_event(event) {
         Err(RedisAdapterError::ReservedEvent(event.to_owned()))
     } else {
         Ok(())
