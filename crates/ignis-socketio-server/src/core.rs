@@ -27,8 +27,9 @@ use crate::{
     ServerError, ServerOptions, SocketIOServerHelper, UNAUTHENTICATED_ROOM,
 };
 
-/// How long the auth timer waits for a socket that has not finished connecting
-/// (only possible with a zero auth timeout) before tearing its record down.
+/// How long the helper waits for socketioxide to mark a socket connected
+/// before it emits to it (an `authenticate` answering the CONNECT reply at
+/// once, or an auth timer with a zero timeout), and then gives up on it.
 const CONNECT_GRACE: Duration = Duration::from_secs(2);
 
 /// Longest a room validator may take; a join it has not answered by then is
@@ -265,13 +266,7 @@ impl Core {
         };
         // With a zero timeout the timer can fire before the CONNECT ack is out:
         // wait for the socket to be connected so that the client can be told.
-        let deadline = tokio::time::Instant::now() + CONNECT_GRACE;
-        while !record.socket.connected() && tokio::time::Instant::now() < deadline {
-            if record.lock().closed {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        record.wait_connected(CONNECT_GRACE).await;
         {
             let mut guard = record.lock();
             // Observers busy: the authenticator already accepted the client.
@@ -309,9 +304,7 @@ impl Core {
                 message: Some(payload.message.clone()),
                 time: payload.time.clone(),
             };
-            if let Err(error) = ack.send_payload(to_payload(&body)) {
-                tracing::debug!(parent: &record.span, %error, "authenticate ack not sent");
-            }
+            send_ack(record, ack, &body, "authenticate");
         }
         if let Err(error) = record
             .socket
@@ -331,6 +324,15 @@ impl Core {
         credentials: Option<Value>,
         ack: Option<AckResponder>,
     ) {
+        // Answered only once socketioxide marked the socket connected: before
+        // that every emit fails, and `ping`, `authenticated` or
+        // `unauthenticated` would be lost.
+        if !record.wait_connected(CONNECT_GRACE).await {
+            if !record.lock().closed {
+                tracing::warn!(parent: &record.span, grace = ?CONNECT_GRACE, "authenticate dropped: the socket never finished connecting");
+            }
+            return;
+        }
         {
             let mut guard = record.lock();
             if guard.closed || guard.refused {
@@ -348,7 +350,7 @@ impl Core {
                         message: None,
                         time: now_timestamp(),
                     };
-                    ack.send_payload(to_payload(&body)).ok();
+                    send_ack(&record, ack, &body, "authenticate");
                 }
                 return;
             }
@@ -432,13 +434,13 @@ impl Core {
                 time: time.clone(),
             };
             if let Err(error) = record.socket.emit(events::PING, &to_payload(&ping)) {
-                tracing::debug!(parent: &record.span, %error, "ping not sent");
+                tracing::warn!(parent: &record.span, %error, "ping not sent");
             }
             if let Err(error) = record
                 .socket
                 .emit(events::AUTHENTICATED, &to_payload(&authenticated))
             {
-                tracing::debug!(parent: &record.span, %error, "authenticated not sent");
+                tracing::warn!(parent: &record.span, %error, "authenticated not sent");
             }
             guard.ping_task = Some(self.spawn_ping(&record));
         }
@@ -451,7 +453,7 @@ impl Core {
                 message: None,
                 time,
             };
-            ack.send_payload(to_payload(&body)).ok();
+            send_ack(&record, ack, &body, "authenticate");
         }
         if let Some(handler) = self.connected_handler.clone() {
             let client = AuthenticatedClient {
@@ -546,7 +548,7 @@ impl Core {
     ) {
         let answer = |ack: Option<AckResponder>, body: JoinAck| {
             if let Some(ack) = ack {
-                ack.send_payload(to_payload(&body)).ok();
+                send_ack(&record, ack, &body, "join");
             }
         };
         let identity = {
@@ -676,7 +678,7 @@ impl Core {
             }
         };
         if let Some(ack) = ack {
-            ack.send_payload(to_payload(&body)).ok();
+            send_ack(record, ack, &body, "leave");
         }
     }
 
@@ -725,9 +727,144 @@ impl Core {
     }
 }
 
+/// Answers a helper event's acknowledgement; a failure is worth a warning
+/// (the client waits for it).
+fn send_ack<T: Serialize>(record: &ClientRecord, ack: AckResponder, body: &T, event: &str) {
+    if let Err(error) = ack.send_payload(to_payload(body)) {
+        tracing::warn!(parent: &record.span, %error, %event, "acknowledgement not sent");
+    }
+}
+
 fn not_authenticated() -> ErrorBody {
     ErrorBody {
         code: "not_authenticated".to_owned(),
         message: "authenticate first".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::record::SocketHandle;
+    use crate::{Handshake, Payload, ServerError};
+
+    /// A socket in socketioxide's window between queuing the CONNECT reply and
+    /// marking the socket connected: like socketioxide's `Socket::emit`, every
+    /// emit fails until [`finish_connecting`](Self::finish_connecting).
+    #[derive(Default)]
+    struct ConnectingSocket {
+        connected: AtomicBool,
+        sent: Mutex<Vec<String>>,
+    }
+
+    impl ConnectingSocket {
+        fn finish_connecting(&self) {
+            self.connected.store(true, Ordering::SeqCst);
+        }
+
+        fn sent(&self) -> Vec<String> {
+            self.sent.lock().unwrap().clone()
+        }
+    }
+
+    #[async_trait]
+    impl SocketHandle for ConnectingSocket {
+        fn emit(&self, event: &str, _data: &Payload) -> Result<(), ServerError> {
+            if !self.connected.load(Ordering::SeqCst) {
+                return Err(ServerError::Socket {
+                    id: "s".to_owned(),
+                    reason: "socket closed".to_owned(),
+                });
+            }
+            self.sent.lock().unwrap().push(event.to_owned());
+            Ok(())
+        }
+        async fn emit_with_ack(
+            &self,
+            _event: &str,
+            _data: &Payload,
+            _timeout: Duration,
+        ) -> Result<Value, ServerError> {
+            Err(ServerError::Ack("not supported here".to_owned()))
+        }
+        fn join(&self, _rooms: Vec<String>) {}
+        fn leave(&self, _rooms: Vec<String>) {}
+        fn rooms(&self) -> Vec<String> {
+            Vec::new()
+        }
+        fn disconnect(&self) {
+            self.sent.lock().unwrap().push("<disconnect>".to_owned());
+        }
+        fn connected(&self) -> bool {
+            self.connected.load(Ordering::SeqCst)
+        }
+        fn transport(&self) -> &'static str {
+            "websocket"
+        }
+    }
+
+    /// Runs `authenticate` (with `token` as payload) on a socket that is only
+    /// marked connected 50 ms later; returns what was emitted to it.
+    async fn authenticate_before_marked_connected(token: &str) -> Vec<String> {
+        let helper = SocketIOServerHelper::builder()
+            .authenticate(async |hs: Handshake| {
+                match hs.credentials().and_then(|c| c.get("token")) {
+                    Some(token) if token == "good" => Ok(Identity::new("user-good")),
+                    _ => Err(AuthError::rejected("wrong token")),
+                }
+            })
+            .build()
+            .unwrap();
+        let core = helper.engine.core().clone();
+        let socket = Arc::new(ConnectingSocket::default());
+        let (parts, ()) = http::Request::builder()
+            .uri("/io/?EIO=4&transport=websocket")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let record = Arc::new(ClientRecord::new(
+            "s".to_owned(),
+            socket.clone(),
+            Handshake::from_request_parts(&parts, None),
+            "test",
+        ));
+        core.register(record.clone());
+        let authenticating = tokio::spawn({
+            let (core, record) = (core.clone(), record.clone());
+            let credentials = json!({ "token": token });
+            async move {
+                core.handle_authenticate(helper, record, Some(credentials), None)
+                    .await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        socket.finish_connecting();
+        record.signal_connected();
+        tokio::time::timeout(Duration::from_secs(5), authenticating)
+            .await
+            .expect("authenticate is handled")
+            .unwrap();
+        socket.sent()
+    }
+
+    #[tokio::test]
+    async fn authenticate_before_the_socket_is_marked_connected_still_gets_ping_and_authenticated()
+    {
+        let sent = authenticate_before_marked_connected("good").await;
+        assert_eq!(sent, ["ping", "authenticated"]);
+    }
+
+    #[tokio::test]
+    async fn authenticate_refused_before_the_socket_is_marked_connected_still_gets_unauthenticated()
+    {
+        let sent = authenticate_before_marked_connected("bad").await;
+        assert_eq!(sent, ["unauthenticated", "<disconnect>"]);
     }
 }

@@ -76,7 +76,12 @@ where
         shutdown: OnceCell::new(),
     });
     let weak = Arc::downgrade(&inner);
-    let on_connect = async || {};
+    let weak_connected = weak.clone();
+    // socketioxide runs this right after it marked the socket connected.
+    let on_connect = move |socket: SocketRef<A>| {
+        let weak = weak_connected.clone();
+        async move { Inner::socket_connected(&weak, &socket) }
+    };
     let init = io.ns(
         "/",
         on_connect.with(move |socket: SocketRef<A>, TryData(auth): TryData<Value>| {
@@ -158,6 +163,15 @@ impl<A: Adapter + DefinedAdapter> Inner<A> {
         Self::register_handlers(&weak, &socket, &record);
         inner.core.register(record);
         Ok(())
+    }
+
+    /// Wakes the handlers waiting for the socket to be marked connected.
+    fn socket_connected(weak: &Weak<Self>, socket: &SocketRef<A>) {
+        if let Some(inner) = weak.upgrade()
+            && let Some(record) = inner.core.record(socket.id.as_str())
+        {
+            record.signal_connected();
+        }
     }
 
     fn register_handlers(weak: &Weak<Self>, socket: &SocketRef<A>, record: &Arc<ClientRecord>) {

@@ -80,6 +80,9 @@ pub(crate) struct ClientRecord {
     guarded: Mutex<Guarded>,
     handlers: RwLock<HashMap<String, Arc<dyn EventHandler>>>,
     ready: watch::Sender<Readiness>,
+    /// Bumped once socketioxide marked the socket connected, and on close:
+    /// wakes the tasks in [`wait_connected`](Self::wait_connected).
+    connect_signal: watch::Sender<()>,
 }
 
 impl ClientRecord {
@@ -99,6 +102,7 @@ impl ClientRecord {
             guarded: Mutex::new(Guarded::default()),
             handlers: RwLock::new(HashMap::new()),
             ready: watch::Sender::new(Readiness::Pending),
+            connect_signal: watch::Sender::new(()),
         }
     }
 
@@ -122,6 +126,40 @@ impl ClientRecord {
         match rx.wait_for(|r| *r != Readiness::Pending).await {
             Ok(r) => *r == Readiness::Ready,
             Err(_) => false,
+        }
+    }
+
+    /// Called from the namespace's connect handler, which socketioxide runs
+    /// right after it marked the socket connected.
+    pub(crate) fn signal_connected(&self) {
+        self.connect_signal.send_replace(());
+    }
+
+    /// Waits, at most `limit`, until socketioxide marks the socket connected.
+    ///
+    /// socketioxide queues the CONNECT reply before it marks the socket
+    /// connected, and `emit` fails until then: a client answering the reply
+    /// at once is handled in between. True once the socket is connected;
+    /// false when the record closed or `limit` passed first.
+    pub(crate) async fn wait_connected(&self, limit: Duration) -> bool {
+        let mut signal = self.connect_signal.subscribe();
+        let settled = async {
+            loop {
+                if self.lock().closed {
+                    return false;
+                }
+                if self.socket.connected() {
+                    return true;
+                }
+                // The sender lives as long as `self`: this cannot fail while we wait.
+                if signal.changed().await.is_err() {
+                    return false;
+                }
+            }
+        };
+        match tokio::time::timeout(limit, settled).await {
+            Ok(connected) => connected,
+            Err(_elapsed) => self.socket.connected() && !self.lock().closed,
         }
     }
 
@@ -186,6 +224,7 @@ impl ClientRecord {
         }
         self.clear_handlers();
         self.set_readiness(Readiness::Closed);
+        self.connect_signal.send_replace(());
         true
     }
 

@@ -21,6 +21,13 @@
 //       Socket.IO client on top); prints {"name","type":"raw","data"} for every text
 //       frame except Engine.IO pings (answered with pongs) and {"name","type":"raw_close"}
 //   {"cmd":"raw_send","name","data"} sends one text frame as is (e.g. "40")
+//   {"cmd":"raw_burst","prefix","count","url","path","frames":[...],"afterConnect":bool,
+//    "expect":["event",...],"tag","timeoutMs"} opens `count` bare Engine.IO WebSockets at
+//       once; each sends "40" on open and `frames` right after it (in the same burst), or,
+//       with afterConnect, the moment the CONNECT reply arrives. Prints
+//       {"type":"raw_burst","tag","opened","complete","incomplete":[...first 10]} once every
+//       socket received every `expect`ed event (or closed), or at the timeout.
+//       An event read after the namespace DISCONNECT ("41") does not count.
 //   {"cmd":"exit"}
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
@@ -175,6 +182,61 @@ function rawOpen(cmd) {
   ws.on("error", (err) => print({ name: cmd.name, type: "raw_error", message: String(err.message ?? err) }));
 }
 
+function rawBurst(cmd) {
+  const url = `${cmd.url.replace(/^http/, "ws")}${cmd.path ?? "/io"}/?EIO=4&transport=websocket`;
+  const expect = cmd.expect ?? [];
+  const peers = [];
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    const incomplete = peers.filter((p) => !p.complete());
+    print({
+      type: "raw_burst",
+      tag: cmd.tag ?? cmd.prefix,
+      opened: peers.filter((p) => p.opened).length,
+      complete: peers.length - incomplete.length,
+      incomplete: incomplete.slice(0, 10).map((p) => ({ frames: p.frames, closed: p.closed })),
+    });
+    for (const p of peers) p.ws.close();
+  };
+  const settle = () => {
+    if (peers.length === cmd.count && peers.every((p) => p.complete() || p.closed)) finish();
+  };
+  const timer = setTimeout(finish, cmd.timeoutMs ?? 30000);
+  const sendFrames = (ws) => (cmd.frames ?? []).forEach((f) => ws.send(f));
+  for (let i = 0; i < cmd.count; i++) {
+    const ws = new WebSocket(url);
+    const peer = { ws, opened: false, closed: false, nsDisconnected: false, frames: [], events: new Set() };
+    peer.complete = () => expect.every((e) => peer.events.has(e));
+    peers.push(peer);
+    ws.on("message", (data, isBinary) => {
+      const text = isBinary ? "" : data.toString();
+      if (text === "2") return ws.send("3");
+      peer.frames.push(text);
+      if (text.startsWith("0{")) {
+        peer.opened = true;
+        ws.send("40");
+        if (!cmd.afterConnect) sendFrames(ws);
+      } else if (text.startsWith("40") && cmd.afterConnect) {
+        sendFrames(ws);
+      } else if (text.startsWith("41")) {
+        peer.nsDisconnected = true;
+      } else if (text.startsWith("42[") && !peer.nsDisconnected) {
+        const match = /^42\["([^"]*)"/.exec(text);
+        if (match) peer.events.add(match[1]);
+      }
+      settle();
+    });
+    ws.on("close", () => {
+      peer.closed = true;
+      settle();
+    });
+    ws.on("error", (err) => peer.frames.push(`error: ${err.message ?? err}`));
+  }
+}
+
 function handle(cmd) {
   switch (cmd.cmd) {
     case "connect":
@@ -198,6 +260,8 @@ function handle(cmd) {
       return rawOpen(cmd);
     case "raw_send":
       return raws.get(cmd.name)?.send(cmd.data);
+    case "raw_burst":
+      return rawBurst(cmd);
     case "exit":
       for (const w of raws.values()) w.close();
       for (const s of sockets.values()) s.disconnect();
