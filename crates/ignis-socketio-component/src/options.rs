@@ -465,7 +465,7 @@ pub struct OptionsError {
 }
 
 impl OptionsError {
-    fn new(field: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(field: &'static str, reason: impl Into<String>) -> Self {
         OptionsError {
             field,
             reason: reason.into(),

@@ -20,7 +20,9 @@ use crate::component::{BindingContext, Component};
 use crate::container::{BindingKey, Container, ContainerError};
 use crate::error::{ComponentError, LifecyclePhase};
 use crate::keys::{AuthenticateFn, ClientConnectedFn, SocketIOBindingKeys, ValidateRoomFn};
-use crate::options::{CorsOrigins, ResolvedCors, ResolvedServerOptions, ServerOptions};
+use crate::options::{
+    CorsOrigins, OptionsError, ResolvedCors, ResolvedServerOptions, ServerOptions,
+};
 use crate::origin::OriginPolicy;
 
 /// The component's name in logs and errors (the reference's scope).
@@ -257,11 +259,11 @@ impl Component for SocketIOComponent {
                 "routes called before configure",
             ));
         };
-        let endpoint = socket_io_endpoint(helper, &resolved.options.cors).map_err(|reason| {
+        let endpoint = socket_io_endpoint(helper, &resolved.options.cors).map_err(|error| {
             ComponentError::InvalidBinding {
                 component: COMPONENT_NAME.to_owned(),
                 key: SocketIOBindingKeys::SERVER_OPTIONS.as_str(),
-                reason,
+                reason: error.to_string(),
             }
         })?;
         let path: Arc<str> = Arc::from(resolved.options.path.as_str());
@@ -354,15 +356,35 @@ async fn dispatch_socket_io(
 fn socket_io_endpoint(
     helper: &SocketIOServerHelper,
     cors: &ResolvedCors,
-) -> Result<Router, String> {
-    let endpoint = helper.attach(Router::new());
-    let Some(layer) = cors_layer(cors)? else {
-        return Ok(endpoint);
-    };
-    Ok(endpoint.layer(layer).layer(middleware::from_fn_with_state(
-        StatusCode::from_u16(cors.options_success_status).map_err(|e| e.to_string())?,
-        preflight_status,
-    )))
+) -> Result<Router, OptionsError> {
+    cors.apply_to(helper.attach(Router::new()))
+}
+
+impl ResolvedCors {
+    /// Applies these CORS settings to `router` exactly as the component
+    /// applies them to the Socket.IO endpoint (origins, methods, headers,
+    /// credentials, preflight status); for an application's own routes that
+    /// pages of other origins call, e.g. a REST API beside Socket.IO, so both
+    /// answer browsers alike. [`CorsOrigins::SameOrigin`] returns the router
+    /// unchanged. No `Origin` check is added (that is the Socket.IO
+    /// endpoint's, see [`CorsOptions::enforce_origin`](crate::CorsOptions::enforce_origin)).
+    /// Layer your router before [`Application::merge`](crate::Application::merge)
+    /// (and give it a fallback if unknown paths should carry CORS headers too).
+    ///
+    /// # Errors
+    ///
+    /// [`OptionsError`] naming the field a header cannot carry (resolved
+    /// options were already checked, so this is not expected).
+    pub fn apply_to(&self, router: Router) -> Result<Router, OptionsError> {
+        let Some(layer) = cors_layer(self)? else {
+            return Ok(router);
+        };
+        let status = StatusCode::from_u16(self.options_success_status)
+            .map_err(|e| OptionsError::new("cors.options_success_status", e.to_string()))?;
+        Ok(router
+            .layer(layer)
+            .layer(middleware::from_fn_with_state(status, preflight_status)))
+    }
 }
 
 /// tower-http answers a preflight with 200; the reference answers 204
@@ -386,15 +408,16 @@ async fn preflight_status(
 }
 
 /// The CORS layer for resolved options; `None` for same-origin only.
-fn cors_layer(cors: &ResolvedCors) -> Result<Option<CorsLayer>, String> {
+fn cors_layer(cors: &ResolvedCors) -> Result<Option<CorsLayer>, OptionsError> {
     let origin = match &cors.origins {
         CorsOrigins::SameOrigin => return Ok(None),
         CorsOrigins::List(origins) => AllowOrigin::list(
             origins
                 .iter()
                 .map(|o| {
-                    HeaderValue::from_str(o)
-                        .map_err(|_| format!("cors.origins: invalid origin {o:?}"))
+                    HeaderValue::from_str(o).map_err(|_| {
+                        OptionsError::new("cors.origins", format!("invalid origin {o:?}"))
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         ),
@@ -408,7 +431,7 @@ fn cors_layer(cors: &ResolvedCors) -> Result<Option<CorsLayer>, String> {
         .iter()
         .map(|m| {
             Method::from_bytes(m.as_bytes())
-                .map_err(|_| format!("cors.methods: invalid method {m:?}"))
+                .map_err(|_| OptionsError::new("cors.methods", format!("invalid method {m:?}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let headers = match &cors.allowed_headers {
@@ -416,8 +439,9 @@ fn cors_layer(cors: &ResolvedCors) -> Result<Option<CorsLayer>, String> {
         Some(list) => AllowHeaders::list(
             list.iter()
                 .map(|h| {
-                    header::HeaderName::from_bytes(h.as_bytes())
-                        .map_err(|_| format!("cors.allowed_headers: invalid header {h:?}"))
+                    header::HeaderName::from_bytes(h.as_bytes()).map_err(|_| {
+                        OptionsError::new("cors.allowed_headers", format!("invalid header {h:?}"))
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         ),
@@ -445,5 +469,80 @@ mod tests {
         assert!(!is_socket_io_path("/io-health", "/io"));
         assert!(!is_socket_io_path("/iot/x", "/io"));
         assert!(!is_socket_io_path("/api/io", "/io"));
+    }
+
+    fn preflight(origin: &str) -> Request {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/api/x")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .body(axum::body::Body::empty())
+            .expect("a valid request")
+    }
+
+    async fn answer(router: Router, request: Request) -> Response {
+        match router.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    #[tokio::test]
+    async fn apply_to_gives_own_routes_the_endpoint_cors_with_preflight_status() {
+        let routes = || Router::new().route("/api/x", axum::routing::post(|| async { "ok" }));
+        let any = crate::ServerOptions::default()
+            .cors(
+                crate::CorsOptions::default()
+                    .allow_any_origin()
+                    .credentials(false),
+            )
+            .resolve()
+            .expect("valid options");
+        let router = any.cors.apply_to(routes()).expect("valid CORS");
+        let response = answer(router, preflight("http://page.example")).await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        let headers = response.headers();
+        assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        assert!(!headers.contains_key(header::ACCESS_CONTROL_ALLOW_CREDENTIALS));
+
+        let listed = crate::ServerOptions::default()
+            .cors(crate::CorsOptions::default().allow_origins(["http://app.example"]))
+            .resolve()
+            .expect("valid options");
+        let router = listed.cors.apply_to(routes()).expect("valid CORS");
+        let response = answer(router.clone(), preflight("http://app.example")).await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        assert_eq!(
+            response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "http://app.example"
+        );
+        assert_eq!(
+            response.headers()[header::ACCESS_CONTROL_ALLOW_CREDENTIALS],
+            "true"
+        );
+        let foreign = answer(router, preflight("http://evil.example")).await;
+        assert!(
+            !foreign
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        );
+    }
+
+    #[tokio::test]
+    async fn apply_to_leaves_same_origin_routers_unchanged() {
+        let same_origin = crate::ServerOptions::default()
+            .resolve()
+            .expect("valid options");
+        let router = same_origin
+            .cors
+            .apply_to(Router::new().route("/api/x", axum::routing::post(|| async { "ok" })))
+            .expect("valid CORS");
+        let response = answer(router, preflight("http://page.example")).await;
+        assert!(
+            !response
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        );
     }
 }
