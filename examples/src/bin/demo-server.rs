@@ -1,21 +1,18 @@
-//! `demo-server`: the demo server of DEMO-SERVER.md.
+//! `demo-server`: the demo server of DEMO-SERVER.md, an application with
+//! `SocketIOComponent` (see [`ignis_socketio_examples::demo`]).
 //!
-//! Binds 127.0.0.1:`--port`, prints `READY <port>` on stdout once it accepts
-//! connections (the only stdout line; logs go to stderr), and on SIGTERM or
-//! SIGINT disconnects every client, drains the HTTP connections and exits 0.
+//! Listens on 127.0.0.1:`--port`, prints `READY <port>` on stdout once it
+//! accepts connections (the only stdout line; logs go to stderr), and on
+//! SIGTERM or SIGINT stops the application (clients disconnected, Redis
+//! closed, HTTP connections drained) and exits 0. A start-up failure (bad
+//! option, Redis unreachable, port taken) exits 1 with the reason on stderr.
 
-use std::future::IntoFuture;
 use std::io::{IsTerminal, Write};
-use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
 use ignis_socketio_examples::demo::{self, DemoConfig};
 use tracing_subscriber::EnvFilter;
-
-/// How long open HTTP connections may take to finish after a shutdown signal.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,48 +34,21 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: DemoConfig) -> Result<(), Box<dyn std::error::Error>> {
-    let demo_server = demo::DemoServer::start(&config).await?;
-    let app = demo::app(&demo_server, &config)?;
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
-    let listener = ignis_socketio_server::bind_listener(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let port = listener.local_addr()?.port();
-
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serve = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        let _ = stop_rx.await;
-    });
-    let mut server = tokio::spawn(serve.into_future());
-
-    // Install the signal handlers before READY: a driver may signal right after it.
+    let app = demo::application(&config)?;
+    // Installed before READY (a driver may signal right after it) and kept
+    // until stop: RunningApplication::stop_on_signal would only install its
+    // handlers once awaited, after READY, and miss such a signal.
     let mut signals = ShutdownSignals::install()?;
+    let running = app.start().await?;
+    let port = running.local_addr().port();
     announce_ready(port)?;
     tracing::info!(port, path = %config.path, "demo-server ready");
-
-    tokio::select! {
-        ended = &mut server => {
-            // The server stopped on its own: that is a failure.
-            ended??;
-            return Err("the HTTP server stopped unexpectedly".into());
-        }
-        signal = signals.next() => {
+    running
+        .stop_on(async move {
+            let signal = signals.next().await;
             tracing::info!(signal, "shutting down");
-        }
-    }
-    demo_server.shutdown().await;
-    let _ = stop_tx.send(());
-    match tokio::time::timeout(DRAIN_TIMEOUT, &mut server).await {
-        Ok(ended) => ended??,
-        Err(_) => {
-            tracing::warn!("HTTP connections still open after {DRAIN_TIMEOUT:?}; exiting anyway");
-            server.abort();
-        }
-    }
+        })
+        .await?;
     tracing::info!("demo-server stopped");
     Ok(())
 }

@@ -1,38 +1,41 @@
 //! The demo server (DEMO-SERVER.md): the Rust counterpart of the reference
-//! framework's example app. The binary `demo-server` only parses the
-//! configuration, binds, prints `READY <port>` and waits for a signal; all the
-//! behaviour lives here so that it can be read (and reused) as a library.
+//! framework's example app, built the way that app is: an [`Application`]
+//! with the Socket.IO handlers and options bound under
+//! [`SocketIOBindingKeys`], [`SocketIOComponent`] registered, and the REST
+//! control plane as the application's own routes. The binary `demo-server`
+//! only parses the configuration, starts the application, prints
+//! `READY <port>` and waits for a signal.
 
 pub mod config;
-pub mod cors;
 pub mod events;
 pub mod rest;
 
-use axum::Router;
-use ignis_socketio_redis::{RedisAdapter, RedisAdapterError, RedisAdapterState, RedisConfig};
-use ignis_socketio_server::{
-    AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest, ServerBuilder,
-    SocketIOServerHelper,
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use ignis_socketio_component::{
+    Application, AuthenticateFn, ClientConnectedFn, CorsOptions, OptionsError, ServerOptions,
+    SocketIOBindingKeys, SocketIOComponent, ValidateRoomFn,
 };
+use ignis_socketio_redis::RedisConfig;
+use ignis_socketio_server::{AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest};
 
 pub use config::DemoConfig;
 
-/// What can stop the demo server from starting.
+/// What can stop the demo server from being assembled (start-up failures,
+/// e.g. Redis unreachable, come from [`Application::start`]).
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    /// The configuration cannot work.
+    /// The Socket.IO options cannot work (e.g. an invalid `--path` or `--cors-origin`).
     #[error("invalid configuration: {0}")]
-    Config(String),
-    /// The Socket.IO helper could not be built.
-    #[error("cannot build the Socket.IO server: {0}")]
-    Build(#[from] ignis_socketio_server::BuildError),
-    /// Redis could not be reached or its URL is wrong.
-    #[error("Redis: {0}")]
-    Redis(#[from] RedisAdapterError),
+    Options(#[from] OptionsError),
 }
 
 /// The identity the demo gives every authenticated client (it has no users).
 pub const DEMO_IDENTITY: &str = "demo-user";
+
+/// How long open HTTP connections may take to finish after a shutdown signal.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Whether the handshake carries `token`: header `authorization: Bearer <token>`
 /// or handshake `auth.token`.
@@ -42,16 +45,62 @@ pub fn handshake_has_token(handshake: &Handshake, token: &str) -> bool {
     from_header || from_auth
 }
 
-/// The helper's options and the demo's handlers, whatever the adapter.
-fn builder(config: &DemoConfig) -> ServerBuilder {
-    let token = config.auth_token().map(str::to_owned);
-    let prefix = config.room_prefix.clone();
-    SocketIOServerHelper::builder()
+/// The Socket.IO options of `config` (only what differs from the component's defaults).
+pub fn server_options(config: &DemoConfig) -> ServerOptions {
+    let cors = CorsOptions::default()
+        .allowed_headers(["content-type", "authorization"])
+        .options_success_status(204);
+    let cors = if config.cors_origin.is_empty() {
+        // Development default: any origin, without credentials (no cookie is
+        // honoured, so this is safe). With `Any` the component's Origin check
+        // lets every page through, so a browser page served from another
+        // origin (e.g. a chat page opened from a file or another port) still
+        // connects, over polling and WebSocket alike, as before.
+        cors.allow_any_origin().credentials(false)
+    } else {
+        // `--cors-origin`: exactly these origins, with credentials. The
+        // component's Origin check (enforce_origin, on by default) then also
+        // applies the list to WebSocket handshakes, which CORS cannot cover:
+        // pages of the listed origins and of the server itself connect,
+        // non-browser clients (no Origin header) too.
+        cors.allow_origins(config.cors_origin.iter().map(|o| o.trim().to_owned()))
+            .credentials(true)
+    };
+    ServerOptions::default()
         .identifier("demo-server")
         .path(config.path.clone())
         .auth_timeout(config.auth_timeout())
         .ping_interval(config.ping_interval())
-        .authenticate(move |handshake: Handshake| {
+        .cors(cors)
+}
+
+/// The Redis adapter's connection when `--redis` is given: one Redis, or the
+/// nodes of a cluster, on the channel prefix `--redis-key`.
+pub fn redis_config(config: &DemoConfig) -> Option<RedisConfig> {
+    let urls = config.redis_urls()?;
+    let redis = if urls.len() == 1 {
+        RedisConfig::single(urls[0].clone())
+    } else {
+        RedisConfig::cluster(urls)
+    };
+    Some(redis.key(config.redis_key.clone()))
+}
+
+/// The whole application, ready to start: the demo's handlers and options
+/// bound, Redis bound only with `--redis`, the component registered, the REST
+/// routes (with the Socket.IO endpoint's CORS) beside it.
+pub fn application(config: &DemoConfig) -> Result<Application, DemoError> {
+    let options = server_options(config);
+    // Resolved here only to give the REST routes the same CORS; the
+    // component resolves (and reports) the bound options itself.
+    let cors = options.resolve()?.cors;
+    let mut app = Application::new()
+        .listen_on(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port)))
+        .stop_timeout(DRAIN_TIMEOUT);
+
+    let token = config.auth_token().map(str::to_owned);
+    app.bind(&SocketIOBindingKeys::AUTHENTICATE_HANDLER)
+        .to_value(AuthenticateFn::new(move |handshake: Handshake| {
             let token = token.clone();
             async move {
                 match token {
@@ -61,74 +110,27 @@ fn builder(config: &DemoConfig) -> ServerBuilder {
                     _ => Ok(Identity::new(DEMO_IDENTITY)),
                 }
             }
-        })
-        .validate_rooms(move |request: JoinRequest| {
+        }));
+    let prefix = config.room_prefix.clone();
+    app.bind(&SocketIOBindingKeys::VALIDATE_ROOM_HANDLER)
+        .to_value(ValidateRoomFn::new(move |request: JoinRequest| {
             let prefix = prefix.clone();
             async move { request.keep(|room| room.starts_with(&prefix)) }
-        })
-        .on_client_connected(|client: AuthenticatedClient| async move {
-            events::register_client_handlers(&client);
-        })
-}
-
-/// A running demo server's Socket.IO side: the helper, and the Redis adapter when used.
-#[derive(Debug, Clone)]
-pub struct DemoServer {
-    /// The helper, for the REST routes and for shutdown.
-    pub io: SocketIOServerHelper,
-    redis: Option<RedisAdapterState>,
-}
-
-impl DemoServer {
-    /// Builds the helper as `config` says: the Redis adapter (single Redis or
-    /// cluster) when `--redis` is given, waiting until it is subscribed, so that
-    /// no connection is accepted before; the in-memory adapter otherwise.
-    pub async fn start(config: &DemoConfig) -> Result<Self, DemoError> {
-        let Some(urls) = config.redis_urls() else {
-            let io = builder(config).build()?;
-            return Ok(DemoServer { io, redis: None });
-        };
-        let redis_config = if urls.len() == 1 {
-            RedisConfig::single(urls[0].clone())
-        } else {
-            RedisConfig::cluster(urls)
-        }
-        .key(config.redis_key.clone());
-        redis_config.validate()?;
-        let state = RedisAdapterState::connect(redis_config).await?;
-        let io = builder(config)
-            .build_with_adapter_ready::<RedisAdapter<_>, _>(state.clone())
-            .await?;
-        Ok(DemoServer {
-            io,
-            redis: Some(state),
-        })
+        }));
+    app.bind(&SocketIOBindingKeys::CLIENT_CONNECTED_HANDLER)
+        .to_value(ClientConnectedFn::new(
+            |client: AuthenticatedClient| async move {
+                events::register_client_handlers(&client);
+            },
+        ));
+    app.bind(&SocketIOBindingKeys::SERVER_OPTIONS)
+        .to_value(options);
+    if let Some(redis) = redis_config(config) {
+        app.bind(&SocketIOBindingKeys::REDIS_CONNECTION)
+            .to_value(redis);
     }
 
-    /// Whether Socket.IO is served and, with Redis, the subscriber is connected.
-    pub fn is_healthy(&self) -> bool {
-        !self.io.is_shut_down()
-            && self
-                .redis
-                .as_ref()
-                .is_none_or(RedisAdapterState::is_healthy)
-    }
-
-    /// Disconnects every client, then closes the Redis connections.
-    pub async fn shutdown(&self) {
-        self.io.shutdown().await;
-        if let Some(redis) = &self.redis {
-            redis.close().await;
-        }
-    }
-}
-
-/// The whole HTTP application: Socket.IO at the configured path, the REST
-/// control plane under `/api`, CORS around both, 404 for anything else.
-pub fn app(server: &DemoServer, config: &DemoConfig) -> Result<Router, DemoError> {
-    let cors = cors::cors_layer(&config.cors_origin).map_err(DemoError::Config)?;
-    let router = server.io.attach(rest::router(server.clone()));
-    Ok(router
-        .layer(cors)
-        .layer(axum::middleware::from_fn(cors::preflight_no_content)))
+    app.component(SocketIOComponent::new());
+    app.merge(cors.apply_to(rest::router())?);
+    Ok(app)
 }

@@ -1,23 +1,25 @@
 //! The REST control plane under `/api/socket` (DEMO-SERVER.md "REST control
-//! plane"). Handlers stay thin: read the body, call the helper, map its answer
-//! or error to the contract's JSON.
+//! plane"): the application's own routes beside Socket.IO. Handlers stay
+//! thin: read the body, call the helper the component bound under
+//! `@app/socket-io/instance`, map its answer or error to the contract's JSON.
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use ignis_socketio_component::{Container, SocketIOBindingKeys};
 use ignis_socketio_protocol::{ClientState, RejectedRoom, now_timestamp};
 use ignis_socketio_server::{ServerError, SocketIOServerHelper, Target};
-
-use super::DemoServer;
 use serde_json::{Map, Value, json};
 
-/// The `/api/socket/...` routes, with the running demo server as state.
-pub fn router(server: DemoServer) -> Router {
+/// The `/api/socket/...` routes, and a plain 404 for any other path (so that
+/// unknown paths carry the same CORS headers as the routes).
+pub fn router() -> Router {
     Router::new()
         .route("/api/socket/info", get(info))
         .route("/api/socket/clients", get(clients))
@@ -28,7 +30,55 @@ pub fn router(server: DemoServer) -> Router {
         .route("/api/socket/client/{client_id}/join", post(join))
         .route("/api/socket/client/{client_id}/leave", post(leave))
         .route("/api/socket/client/{client_id}/rooms", get(rooms))
-        .with_state(server)
+        .fallback(|| async { StatusCode::NOT_FOUND })
+}
+
+/// The application container, which the application layers on every request.
+fn container(parts: &Parts) -> Option<&Container> {
+    parts.extensions.get::<Container>()
+}
+
+/// The running helper, from `@app/socket-io/instance`. It is bound before the
+/// server accepts connections and unbound only once the application stops,
+/// so a 503 is only seen by requests still in flight during shutdown.
+struct Io(SocketIOServerHelper);
+
+impl<S: Send + Sync> FromRequestParts<S> for Io {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
+        container(parts)
+            .and_then(|c| c.get(&SocketIOBindingKeys::SOCKET_IO_INSTANCE).ok())
+            .map(Io)
+            .ok_or_else(|| {
+                let error = "the Socket.IO server is not running";
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({ "error": error })),
+                )
+                    .into_response()
+            })
+    }
+}
+
+/// Whether Socket.IO is served and, with Redis, the adapter's subscriber is connected.
+struct Healthy(bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for Healthy {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(container) = container(parts) else {
+            return Ok(Healthy(false));
+        };
+        let serving = container
+            .get(&SocketIOBindingKeys::SOCKET_IO_INSTANCE)
+            .is_ok_and(|io| !io.is_shut_down());
+        let redis_ok = container
+            .get_optional(&SocketIOBindingKeys::REDIS_ADAPTER)
+            .is_ok_and(|redis| redis.is_none_or(|redis| redis.is_healthy()));
+        Ok(Healthy(serving && redis_ok))
+    }
 }
 
 const TOPIC_REQUIRED: &str = "Topic is required";
@@ -121,41 +171,37 @@ async fn send(
     }
 }
 
-async fn info(State(server): State<DemoServer>) -> Response {
-    let ids: Vec<String> = server.io.get_clients().into_iter().map(|c| c.id).collect();
+async fn info(Io(io): Io) -> Response {
+    let ids: Vec<String> = io.get_clients().into_iter().map(|c| c.id).collect();
     Json(json!({ "status": "running", "connectedClients": ids.len(), "clientIds": ids }))
         .into_response()
 }
 
-async fn clients(State(server): State<DemoServer>) -> Response {
-    let clients = server.io.get_clients();
+async fn clients(Io(io): Io) -> Response {
+    let clients = io.get_clients();
     Json(json!({ "count": clients.len(), "clients": clients })).into_response()
 }
 
-async fn health(State(server): State<DemoServer>) -> Response {
-    Json(json!({ "healthy": server.is_healthy(), "timestamp": now_timestamp() })).into_response()
+async fn health(Healthy(healthy): Healthy) -> Response {
+    Json(json!({ "healthy": healthy, "timestamp": now_timestamp() })).into_response()
 }
 
-async fn broadcast(
-    State(server): State<DemoServer>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn broadcast(Io(io): Io, body: Result<Bytes, BytesRejection>) -> Response {
     let (topic, data) = match topic_and_data(body) {
         Ok(parsed) => parsed,
         Err(answer) => return answer.into_response(),
     };
-    let reached = server
-        .io
+    let reached = io
         .get_clients()
         .iter()
         .filter(|c| c.state == ClientState::Authenticated)
         .count();
     let done = format!("Broadcast sent to {reached} clients");
-    send(&server.io, Target::all(), &topic, &data, done).await
+    send(&io, Target::all(), &topic, &data, done).await
 }
 
 async fn send_to_room(
-    State(server): State<DemoServer>,
+    Io(io): Io,
     Path(room_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -164,11 +210,11 @@ async fn send_to_room(
         Err(answer) => return answer.into_response(),
     };
     let done = format!("Message sent to room: {room_id}");
-    send(&server.io, Target::room(room_id), &topic, &data, done).await
+    send(&io, Target::room(room_id), &topic, &data, done).await
 }
 
 async fn send_to_client(
-    State(server): State<DemoServer>,
+    Io(io): Io,
     Path(client_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -177,11 +223,11 @@ async fn send_to_client(
         Err(answer) => return answer.into_response(),
     };
     let done = format!("Message sent to client: {client_id}");
-    send(&server.io, Target::socket(client_id), &topic, &data, done).await
+    send(&io, Target::socket(client_id), &topic, &data, done).await
 }
 
 async fn join(
-    State(server): State<DemoServer>,
+    Io(io): Io,
     Path(client_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -189,7 +235,7 @@ async fn join(
         Ok(rooms) => rooms,
         Err(answer) => return answer.into_response(),
     };
-    match server.io.join_rooms(&client_id, rooms) {
+    match io.join_rooms(&client_id, rooms) {
         Ok(ack) => success(format!(
             "Client {client_id} joined rooms: {}{}",
             ack.joined.join(", "),
@@ -200,7 +246,7 @@ async fn join(
 }
 
 async fn leave(
-    State(server): State<DemoServer>,
+    Io(io): Io,
     Path(client_id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -208,7 +254,7 @@ async fn leave(
         Ok(rooms) => rooms,
         Err(answer) => return answer.into_response(),
     };
-    match server.io.leave_rooms(&client_id, rooms) {
+    match io.leave_rooms(&client_id, rooms) {
         Ok(ack) => success(format!(
             "Client {client_id} left rooms: {}{}",
             ack.left.join(", "),
@@ -238,8 +284,8 @@ fn room_error(client_id: &str, error: ServerError) -> Response {
     }
 }
 
-async fn rooms(State(server): State<DemoServer>, Path(client_id): Path<String>) -> Response {
-    match server.io.get_client(&client_id) {
+async fn rooms(Io(io): Io, Path(client_id): Path<String>) -> Response {
+    match io.get_client(&client_id) {
         Some(client) => Json(json!({ "success": true, "rooms": client.rooms })).into_response(),
         None => client_not_found(&client_id),
     }
