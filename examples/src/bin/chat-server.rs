@@ -1,0 +1,152 @@
+//! `chat-server`: a browser chat page on the Socket.IO server helper.
+//!
+//! Serves a single-file chat page (`examples/chat/index.html`, compiled in) at
+//! `/` and Socket.IO at `/io` with the in-memory adapter. The page speaks
+//! Socket.IO v5 over a plain browser `WebSocket`, so it needs nothing from a CDN.
+//! Clients authenticate (with `auth.token` when `--token` is set), join rooms
+//! and send `chat:message {room?, message}`: with a room it reaches that room
+//! as `chat:message`, without one every authenticated client as
+//! `chat:broadcast` (the demo server's contract, same handlers).
+//!
+//! ```text
+//! cargo run -p ignis-socketio-examples --bin chat-server -- --port 3000 --token secret
+//! # then open http://127.0.0.1:3000/ in two browser tabs
+//! ```
+//!
+//! Prints `READY <port>` on stdout once it accepts connections (the only
+//! stdout line; logs go to stderr); SIGTERM or SIGINT disconnects the
+//! clients and exits 0.
+
+use std::io::{IsTerminal, Write};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+use axum::Router;
+use axum::response::Html;
+use axum::routing::get;
+use clap::Parser;
+use ignis_socketio_examples::demo::{events, handshake_has_token};
+use ignis_socketio_server::{
+    AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest, SocketIOServerHelper,
+    bind_listener,
+};
+use tracing_subscriber::EnvFilter;
+
+/// The chat page, compiled into the binary.
+const CHAT_PAGE: &str = include_str!("../../chat/index.html");
+
+/// Command line of the chat server.
+#[derive(Debug, Parser)]
+#[command(
+    name = "chat-server",
+    version,
+    about = "A browser chat page at / over authenticated Socket.IO at /io."
+)]
+struct ChatConfig {
+    /// Port to listen on, on 127.0.0.1; 0 picks a free port.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    port: u16,
+
+    /// Accept a client only if its handshake `auth.token` (or header
+    /// `authorization: Bearer <T>`) is this token. Unset: every client is accepted.
+    #[arg(long, env = "AUTH_TOKEN")]
+    token: Option<String>,
+
+    /// Rooms a client may join must start with this prefix; empty allows all.
+    #[arg(long, env = "ROOM_PREFIX", default_value = "")]
+    room_prefix: String,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match run(ChatConfig::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("chat-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: ChatConfig) -> Result<(), Box<dyn std::error::Error>> {
+    let io = chat_io(&config)?;
+    let app = io.attach(Router::new().route("/", get(|| async { Html(CHAT_PAGE) })));
+
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
+    let listener = bind_listener(addr)
+        .await
+        .map_err(|error| format!("cannot listen on {addr}: {error}"))?;
+    // Installed before READY: a driver may signal right after reading it.
+    let shutdown = shutdown_signal()?;
+    let port = listener.local_addr()?.port();
+    announce_ready(port)?;
+    tracing::info!(port, "chat-server ready: open http://127.0.0.1:{port}/");
+
+    let stopping_io = io.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let signal = shutdown.await;
+            tracing::info!(signal, "shutting down");
+            // Disconnecting the clients lets their WebSocket connections end,
+            // so the graceful shutdown does not wait on them.
+            stopping_io.shutdown().await;
+        })
+        .await?;
+    tracing::info!("chat-server stopped");
+    Ok(())
+}
+
+/// The Socket.IO helper: optional token, room prefix, the demo's chat events.
+fn chat_io(config: &ChatConfig) -> Result<SocketIOServerHelper, Box<dyn std::error::Error>> {
+    let token = config.token.clone().filter(|t| !t.is_empty());
+    let prefix = config.room_prefix.clone();
+    let io = SocketIOServerHelper::builder()
+        .identifier("chat")
+        .authenticate(move |handshake: Handshake| {
+            let token = token.clone();
+            async move {
+                match token {
+                    Some(token) if !handshake_has_token(&handshake, &token) => {
+                        Err(AuthError::rejected("wrong or missing token"))
+                    }
+                    _ => Ok(Identity::new("chat-user")),
+                }
+            }
+        })
+        .validate_rooms(move |request: JoinRequest| {
+            let prefix = prefix.clone();
+            async move { request.keep(|room| room.starts_with(&prefix)) }
+        })
+        .on_client_connected(|client: AuthenticatedClient| async move {
+            events::register_client_handlers(&client);
+        })
+        .build()?;
+    Ok(io)
+}
+
+/// Prints the one line drivers wait for, and flushes it at once.
+fn announce_ready(port: u16) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "READY {port}")?;
+    stdout.flush()
+}
+
+/// Resolves with the name of the first SIGTERM or SIGINT after this call.
+fn shutdown_signal() -> std::io::Result<impl Future<Output = &'static str>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        }
+    })
+}
