@@ -9,6 +9,9 @@ use clap::Parser;
 #[command(
     name = "demo-server",
     version,
+    // A repeated flag's last value wins (test drivers append flags to the
+    // standard ones, e.g. the conformance suite's DEMO_SERVER_EXTRA_ARGS).
+    args_override_self = true,
     about = "The Ignis Socket.IO demo server: authenticated Socket.IO on /io and a REST control plane on /api."
 )]
 pub struct DemoConfig {
@@ -103,5 +106,23 @@ mod tests {
         assert_eq!(c.port, 0);
         assert_eq!(c.redis_urls().unwrap(), ["redis://a:1", "redis://b:2"]);
         assert_eq!(c.auth_token(), None);
+    }
+
+    #[test]
+    fn a_repeated_flag_takes_its_last_value() {
+        let c = DemoConfig::try_parse_from([
+            "demo-server",
+            "--redis-key",
+            "first",
+            "--port",
+            "1",
+            "--redis-key",
+            "second",
+            "--port",
+            "0",
+        ])
+        .unwrap();
+        assert_eq!(c.redis_key, "second");
+        assert_eq!(c.port, 0);
     }
 }

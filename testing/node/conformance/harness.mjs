@@ -2,9 +2,16 @@
 // real socket.io-client peers, wait for events, call the REST control plane.
 //
 // The binary comes from DEMO_SERVER_BIN (set by `cargo xtask interop`).
+// DEMO_SERVER_EXTRA_ARGS (whitespace-separated) is appended to the arguments
+// of every server the suite starts (the demo server lets a repeated flag's last
+// value win), e.g. to run the whole suite on Redis:
+//   DEMO_SERVER_EXTRA_ARGS="--redis redis://127.0.0.1:6379 --redis-key conf-123"
+// `{server}` in it is replaced by a token unique to each server started, e.g.
+// `--redis-key conf-{server}` keeps every server a single node even when test
+// files run in parallel.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 
@@ -51,17 +58,51 @@ export function demoServerBin() {
 }
 
 /**
+ * The client-cli binary: CLIENT_CLI_BIN (set by `cargo xtask interop`), else
+ * `client-cli` next to DEMO_SERVER_BIN (cargo builds both into one directory).
+ */
+export function clientCliBin() {
+  const explicit = process.env.CLIENT_CLI_BIN;
+  const bin = explicit || join(dirname(demoServerBin()), 'client-cli');
+  if (!existsSync(bin)) {
+    throw new Error(
+      `${explicit ? 'CLIENT_CLI_BIN=' : ''}${bin} does not exist: run the suite with ` +
+        '`cargo xtask interop`, or build it (`cargo build -p ignis-socketio-examples --bin ' +
+        'client-cli`) and set CLIENT_CLI_BIN to its path',
+    );
+  }
+  return bin;
+}
+
+let serversStarted = 0;
+
+/**
+ * DEMO_SERVER_EXTRA_ARGS split on whitespace (no quoting: values cannot contain
+ * spaces), `{server}` replaced by `serverToken`.
+ */
+export function extraServerArgs(serverToken = `${process.pid}-${serversStarted}`) {
+  return (process.env.DEMO_SERVER_EXTRA_ARGS ?? '')
+    .split(/\s+/)
+    .filter((a) => a.length > 0)
+    .map((a) => a.replaceAll('{server}', serverToken));
+}
+
+/**
  * Starts the demo server and resolves once it printed `READY <port>`.
- * Options: args (default STANDARD_ARGS), env (added to a clean environment).
+ * Options: args (default STANDARD_ARGS), env (added to a clean environment),
+ * pinnedArgs (appended last, after DEMO_SERVER_EXTRA_ARGS: flags a test needs
+ * whatever the extra arguments say, e.g. two servers sharing one Redis key).
+ * DEMO_SERVER_EXTRA_ARGS goes between the two, so it wins over `args`.
  * Its stderr is kept (tail) and, when DEMO_SERVER_LOG_DIR is set, written there;
  * RUST_LOG (default `warn`) sets its log level.
  */
-export async function startServer({ args = STANDARD_ARGS, env = {} } = {}) {
+export async function startServer({ args = STANDARD_ARGS, env = {}, pinnedArgs = [] } = {}) {
   const bin = demoServerBin();
   const cleanEnv = { ...process.env };
-  for (const key of ['PORT', 'IO_PATH', 'REDIS_URL', 'AUTH_TOKEN', 'AUTH_TIMEOUT_MS',
-    'PING_INTERVAL_MS', 'ROOM_PREFIX']) delete cleanEnv[key];
-  const child = spawn(bin, args, {
+  for (const key of ['PORT', 'IO_PATH', 'REDIS_URL', 'REDIS_KEY', 'AUTH_TOKEN', 'AUTH_TIMEOUT_MS',
+    'PING_INTERVAL_MS', 'ROOM_PREFIX', 'CORS_ORIGIN']) delete cleanEnv[key];
+  serversStarted += 1;
+  const child = spawn(bin, [...args, ...extraServerArgs(), ...pinnedArgs], {
     env: { RUST_LOG: 'warn', ...cleanEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -11,7 +11,9 @@ import {
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 // A private channel prefix: other suites share this Redis.
 const KEY = `conformance-${randomBytes(6).toString('hex')}`;
-const redisArgs = [...STANDARD_ARGS, '--redis', REDIS_URL, '--redis-key', KEY];
+// Pinned: these servers must share one Redis and key whatever
+// DEMO_SERVER_EXTRA_ARGS says (it may give each server a key of its own).
+const cluster = { args: STANDARD_ARGS, pinnedArgs: ['--redis', REDIS_URL, '--redis-key', KEY] };
 
 let first;
 let second;
@@ -19,8 +21,8 @@ const peers = new Peers();
 before(async () => {
   try {
     [first, second] = await Promise.all([
-      startServer({ args: redisArgs }),
-      startServer({ args: redisArgs }),
+      startServer(cluster),
+      startServer(cluster),
     ]);
   } catch (e) {
     throw new Error(`the demo server could not start with Redis at ${REDIS_URL} (is Redis ` +
@@ -99,7 +101,7 @@ describe('two demo servers on one Redis', () => {
   });
 
   test('sigterm_with_redis_exits_0', async () => {
-    const extra = await startServer({ args: redisArgs });
+    const extra = await startServer(cluster);
     const socket = await peers.authenticated(extra, { transport: 'websocket' });
     const gone = waitFor(socket, 'disconnect');
     const exit = await extra.stop();
