@@ -143,20 +143,23 @@ pub(crate) fn rust_tests(p: &mut Pipeline) -> StepResult {
 }
 
 /// The Node-driven suites, each a folder of `*.test.mjs` run by `node --test`
-/// against the debug demo server: the demo server's conformance suite (both
-/// transports, two servers on one Redis) and the mixed Rust/Node fleet on Redis.
+/// against the debug demo server and client-cli: the demo server's conformance
+/// suite (both transports, two servers on one Redis, client-cli against it and
+/// the Node reference server) and the mixed Rust/Node fleet on Redis.
 /// Every suite runs; the first failure is reported.
 pub(crate) fn node_suites(p: &mut Pipeline) -> StepResult {
     redis_check(p)?;
     node_modules(p)?;
     p.run(
-        "build demo-server",
+        "build demo-server, client-cli",
         cargo(&[
             "build",
             "-p",
             "ignis-socketio-examples",
             "--bin",
             "demo-server",
+            "--bin",
+            "client-cli",
         ]),
     )?;
     let mut outcome = Ok(());
@@ -167,7 +170,8 @@ pub(crate) fn node_suites(p: &mut Pipeline) -> StepResult {
         }
         let mut node = Command::new("node");
         node.args(["--test", "--test-reporter=spec", dir])
-            .env("DEMO_SERVER_BIN", demo_server_bin("debug"));
+            .env("DEMO_SERVER_BIN", example_bin("debug", "demo-server"))
+            .env("CLIENT_CLI_BIN", example_bin("debug", "client-cli"));
         let result = p.run(label, node);
         if outcome.is_ok() {
             outcome = result;
@@ -192,7 +196,7 @@ pub(crate) fn e2e(p: &mut Pipeline) -> StepResult {
     )?;
     let mut node = Command::new("node");
     node.arg(E2E_SCRIPT)
-        .env("DEMO_SERVER_BIN", demo_server_bin("release"));
+        .env("DEMO_SERVER_BIN", example_bin("release", "demo-server"));
     p.run("node e2e scenario", node)
 }
 
@@ -307,15 +311,16 @@ fn workspace_root() -> PathBuf {
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
-/// Where cargo puts the demo server for `profile` (honours `CARGO_TARGET_DIR`).
-fn demo_server_bin(profile: &str) -> PathBuf {
+/// Where cargo puts the example binary `name` for `profile` (honours `CARGO_TARGET_DIR`).
+fn example_bin(profile: &str, name: &str) -> PathBuf {
     let root = workspace_root();
     let target = match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => root.join(dir),
         None => root.join("target"),
     };
-    let name = format!("demo-server{}", std::env::consts::EXE_SUFFIX);
-    target.join(profile).join(name)
+    target
+        .join(profile)
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {
