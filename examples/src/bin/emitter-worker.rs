@@ -14,7 +14,7 @@
 //! apart, prints one summary line on stdout, closes Redis and exits 0; an
 //! unreachable Redis, bad JSON or a reserved topic exits 1 with the reason.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -102,10 +102,12 @@ async fn run(config: WorkerConfig) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         format!("room(s) {}", config.room.join(", "))
     };
-    println!(
+    // The one stdout line: what was published, for scripts and people.
+    writeln!(
+        std::io::stdout().lock(),
         "published {:?} {published} time(s) to {destination}",
         config.topic
-    );
+    )?;
     Ok(())
 }
 
