@@ -11,6 +11,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use ignis_socketio_component::ComponentError;
 use ignis_socketio_examples::demo::{self, DemoConfig};
 use tracing_subscriber::EnvFilter;
 
@@ -43,12 +44,22 @@ async fn run(config: DemoConfig) -> Result<(), Box<dyn std::error::Error>> {
     let port = running.local_addr().port();
     announce_ready(port)?;
     tracing::info!(port, path = %config.path, "demo-server ready");
-    running
+    let stopped = running
         .stop_on(async move {
             let signal = signals.next().await;
             tracing::info!(signal, "shutting down");
         })
-        .await?;
+        .await;
+    match stopped {
+        Ok(()) => {}
+        // Clients were disconnected and Redis closed before the drain; HTTP
+        // connections still open after it are cut, and that is still a clean
+        // stop (exit 0), as the contract asks.
+        Err(ComponentError::StopTimeout(after)) => {
+            tracing::warn!("HTTP connections still open after {after:?}; exiting anyway");
+        }
+        Err(error) => return Err(error.into()),
+    }
     tracing::info!("demo-server stopped");
     Ok(())
 }

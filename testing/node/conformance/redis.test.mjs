@@ -4,9 +4,14 @@
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import {
   STANDARD_ARGS, Peers, startServer, waitFor, expectNoEvent, emitWithAck, api, eventually,
+  TOKEN,
 } from './harness.mjs';
+
+const require = createRequire(import.meta.url);
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 // A private channel prefix: other suites share this Redis.
@@ -112,5 +117,39 @@ describe('two demo servers on one Redis', () => {
     await eventually(async () => (await api(second, 'GET', '/api/socket/health')).body.healthy,
       'second node healthy');
     assert.equal(b.connected, true);
+  });
+});
+
+describe('a Node socket.io server with @socket.io/redis-adapter on the same key', () => {
+  test('fetch_sockets_shows_a_demo_server_socket_with_its_handshake_and_identity', async () => {
+    const { Server } = require('socket.io');
+    const { createAdapter } = require('@socket.io/redis-adapter');
+    const { Redis } = require('ioredis');
+    const pub = new Redis(REDIS_URL);
+    const sub = pub.duplicate();
+    const http = createServer();
+    const io = new Server(http, { adapter: createAdapter(pub, sub, { key: KEY, requestsTimeout: 5000 }) });
+    try {
+      await new Promise((r) => http.listen(0, '127.0.0.1', r));
+      // Until Node's subscriptions are in place (both demo servers and Node).
+      await eventually(async () => (await pub.pubsub('NUMSUB', `${KEY}-request#/#`))[1] >= 3,
+        'the Node server subscribed');
+      const socket = await peers.authenticated(first, { transport: 'websocket' });
+      let remote;
+      // The component publishes the identity once the client authenticated.
+      await eventually(async () => {
+        [remote] = await io.in(socket.id).fetchSockets();
+        return remote?.data?.identity !== undefined;
+      }, 'Node sees the socket with its identity');
+      assert.equal(remote.id, socket.id);
+      assert.equal(remote.handshake.auth?.token, TOKEN);
+      assert.equal(remote.handshake.query?.EIO, '4');
+      assert.equal(remote.handshake.query?.transport, 'websocket');
+      assert.equal(remote.handshake.address, '127.0.0.1');
+      assert.equal(remote.data.identity.id, 'demo-user');
+    } finally {
+      io.close();
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+    }
   });
 });

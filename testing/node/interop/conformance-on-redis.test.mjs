@@ -1,20 +1,14 @@
 // Issue 4 "Done when": "The Rust server on Redis still passes the single-node
 // conformance suite." Runs testing/node/conformance/ (owned by demo) unchanged
 // in a child `node --test`, with every demo server it starts put on a private
-// Redis.
-//
-// The conformance harness has no hook for extra server arguments and removes
-// REDIS_URL from the server's environment, so DEMO_SERVER_BIN points at a
-// small wrapper that sets REDIS_URL (the env fallback of `--redis`) and a
-// REDIS_KEY unique to each server process (so each server is a single node,
-// as the suite expects), then execs the real binary: flags the suite passes
-// still win. Its own two-node test (redis.test.mjs) uses REDIS_URL of the test
-// process, set here to the private Redis too.
+// Redis through the harness's DEMO_SERVER_EXTRA_ARGS: `--redis <private>
+// --redis-key interop-conformance-{server}`, `{server}` being a token unique
+// to each server, so each server is a single node, as the suite expects. Its
+// own two-node test (redis.test.mjs) pins its servers to REDIS_URL of the
+// test process and one key, REDIS_URL being set here to the private Redis too.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { REPO_ROOT, demoServerBin, startPrivateRedis } from './fleet.mjs';
@@ -23,14 +17,11 @@ const { Redis } = createRequire(import.meta.url)('ioredis');
 const CONFORMANCE_DIR = join(REPO_ROOT, 'testing', 'node', 'conformance');
 
 let redis;
-let dir;
 before(async () => {
   redis = await startPrivateRedis();
-  dir = mkdtempSync(join(tmpdir(), 'interop-conformance-'));
 });
 after(async () => {
   await redis?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** `INFO commandstats` calls of `command` on the private Redis. */
@@ -46,16 +37,7 @@ async function callsOf(command) {
 }
 
 test('the_single_node_conformance_suite_passes_with_the_demo_server_on_redis', { timeout: 15 * 60_000 }, async (t) => {
-  const realBin = demoServerBin();
-  const wrapper = join(dir, 'demo-server-on-redis.sh');
-  writeFileSync(wrapper, [
-    '#!/bin/sh',
-    'REDIS_URL="$INTEROP_REDIS_URL"; export REDIS_URL',
-    'REDIS_KEY="interop-conformance-$$"; export REDIS_KEY',
-    'exec "$INTEROP_REAL_DEMO_SERVER_BIN" "$@"',
-    '',
-  ].join('\n'));
-  chmodSync(wrapper, 0o755);
+  const bin = demoServerBin();
   const subscribesBefore = await callsOf('psubscribe');
 
   // This file runs as a child of a test runner: the nested runner must not
@@ -66,9 +48,8 @@ test('the_single_node_conformance_suite_passes_with_the_demo_server_on_redis', {
     cwd: REPO_ROOT,
     env: {
       ...env,
-      DEMO_SERVER_BIN: wrapper,
-      INTEROP_REAL_DEMO_SERVER_BIN: realBin,
-      INTEROP_REDIS_URL: redis.url,
+      DEMO_SERVER_BIN: bin,
+      DEMO_SERVER_EXTRA_ARGS: `--redis ${redis.url} --redis-key interop-conformance-{server}`,
       REDIS_URL: redis.url,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
