@@ -10,9 +10,11 @@ const MIN_NODE_MAJOR: u32 = 18;
 /// Where the Node peers live, relative to the workspace root.
 const NODE_DIR: &str = "testing/node";
 /// The Node-driven suites (label, folder relative to the workspace root).
-const NODE_SUITES: [(&str, &str); 2] = [
+const NODE_SUITES: [(&str, &str); 4] = [
     ("node conformance suite", "testing/node/conformance"),
     ("node interop suite", "testing/node/interop"),
+    ("node emitter-worker suite", "testing/node/worker"),
+    ("browser chat suite (Chromium)", "testing/node/browser"),
 ];
 /// The reference example's end-to-end scenario, relative to the workspace root.
 const E2E_SCRIPT: &str = "testing/node/conformance/e2e-scenario.mjs";
@@ -151,7 +153,7 @@ pub(crate) fn node_suites(p: &mut Pipeline) -> StepResult {
     redis_check(p)?;
     node_modules(p)?;
     p.run(
-        "build demo-server, client-cli",
+        "build demo-server, client-cli, chat-server, emitter-worker",
         cargo(&[
             "build",
             "-p",
@@ -160,18 +162,24 @@ pub(crate) fn node_suites(p: &mut Pipeline) -> StepResult {
             "demo-server",
             "--bin",
             "client-cli",
+            "--bin",
+            "chat-server",
+            "--bin",
+            "emitter-worker",
         ]),
     )?;
     let mut outcome = Ok(());
     for (label, dir) in NODE_SUITES {
-        if !workspace_root().join(dir).is_dir() {
-            eprintln!("    {dir} does not exist; skipped");
-            continue;
-        }
         let mut node = Command::new("node");
         node.args(["--test", "--test-reporter=spec", dir])
             .env("DEMO_SERVER_BIN", example_bin("debug", "demo-server"))
-            .env("CLIENT_CLI_BIN", example_bin("debug", "client-cli"));
+            .env("CLIENT_CLI_BIN", example_bin("debug", "client-cli"))
+            .env("CHAT_SERVER_BIN", example_bin("debug", "chat-server"))
+            .env("EMITTER_WORKER_BIN", example_bin("debug", "emitter-worker"));
+        // A missing suite is a failure of the pipeline, never a silent skip.
+        if !workspace_root().join(dir).is_dir() {
+            node = Command::new("false");
+        }
         let result = p.run(label, node);
         if outcome.is_ok() {
             outcome = result;
