@@ -14,7 +14,7 @@ use ignis_socketio_protocol::{RoomLimits, rooms};
 
 use ignis_socketio_server::{
     DEFAULT_ACK_TIMEOUT, DEFAULT_AUTH_TIMEOUT, DEFAULT_IDENTIFIER, DEFAULT_MAX_PAYLOAD,
-    DEFAULT_PATH, DEFAULT_PING_INTERVAL,
+    DEFAULT_PATH, DEFAULT_PING_INTERVAL, DEFAULT_WS_READ_BUFFER_SIZE,
 };
 
 /// Default status answered to a CORS preflight request.
@@ -246,6 +246,8 @@ pub struct ServerOptions {
     pub max_payload: Option<u64>,
     /// Default timeout of sends with acknowledgement; default 5 s.
     pub ack_timeout: Option<Duration>,
+    /// Read buffer of each WebSocket, in bytes; default 1024.
+    pub ws_read_buffer_size: Option<usize>,
 }
 
 impl ServerOptions {
@@ -279,6 +281,7 @@ impl ServerOptions {
             room_limits: RoomLimits::default().into(),
             max_payload: Some(DEFAULT_MAX_PAYLOAD),
             ack_timeout: Some(DEFAULT_ACK_TIMEOUT),
+            ws_read_buffer_size: Some(DEFAULT_WS_READ_BUFFER_SIZE),
         }
     }
 
@@ -346,6 +349,12 @@ impl ServerOptions {
         self
     }
 
+    /// Sets each WebSocket's read buffer size.
+    pub fn ws_read_buffer_size(mut self, bytes: usize) -> Self {
+        self.ws_read_buffer_size = Some(bytes);
+        self
+    }
+
     /// Field by field, nested groups included: `over`'s set fields win.
     pub fn merge(self, over: ServerOptions) -> ServerOptions {
         ServerOptions {
@@ -359,6 +368,7 @@ impl ServerOptions {
             room_limits: self.room_limits.merge(over.room_limits),
             max_payload: over.max_payload.or(self.max_payload),
             ack_timeout: over.ack_timeout.or(self.ack_timeout),
+            ws_read_buffer_size: over.ws_read_buffer_size.or(self.ws_read_buffer_size),
         }
     }
 
@@ -421,6 +431,15 @@ impl ServerOptions {
             return Err(OptionsError::new("max_payload", "must be greater than 0"));
         }
         let ack_timeout = positive("ack_timeout", merged.ack_timeout)?;
+        let ws_read_buffer_size = merged
+            .ws_read_buffer_size
+            .unwrap_or(DEFAULT_WS_READ_BUFFER_SIZE);
+        if ws_read_buffer_size == 0 {
+            return Err(OptionsError::new(
+                "ws_read_buffer_size",
+                "must be greater than 0",
+            ));
+        }
         let resolved = ResolvedServerOptions {
             identifier,
             path,
@@ -438,6 +457,7 @@ impl ServerOptions {
             room_limits,
             max_payload,
             ack_timeout,
+            ws_read_buffer_size,
         };
         // The helper's own checks (e.g. room for the default rooms within
         // max_rooms_per_socket), reported here, at binding time.
@@ -527,6 +547,8 @@ pub struct ResolvedServerOptions {
     pub max_payload: u64,
     /// Default acknowledgement timeout.
     pub ack_timeout: Duration,
+    /// Read buffer of each WebSocket, in bytes.
+    pub ws_read_buffer_size: usize,
 }
 
 impl ResolvedServerOptions {
@@ -542,6 +564,7 @@ impl ResolvedServerOptions {
             room_limits: self.room_limits,
             max_payload: self.max_payload,
             ack_timeout: self.ack_timeout,
+            ws_read_buffer_size: self.ws_read_buffer_size,
         }
     }
 }

@@ -22,6 +22,7 @@ use crate::callbacks::{
 };
 use crate::observer::Observers;
 use crate::record::{ClientRecord, Readiness};
+use crate::timers::Timers;
 use crate::{
     AckResponder, AuthError, AuthenticatedClient, ClientInfo, Identity, JoinRequest, Payload,
     ServerError, ServerOptions, SocketIOServerHelper, UNAUTHENTICATED_ROOM,
@@ -92,6 +93,7 @@ pub(crate) struct Core {
     records: RwLock<HashMap<String, Arc<ClientRecord>>>,
     refused: Mutex<RefusedIds>,
     shutting_down: AtomicBool,
+    timers: Timers,
 }
 
 fn to_payload<T: Serialize>(value: &T) -> Payload {
@@ -127,6 +129,7 @@ impl Core {
             records: RwLock::new(HashMap::new()),
             refused: Mutex::new(RefusedIds::default()),
             shutting_down: AtomicBool::new(false),
+            timers: Timers::default(),
         }
     }
 
@@ -183,22 +186,7 @@ impl Core {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(record.id.clone(), record.clone());
-        let core = Arc::downgrade(self);
-        let weak = Arc::downgrade(&record);
-        let timeout = self.options.auth_timeout;
-        let timer = tokio::spawn(
-            async move {
-                tokio::time::sleep(timeout).await;
-                Core::auth_timer_fired(core, weak).await;
-            }
-            .instrument(record.span.clone()),
-        );
-        let mut guard = record.lock();
-        if guard.closed {
-            timer.abort();
-        } else {
-            guard.auth_timer = Some(timer.abort_handle());
-        }
+        self.timers.auth_deadline(self, &record);
     }
 
     /// Removes the record and runs its teardown, exactly once whatever the cause.
@@ -260,7 +248,7 @@ impl Core {
         records
     }
 
-    async fn auth_timer_fired(core: Weak<Core>, record: Weak<ClientRecord>) {
+    pub(crate) async fn auth_timer_fired(core: Weak<Core>, record: Weak<ClientRecord>) {
         let (Some(core), Some(record)) = (core.upgrade(), record.upgrade()) else {
             return;
         };
@@ -270,10 +258,14 @@ impl Core {
         {
             let mut guard = record.lock();
             // Observers busy: the authenticator already accepted the client.
-            if guard.closed || guard.state == ClientState::Authenticated || guard.observers_busy {
+            // Refused already (the authenticator said no): one `unauthenticated` per client.
+            if guard.closed
+                || guard.refused
+                || guard.state == ClientState::Authenticated
+                || guard.observers_busy
+            {
                 return;
             }
-            guard.auth_timer = None;
             guard.state = ClientState::Unauthorized;
             guard.refused = true;
         }
@@ -379,11 +371,8 @@ impl Core {
                         return;
                     }
                     guard.state = ClientState::Unauthorized;
+                    // Also tells the auth deadline not to send another `unauthenticated`.
                     guard.refused = true;
-                    // One `unauthenticated` per client: the timer must not send another.
-                    if let Some(timer) = guard.auth_timer.take() {
-                        timer.abort();
-                    }
                 }
                 match &error {
                     AuthError::Rejected(_) => {
@@ -419,9 +408,6 @@ impl Core {
             guard.state = ClientState::Authenticated;
             guard.identity = Some(identity.clone());
             guard.authenticated_at = Some(SystemTime::now());
-            if let Some(timer) = guard.auth_timer.take() {
-                timer.abort();
-            }
             // Under the lock: a concurrent teardown cannot interleave, so no
             // room is joined after the socket's rooms were cleaned.
             if !self.options.default_rooms.is_empty() {
@@ -442,7 +428,7 @@ impl Core {
             {
                 tracing::warn!(parent: &record.span, %error, "authenticated not sent");
             }
-            guard.ping_task = Some(self.spawn_ping(&record));
+            self.timers.start_ping(self, &record);
         }
         tracing::info!(parent: &record.span, identity = %identity.id, "client authenticated");
         if let Some(ack) = ack {
@@ -509,32 +495,15 @@ impl Core {
         true
     }
 
-    fn spawn_ping(&self, record: &Arc<ClientRecord>) -> tokio::task::AbortHandle {
-        let period = self.options.ping_interval;
-        let weak = Arc::downgrade(record);
-        tokio::spawn(
-            async move {
-                let mut ticks =
-                    tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-                loop {
-                    ticks.tick().await;
-                    let Some(record) = weak.upgrade() else { return };
-                    let ping = PingPayload {
-                        time: now_timestamp(),
-                    };
-                    if record
-                        .socket
-                        .emit(events::PING, &to_payload(&ping))
-                        .is_err()
-                        && !record.socket.connected()
-                    {
-                        return;
-                    }
-                }
-            }
-            .instrument(record.span.clone()),
-        )
-        .abort_handle()
+    /// Emits the application `ping`; false once the socket is gone for good.
+    pub(crate) fn send_ping(record: &ClientRecord) -> bool {
+        if record.lock().closed {
+            return false;
+        }
+        let ping = PingPayload {
+            time: now_timestamp(),
+        };
+        record.socket.emit(events::PING, &to_payload(&ping)).is_ok() || record.socket.connected()
     }
 
     // ===== rooms =====

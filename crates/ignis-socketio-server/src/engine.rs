@@ -67,6 +67,7 @@ where
         // Node's maxHttpBufferSize bounds both transports; engineioxide splits it in two.
         .ws_max_message_size(usize::try_from(options.max_payload).unwrap_or(usize::MAX))
         .ack_timeout(options.ack_timeout)
+        .ws_read_buffer_size(options.ws_read_buffer_size)
         .with_adapter::<A>(state)
         .build_layer();
     let inner = Arc::new(Inner {

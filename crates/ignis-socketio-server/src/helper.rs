@@ -289,6 +289,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Read buffer of each WebSocket, in bytes (default 1024).
+    pub fn ws_read_buffer_size(mut self, bytes: usize) -> Self {
+        self.options.ws_read_buffer_size = bytes;
+        self
+    }
+
     /// The authenticator (required): a closure `|hs: Handshake| async move { ... }`
     /// returning `Result<Identity, AuthError>`, or an [`Authenticator`].
     pub fn authenticate(mut self, authenticator: impl Authenticator) -> Self {

@@ -69,7 +69,9 @@ mod observer;
 mod options;
 mod record;
 mod rooms;
+mod serve;
 mod target;
+mod timers;
 
 pub use callbacks::{
     Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler, HandlerOutcome,
@@ -84,8 +86,9 @@ pub use listener::{LISTEN_BACKLOG, bind_listener};
 pub use observer::SocketObserver;
 pub use options::{
     DEFAULT_ACK_TIMEOUT, DEFAULT_AUTH_TIMEOUT, DEFAULT_IDENTIFIER, DEFAULT_MAX_PAYLOAD,
-    DEFAULT_PATH, DEFAULT_PING_INTERVAL, ServerOptions,
+    DEFAULT_PATH, DEFAULT_PING_INTERVAL, DEFAULT_WS_READ_BUFFER_SIZE, ServerOptions,
 };
+pub use serve::{HEADER_READ_TIMEOUT, serve};
 pub use target::{AckReply, Payload, Target};
 
 /// The protocol crate, re-exported: event names, states, payloads, room limits.

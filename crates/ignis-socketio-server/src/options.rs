@@ -16,6 +16,10 @@ pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_millis(30_000);
 pub const DEFAULT_MAX_PAYLOAD: u64 = 100_000;
 /// Default time to wait for an acknowledgement.
 pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default size of each WebSocket's read buffer, in bytes. socketioxide's
+/// default is 4096; Socket.IO messages are mostly small, and every idle
+/// connection holds this buffer (larger messages take more reads).
+pub const DEFAULT_WS_READ_BUFFER_SIZE: usize = 1024;
 
 /// Everything configurable on the helper, with the reference defaults.
 ///
@@ -40,6 +44,8 @@ pub struct ServerOptions {
     pub max_payload: u64,
     /// Default acknowledgement timeout of emits with acknowledgement.
     pub ack_timeout: Duration,
+    /// Read buffer of each WebSocket, in bytes (1024). Not zero.
+    pub ws_read_buffer_size: usize,
 }
 
 impl Default for ServerOptions {
@@ -56,6 +62,7 @@ impl Default for ServerOptions {
             room_limits: RoomLimits::default(),
             max_payload: DEFAULT_MAX_PAYLOAD,
             ack_timeout: DEFAULT_ACK_TIMEOUT,
+            ws_read_buffer_size: DEFAULT_WS_READ_BUFFER_SIZE,
         }
     }
 }
@@ -73,6 +80,12 @@ impl ServerOptions {
         if self.ping_interval.is_zero() {
             return Err(InvalidOption {
                 option: "ping_interval",
+                reason: "must be greater than zero".to_owned(),
+            });
+        }
+        if self.ws_read_buffer_size == 0 {
+            return Err(InvalidOption {
+                option: "ws_read_buffer_size",
                 reason: "must be greater than zero".to_owned(),
             });
         }

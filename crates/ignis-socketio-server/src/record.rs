@@ -7,8 +7,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use ignis_socketio_protocol::{ClientState, format_timestamp};
 use serde_json::Value;
-use tokio::sync::watch;
-use tokio::task::AbortHandle;
+use tokio::sync::Notify;
 
 use crate::callbacks::EventHandler;
 use crate::{ClientInfo, Handshake, Identity, Payload, ServerError, UNAUTHENTICATED_ROOM};
@@ -40,9 +39,10 @@ pub(crate) trait SocketHandle: Send + Sync + 'static {
 }
 
 /// Whether application events may be dispatched yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Readiness {
     /// Not authenticated, or the client-connected handler is still running.
+    #[default]
     Pending,
     /// The client-connected handler returned: dispatch.
     Ready,
@@ -61,13 +61,13 @@ pub(crate) struct Guarded {
     pub(crate) refused: bool,
     pub(crate) identity: Option<Identity>,
     pub(crate) authenticated_at: Option<SystemTime>,
-    pub(crate) auth_timer: Option<AbortHandle>,
-    pub(crate) ping_task: Option<AbortHandle>,
     /// Observers are being told of the authentication (no lock held meanwhile).
     pub(crate) observers_busy: bool,
     /// The socket was torn down while `observers_busy`: the authenticating
     /// task tells the observers of the disconnect once they returned.
     pub(crate) disconnect_deferred: bool,
+    /// Whether application events may be dispatched.
+    readiness: Readiness,
 }
 
 /// One connected client of this node.
@@ -79,10 +79,11 @@ pub(crate) struct ClientRecord {
     pub(crate) span: tracing::Span,
     guarded: Mutex<Guarded>,
     handlers: RwLock<HashMap<String, Arc<dyn EventHandler>>>,
-    ready: watch::Sender<Readiness>,
-    /// Bumped once socketioxide marked the socket connected, and on close:
-    /// wakes the tasks in [`wait_connected`](Self::wait_connected).
-    connect_signal: watch::Sender<()>,
+    /// Notified when the readiness changes, when socketioxide marked the
+    /// socket connected, and on close: wakes [`wait_ready`](Self::wait_ready)
+    /// and [`wait_connected`](Self::wait_connected). (A `Notify` lives inline;
+    /// a `watch` channel would cost two allocations per connection.)
+    changed: Notify,
 }
 
 impl ClientRecord {
@@ -101,8 +102,7 @@ impl ClientRecord {
             span,
             guarded: Mutex::new(Guarded::default()),
             handlers: RwLock::new(HashMap::new()),
-            ready: watch::Sender::new(Readiness::Pending),
-            connect_signal: watch::Sender::new(()),
+            changed: Notify::new(),
         }
     }
 
@@ -116,23 +116,46 @@ impl ClientRecord {
         self.lock().state
     }
 
+    /// Sets the readiness; `Closed` is final.
     pub(crate) fn set_readiness(&self, readiness: Readiness) {
-        self.ready.send_replace(readiness);
+        {
+            let mut g = self.lock();
+            if g.readiness == Readiness::Closed {
+                return;
+            }
+            g.readiness = readiness;
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// Waits until `settled` returns an answer, re-checking whenever the
+    /// record is notified of a change.
+    async fn wait_until<T>(&self, mut settled: impl FnMut(&Self) -> Option<T>) -> T {
+        loop {
+            // Registered before the check: a change in between is not missed.
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(answer) = settled(self) {
+                return answer;
+            }
+            notified.await;
+        }
     }
 
     /// Waits until application events may be dispatched; false when the client is gone.
     pub(crate) async fn wait_ready(&self) -> bool {
-        let mut rx = self.ready.subscribe();
-        match rx.wait_for(|r| *r != Readiness::Pending).await {
-            Ok(r) => *r == Readiness::Ready,
-            Err(_) => false,
-        }
+        self.wait_until(|record| match record.lock().readiness {
+            Readiness::Pending => None,
+            readiness => Some(readiness == Readiness::Ready),
+        })
+        .await
     }
 
     /// Called from the namespace's connect handler, which socketioxide runs
     /// right after it marked the socket connected.
     pub(crate) fn signal_connected(&self) {
-        self.connect_signal.send_replace(());
+        self.changed.notify_waiters();
     }
 
     /// Waits, at most `limit`, until socketioxide marks the socket connected.
@@ -142,21 +165,15 @@ impl ClientRecord {
     /// at once is handled in between. True once the socket is connected;
     /// false when the record closed or `limit` passed first.
     pub(crate) async fn wait_connected(&self, limit: Duration) -> bool {
-        let mut signal = self.connect_signal.subscribe();
-        let settled = async {
-            loop {
-                if self.lock().closed {
-                    return false;
-                }
-                if self.socket.connected() {
-                    return true;
-                }
-                // The sender lives as long as `self`: this cannot fail while we wait.
-                if signal.changed().await.is_err() {
-                    return false;
-                }
+        let settled = self.wait_until(|record| {
+            if record.lock().closed {
+                Some(false)
+            } else if record.socket.connected() {
+                Some(true)
+            } else {
+                None
             }
-        };
+        });
         match tokio::time::timeout(limit, settled).await {
             Ok(connected) => connected,
             Err(_elapsed) => self.socket.connected() && !self.lock().closed,
@@ -205,26 +222,25 @@ impl ClientRecord {
         rooms
     }
 
-    /// Closes the record: cancels its timers, drops its handlers and releases
+    /// Whether the authentication deadline still applies: not authenticated,
+    /// not refused, not closed.
+    pub(crate) fn awaits_authentication(&self) -> bool {
+        let g = self.lock();
+        !(g.closed || g.refused || g.state == ClientState::Authenticated)
+    }
+
+    /// Closes the record (its timers see it and stop), drops its handlers and releases
     /// waiting events. Returns false if it was already closed.
     pub(crate) fn close(&self) -> bool {
-        let (timer, ping) = {
+        {
             let mut g = self.lock();
             if g.closed {
                 return false;
             }
             g.closed = true;
-            (g.auth_timer.take(), g.ping_task.take())
-        };
-        if let Some(t) = timer {
-            t.abort();
-        }
-        if let Some(p) = ping {
-            p.abort();
         }
         self.clear_handlers();
         self.set_readiness(Readiness::Closed);
-        self.connect_signal.send_replace(());
         true
     }
 

@@ -90,15 +90,14 @@ async fn run(config: ChatConfig) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(port, "chat-server ready: open http://127.0.0.1:{port}/");
 
     let stopping_io = io.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let signal = shutdown.await;
-            tracing::info!(signal, "shutting down");
-            // Disconnecting the clients lets their WebSocket connections end,
-            // so the graceful shutdown does not wait on them.
-            stopping_io.shutdown().await;
-        })
-        .await?;
+    ignis_socketio_server::serve(listener, app, async move {
+        let signal = shutdown.await;
+        tracing::info!(signal, "shutting down");
+        // Disconnecting the clients first: they are told, and their
+        // WebSocket connections end with the server.
+        stopping_io.shutdown().await;
+    })
+    .await?;
     tracing::info!("chat-server stopped");
     Ok(())
 }

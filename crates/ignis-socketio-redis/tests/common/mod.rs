@@ -103,7 +103,7 @@ pub async fn start_rust_server(state: RedisAdapterState) -> RustServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        let _ = ignis_socketio_server::serve(listener, app, std::future::pending()).await;
     });
     RustServer {
         io,

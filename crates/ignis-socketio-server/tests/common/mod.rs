@@ -58,12 +58,10 @@ impl TestServer {
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .ok();
+            // The crate's own serving, so that every test goes through it.
+            ignis_socketio_server::serve(listener, app, std::future::pending())
+                .await
+                .ok();
         });
         TestServer {
             io,

@@ -1,0 +1,172 @@
+//! Serving a router over HTTP/1.1 with what a Socket.IO server needs and
+//! nothing it does not: WebSocket upgrades, the peer address, a graceful stop.
+//!
+//! `axum::serve` works, but each idle WebSocket connection then costs about
+//! 8 KiB more (measured, see `docs/performance.md`):
+//! - it detects HTTP/1 or HTTP/2 per connection, which keeps one more read
+//!   buffer around; Socket.IO clients speak HTTP/1.1;
+//! - hyper parses the URI and header values as views into its 8 KiB read
+//!   buffer, and engineioxide keeps the request head for the socket's
+//!   lifetime, so the whole buffer stays allocated behind every WebSocket.
+//!   [`serve`] copies the head out before the router sees it.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
+
+/// How long a client may take to send a request head (slow-loris guard).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `router` on `listener` over HTTP/1.1 with upgrades, until
+/// `shutdown` completes; then stops accepting, lets requests in flight
+/// finish, and returns. Upgraded connections (WebSockets) are the router's:
+/// close them first, with [`SocketIOServerHelper::shutdown`](crate::SocketIOServerHelper::shutdown).
+///
+/// Handlers can extract [`ConnectInfo<SocketAddr>`] as with
+/// `into_make_service_with_connect_info`. HTTP/2 is not offered.
+///
+/// ```no_run
+/// # async fn f(io: ignis_socketio_server::SocketIOServerHelper) -> std::io::Result<()> {
+/// let app = io.attach(axum::Router::new());
+/// let listener = ignis_socketio_server::bind_listener("127.0.0.1:3000".parse().unwrap()).await?;
+/// ignis_socketio_server::serve(listener, app, async {
+///     let _ = tokio::signal::ctrl_c().await;
+/// })
+/// .await
+/// # }
+/// ```
+///
+/// # Errors
+/// None today: accept errors (a full descriptor table, say) are logged and
+/// retried after a pause, as `axum::serve` does. The `Result` leaves room
+/// for listener errors that cannot be retried.
+pub async fn serve<F>(listener: TcpListener, router: Router, shutdown: F) -> io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let stopping = CancellationToken::new();
+    let connections = TaskTracker::new();
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) if is_connection_error(&error) => continue,
+            Err(error) => {
+                tracing::error!(%error, "accept failed; retrying in 1 s");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        connections.spawn(serve_connection(
+            stream,
+            peer,
+            router.clone(),
+            stopping.clone(),
+        ));
+    }
+    drop(listener);
+    stopping.cancel();
+    connections.close();
+    connections.wait().await;
+    Ok(())
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    stopping: CancellationToken,
+) {
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let (mut head, body) = request.into_parts();
+        own_request_head(&mut head);
+        head.extensions.insert(ConnectInfo(peer));
+        let request = axum::extract::Request::from_parts(head, axum::body::Body::new(body));
+        router.clone().oneshot(request)
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = stopping.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(error) = result {
+        // A peer that goes away mid-request, a malformed request: the
+        // client's problem, not the server's.
+        tracing::debug!(%peer, %error, "HTTP connection ended with an error");
+    }
+}
+
+/// Replaces the URI and header values with owned copies, so that the
+/// connection's read buffer is not kept alive by the request head.
+fn own_request_head(head: &mut Parts) {
+    if let Ok(uri) = head.uri.to_string().parse() {
+        head.uri = uri;
+    }
+    let mut headers = HeaderMap::with_capacity(head.headers.len());
+    for (name, value) in &head.headers {
+        if let Ok(mut owned) = HeaderValue::from_bytes(value.as_bytes()) {
+            owned.set_sensitive(value.is_sensitive());
+            headers.append(name.clone(), owned);
+        }
+    }
+    head.headers = headers;
+}
+
+/// Errors of one incoming connection (it was reset before being accepted),
+/// not of the listener.
+fn is_connection_error(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owned_head_has_the_same_uri_and_headers() {
+        let request = http::Request::builder()
+            .uri("/io/?EIO=4&transport=websocket&x=%20y")
+            .header("authorization", "Bearer t")
+            .header("x-many", "a")
+            .header("x-many", "b")
+            .body(())
+            .unwrap_or_default();
+        let (mut head, ()) = request.into_parts();
+        let before = (head.uri.clone(), head.headers.clone());
+        own_request_head(&mut head);
+        assert_eq!(head.uri, before.0);
+        assert_eq!(head.headers, before.1);
+        assert_eq!(head.headers.get_all("x-many").iter().count(), 2);
+    }
+}
