@@ -48,8 +48,8 @@ pub async fn run(pid: u32, port: u16, settings: &Settings) -> BenchResult<Metric
                     }
                     let answered = tokio::time::timeout(Duration::from_secs(10), async {
                         loop {
-                            let array = conn.next_event().await?;
-                            if wire::event_name(&array) == Some("echo:response") {
+                            let event = conn.next_event().await?;
+                            if wire::event_name(event.array()) == Some("echo:response") {
                                 return Ok::<(), crate::BenchError>(());
                             }
                         }
