@@ -79,8 +79,10 @@ impl Conn {
             )))
             .await?;
         stream.set_nodelay(true)?;
+        // tungstenite zeroes the whole read buffer before each read: a small
+        // one keeps that cheap (the generator's frames are under 100 bytes).
         let config = WebSocketConfig::default()
-            .read_buffer_size(4096)
+            .read_buffer_size(1024)
             .write_buffer_size(0)
             .max_message_size(Some(1 << 20));
         let (ws, _) = client_async_with_config(target.url(), stream, Some(config)).await?;
