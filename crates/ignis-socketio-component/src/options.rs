@@ -855,6 +855,10 @@ mod tests {
             "max_payload"
         );
         assert_eq!(
+            field(ServerOptions::default().ws_read_buffer_size(0)),
+            "ws_read_buffer_size"
+        );
+        assert_eq!(
             field(ServerOptions::default().room_limits(RoomLimitsOptions {
                 max_rooms_per_socket: Some(0),
                 ..Default::default()

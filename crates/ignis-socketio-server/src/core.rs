@@ -398,6 +398,7 @@ impl Core {
         if !self.notify_authenticated(&record, &handshake, &identity) {
             return;
         }
+        let identity = Arc::new(identity);
         let time = now_timestamp();
         {
             let mut guard = record.lock();
@@ -445,7 +446,7 @@ impl Core {
             let client = AuthenticatedClient {
                 record: record.clone(),
                 server,
-                identity: Arc::new(identity),
+                identity,
             };
             if let Err(panic) = AssertUnwindSafe(handler.on_connected(client))
                 .catch_unwind()
@@ -569,7 +570,7 @@ impl Core {
                     client: AuthenticatedClient {
                         record: record.clone(),
                         server,
-                        identity: Arc::new(identity),
+                        identity,
                     },
                     rooms: request.accepted.clone(),
                 };
@@ -685,7 +686,7 @@ impl Core {
         let client = AuthenticatedClient {
             record: record.clone(),
             server,
-            identity: Arc::new(identity),
+            identity,
         };
         if let Err(panic) = AssertUnwindSafe(handler.handle(client, data, ack))
             .catch_unwind()

@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn unworkable_options_are_refused_with_their_name() {
-        let cases: [(ServerOptions, &str); 5] = [
+        let cases: [(ServerOptions, &str); 6] = [
             (
                 ServerOptions {
                     path: "io".into(),
@@ -170,6 +170,13 @@ mod tests {
                     ..Default::default()
                 },
                 "max_payload",
+            ),
+            (
+                ServerOptions {
+                    ws_read_buffer_size: 0,
+                    ..Default::default()
+                },
+                "ws_read_buffer_size",
             ),
             (
                 ServerOptions {

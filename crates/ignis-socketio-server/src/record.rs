@@ -59,7 +59,8 @@ pub(crate) struct Guarded {
     pub(crate) closed: bool,
     /// Set when the client was refused: it is being disconnected and may not retry.
     pub(crate) refused: bool,
-    pub(crate) identity: Option<Identity>,
+    /// Shared with every `AuthenticatedClient` handed to handlers (no copy per event).
+    pub(crate) identity: Option<Arc<Identity>>,
     pub(crate) authenticated_at: Option<SystemTime>,
     /// Observers are being told of the authentication (no lock held meanwhile).
     pub(crate) observers_busy: bool,
@@ -131,6 +132,10 @@ impl ClientRecord {
     /// Waits until `settled` returns an answer, re-checking whenever the
     /// record is notified of a change.
     async fn wait_until<T>(&self, mut settled: impl FnMut(&Self) -> Option<T>) -> T {
+        // Settled already (every event of a ready client): no waiter to register.
+        if let Some(answer) = settled(self) {
+            return answer;
+        }
         loop {
             // Registered before the check: a change in between is not missed.
             let notified = self.changed.notified();
@@ -259,7 +264,7 @@ impl ClientRecord {
     pub(crate) fn info(&self) -> ClientInfo {
         let (state, identity, authenticated_at) = {
             let g = self.lock();
-            (g.state, g.identity.clone(), g.authenticated_at)
+            (g.state, g.identity.as_deref().cloned(), g.authenticated_at)
         };
         ClientInfo {
             id: self.id.clone(),
