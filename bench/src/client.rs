@@ -1,14 +1,20 @@
 //! One load-generator connection: WebSocket only, one task per connection,
-//! small buffers.
+//! a small read buffer, frames parsed in place.
+//!
+//! The generator shares the machine's cores with the server under test, and
+//! in the fan-out it reads hundreds of thousands of frames per second: what
+//! it spends per frame is taken from the server. So the WebSocket framing is
+//! done here, on the bare `TcpStream` (RFC 6455: text frames out, masked;
+//! frames in, unmasked, parsed where they were read, no copy and no
+//! allocation per frame), instead of through a general WebSocket library
+//! with its per-message allocations, wakers and buffer zeroing.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::ops::Range;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
-use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
 use crate::BenchResult;
 use crate::wire::{self, Frame};
@@ -25,11 +31,13 @@ pub struct Target {
 }
 
 impl Target {
-    fn url(&self) -> String {
+    fn upgrade_request(&self) -> String {
         format!(
-            "ws://127.0.0.1:{}{}/?EIO=4&transport=websocket",
-            self.port,
-            self.path.trim_end_matches('/')
+            "GET {}/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\
+             Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: aWduaXMtYmVuY2gta2V5IQ==\r\n\r\n",
+            self.path.trim_end_matches('/'),
+            self.port
         )
     }
 }
@@ -45,30 +53,38 @@ pub fn source_address(index: usize, total: usize) -> Ipv4Addr {
     }
 }
 
-/// A received `42[...]` frame. The generator reads hundreds of thousands of
-/// them per second on the cores the server uses: it is not copied.
-pub struct EventFrame(Utf8Bytes);
+/// Initial read buffer; it grows only for a frame that does not fit.
+const READ_BUFFER: usize = 1024;
+/// Largest frame accepted from the server.
+const MAX_FRAME: usize = 1 << 20;
+/// Give up on a handshake step after this long.
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
-impl EventFrame {
-    /// The event's JSON array text (`["name",...]`).
-    pub fn array(&self) -> &str {
-        self.0.as_str().get(2..).unwrap_or_default()
-    }
+/// WebSocket opcodes (RFC 6455 section 5.2).
+mod opcode {
+    pub(super) const TEXT: u8 = 0x1;
+    pub(super) const CLOSE: u8 = 0x8;
+    pub(super) const PING: u8 = 0x9;
+    pub(super) const PONG: u8 = 0xA;
 }
 
 /// An authenticated Socket.IO connection.
 pub struct Conn {
-    ws: WebSocketStream<TcpStream>,
+    stream: TcpStream,
+    buffer: Vec<u8>,
+    /// Bytes read and not parsed yet: `buffer[start..end]`.
+    start: usize,
+    end: usize,
+    /// Masking key of the next frame sent (any key is valid; it changes so
+    /// that it is not constant).
+    mask: u32,
     /// The socket id the server announced in `authenticated`.
     pub sid: String,
 }
 
-/// Give up on a handshake step after this long.
-const STEP_TIMEOUT: Duration = Duration::from_secs(30);
-
 impl Conn {
-    /// Connect, send CONNECT with the token, emit `authenticate` and wait
-    /// for `authenticated`.
+    /// Connect, upgrade to WebSocket, send CONNECT with the token, emit
+    /// `authenticate` and wait for `authenticated`.
     pub async fn connect(target: &Target, source: Ipv4Addr) -> BenchResult<Conn> {
         let socket = TcpSocket::new_v4()?;
         socket.bind(SocketAddr::V4(SocketAddrV4::new(source, 0)))?;
@@ -79,48 +95,45 @@ impl Conn {
             )))
             .await?;
         stream.set_nodelay(true)?;
-        // tungstenite zeroes the whole read buffer before each read: a small
-        // one keeps that cheap (the generator's frames are under 100 bytes).
-        let config = WebSocketConfig::default()
-            .read_buffer_size(1024)
-            .write_buffer_size(0)
-            .max_message_size(Some(1 << 20));
-        let (ws, _) = client_async_with_config(target.url(), stream, Some(config)).await?;
         let mut conn = Conn {
-            ws,
+            stream,
+            buffer: vec![0; READ_BUFFER],
+            start: 0,
+            end: 0,
+            mask: 0x9e37_79b9,
             sid: String::new(),
         };
-        tokio::time::timeout(STEP_TIMEOUT, conn.handshake(&target.token))
+        tokio::time::timeout(STEP_TIMEOUT, conn.handshake(target))
             .await
             .map_err(|_| "handshake timed out")??;
         Ok(conn)
     }
 
-    async fn handshake(&mut self, token: &str) -> BenchResult<()> {
+    async fn handshake(&mut self, target: &Target) -> BenchResult<()> {
+        self.upgrade(target).await?;
         // Engine.IO open.
         loop {
             let text = self.next_text().await?;
-            match wire::classify(&text) {
+            match wire::classify(self.text(&text)) {
                 Frame::Open => break,
-                Frame::Ping => self.send_text("3".to_owned()).await?,
+                Frame::Ping => self.send_text("3").await?,
                 _ => {}
             }
         }
-        self.send_text(wire::connect_packet(token)).await?;
+        self.send_text(&wire::connect_packet(&target.token)).await?;
         loop {
             let text = self.next_text().await?;
-            match wire::classify(&text) {
+            match wire::classify(self.text(&text)) {
                 Frame::Connected(_) => break,
                 Frame::ConnectError(why) => return Err(format!("connect refused: {why}").into()),
-                Frame::Ping => self.send_text("3".to_owned()).await?,
+                Frame::Ping => self.send_text("3").await?,
                 _ => {}
             }
         }
-        self.send_text(wire::bare_event_packet("authenticate"))
+        self.send_text(&wire::bare_event_packet("authenticate"))
             .await?;
         loop {
-            let event = self.next_event().await?;
-            let array = event.array();
+            let array = self.next_event().await?;
             match wire::event_name(array) {
                 Some("authenticated") => {
                     let (_, data): (String, serde_json::Value) = serde_json::from_str(array)?;
@@ -137,39 +150,247 @@ impl Conn {
         }
     }
 
-    /// Send one text frame.
-    pub async fn send_text(&mut self, text: String) -> BenchResult<()> {
-        self.ws.send(Message::text(text)).await?;
+    /// The HTTP/1.1 upgrade. Bytes after the response head (the server may
+    /// send its first frame in the same segment) stay in the buffer.
+    async fn upgrade(&mut self, target: &Target) -> BenchResult<()> {
+        self.stream
+            .write_all(target.upgrade_request().as_bytes())
+            .await?;
+        let head_end = loop {
+            if let Some(at) = find(&self.buffer[..self.end], b"\r\n\r\n") {
+                break at + 4;
+            }
+            if self.end == self.buffer.len() {
+                return Err("upgrade response head too long".into());
+            }
+            self.fill().await?;
+        };
+        let head = String::from_utf8_lossy(&self.buffer[..head_end]);
+        if !head.starts_with("HTTP/1.1 101") {
+            let status = head.lines().next().unwrap_or_default().to_owned();
+            return Err(format!("upgrade refused: {status}").into());
+        }
+        self.start = head_end;
         Ok(())
     }
 
-    /// The next text frame, without copying it out of the frame buffer.
-    async fn next_text(&mut self) -> BenchResult<Utf8Bytes> {
+    /// Reads more bytes after `end`; an error once the server closed.
+    async fn fill(&mut self) -> BenchResult<()> {
+        let n = self.stream.read(&mut self.buffer[self.end..]).await?;
+        if n == 0 {
+            return Err("connection closed".into());
+        }
+        self.end += n;
+        Ok(())
+    }
+
+    /// Makes room for a frame of `needed` bytes starting at `start`.
+    fn make_room(&mut self, needed: usize) {
+        if self.start > 0 {
+            self.buffer.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if needed > self.buffer.len() {
+            self.buffer.resize(needed, 0);
+        }
+    }
+
+    /// The next complete frame: its opcode and where its payload is.
+    async fn next_frame(&mut self) -> BenchResult<(u8, Range<usize>)> {
         loop {
-            match self.ws.next().await {
-                Some(Ok(Message::Text(t))) => return Ok(t),
-                Some(Ok(Message::Close(_))) | None => return Err("connection closed".into()),
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e.into()),
+            let available = &self.buffer[self.start..self.end];
+            if let Some(header) = parse_header(available)? {
+                let total = header.len + header.payload_len;
+                if available.len() >= total {
+                    let payload = self.start + header.len..self.start + total;
+                    self.start += total;
+                    return Ok((header.opcode, payload));
+                }
+                if self.start + total > self.buffer.len() {
+                    self.make_room(total);
+                }
+            } else if self.end == self.buffer.len() {
+                self.make_room(self.buffer.len());
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// The next text frame's payload; answers WebSocket pings on the way.
+    async fn next_text(&mut self) -> BenchResult<Range<usize>> {
+        loop {
+            let (code, payload) = self.next_frame().await?;
+            match code {
+                opcode::TEXT => {
+                    std::str::from_utf8(&self.buffer[payload.clone()])?;
+                    return Ok(payload);
+                }
+                opcode::CLOSE => return Err("connection closed".into()),
+                opcode::PING => {
+                    let data = self.buffer[payload].to_vec();
+                    self.send_frame(opcode::PONG, &data).await?;
+                }
+                _ => {}
             }
         }
     }
 
-    /// The next Socket.IO event; answers heartbeats on the way.
-    pub async fn next_event(&mut self) -> BenchResult<EventFrame> {
+    /// A payload `next_text` checked as UTF-8.
+    fn text(&self, payload: &Range<usize>) -> &str {
+        std::str::from_utf8(&self.buffer[payload.clone()]).unwrap_or_default()
+    }
+
+    /// The next Socket.IO event's JSON array text (`["name",...]`), valid
+    /// until the next read; answers heartbeats on the way.
+    pub async fn next_event(&mut self) -> BenchResult<&str> {
         loop {
-            let text = self.next_text().await?;
-            match wire::classify(&text) {
-                Frame::Event(_) => return Ok(EventFrame(text)),
-                Frame::Ping => self.send_text("3".to_owned()).await?,
+            let payload = self.next_text().await?;
+            match wire::classify(self.text(&payload)) {
+                Frame::Event(_) => {
+                    return Ok(self.text(&payload).get(2..).unwrap_or_default());
+                }
+                Frame::Ping => self.send_text("3").await?,
                 Frame::Close | Frame::Disconnect => return Err("server disconnected".into()),
                 _ => {}
             }
         }
     }
 
+    /// Send one text frame.
+    pub async fn send_text(&mut self, text: &str) -> BenchResult<()> {
+        self.send_frame(opcode::TEXT, text.as_bytes()).await
+    }
+
+    async fn send_frame(&mut self, code: u8, payload: &[u8]) -> BenchResult<()> {
+        self.mask = self.mask.rotate_left(5).wrapping_add(0x6d2b_79f5);
+        let frame = encode_frame(code, payload, self.mask.to_be_bytes());
+        self.stream.write_all(&frame).await?;
+        Ok(())
+    }
+
     /// Close the WebSocket politely.
     pub async fn close(mut self) {
-        let _ = self.ws.close(None).await;
+        let _ = self.send_frame(opcode::CLOSE, &[]).await;
+        let _ = self.stream.shutdown().await;
+    }
+}
+
+/// A frame header (RFC 6455 section 5.2) from the server.
+#[derive(Debug, PartialEq, Eq)]
+struct Header {
+    opcode: u8,
+    /// Header length in bytes.
+    len: usize,
+    payload_len: usize,
+}
+
+/// The header at the start of `bytes`, `None` while incomplete.
+fn parse_header(bytes: &[u8]) -> BenchResult<Option<Header>> {
+    let (Some(&first), Some(&second)) = (bytes.first(), bytes.get(1)) else {
+        return Ok(None);
+    };
+    if first & 0x80 == 0 {
+        return Err("fragmented frames are not expected from the server".into());
+    }
+    if second & 0x80 != 0 {
+        return Err("masked frame from the server".into());
+    }
+    let (len, payload_len) = match second & 0x7f {
+        126 => match bytes.get(2..4) {
+            Some(b) => (4, usize::from(u16::from_be_bytes([b[0], b[1]]))),
+            None => return Ok(None),
+        },
+        127 => match bytes.get(2..10) {
+            Some(b) => {
+                let mut n = [0u8; 8];
+                n.copy_from_slice(b);
+                (10, usize::try_from(u64::from_be_bytes(n)).unwrap_or(usize::MAX))
+            }
+            None => return Ok(None),
+        },
+        n => (2, usize::from(n)),
+    };
+    if payload_len > MAX_FRAME {
+        return Err(format!("frame of {payload_len} bytes is too large").into());
+    }
+    Ok(Some(Header {
+        opcode: first & 0x0f,
+        len,
+        payload_len,
+    }))
+}
+
+/// A final frame from the client: masked, as RFC 6455 requires.
+fn encode_frame(code: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(payload.len() + 14);
+    frame.push(0x80 | code);
+    match payload.len() {
+        n if n < 126 => frame.push(0x80 | n as u8),
+        n if n <= usize::from(u16::MAX) => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+    frame
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_of_every_length_form_are_read() {
+        assert_eq!(parse_header(&[0x81]).ok().flatten(), None);
+        let short = parse_header(&[0x81, 5]).ok().flatten();
+        assert_eq!(
+            short,
+            Some(Header {
+                opcode: 1,
+                len: 2,
+                payload_len: 5
+            })
+        );
+        let medium = parse_header(&[0x81, 126, 0x01, 0x00]).ok().flatten();
+        assert_eq!(medium.map(|h| (h.len, h.payload_len)), Some((4, 256)));
+        assert_eq!(parse_header(&[0x81, 126, 0x01]).ok().flatten(), None);
+        let long = parse_header(&[0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0])
+            .ok()
+            .flatten();
+        assert_eq!(long.map(|h| (h.opcode, h.len, h.payload_len)), Some((2, 10, 65_536)));
+    }
+
+    #[test]
+    fn fragmented_masked_and_huge_frames_are_errors() {
+        assert!(parse_header(&[0x01, 1]).is_err());
+        assert!(parse_header(&[0x81, 0x81]).is_err());
+        assert!(parse_header(&[0x81, 127, 0, 0, 0, 1, 0, 0, 0, 0]).is_err());
+    }
+
+    #[test]
+    fn client_frames_are_masked_and_unmask_to_the_payload() {
+        let mask = [1, 2, 3, 4];
+        let frame = encode_frame(opcode::TEXT, b"42[\"echo\"]", mask);
+        assert_eq!(frame[0], 0x81);
+        assert_eq!(frame[1], 0x80 | 10);
+        assert_eq!(&frame[2..6], &mask);
+        let unmasked: Vec<u8> = frame[6..]
+            .iter()
+            .zip(mask.iter().cycle())
+            .map(|(b, m)| b ^ m)
+            .collect();
+        assert_eq!(unmasked, b"42[\"echo\"]");
+        let big = encode_frame(opcode::TEXT, &[b'x'; 300], mask);
+        assert_eq!((big[1], u16::from_be_bytes([big[2], big[3]])), (0x80 | 126, 300));
     }
 }

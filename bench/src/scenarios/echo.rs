@@ -42,14 +42,14 @@ pub async fn run(pid: u32, port: u16, settings: &Settings) -> BenchResult<Metric
                 while Instant::now() < deadline {
                     let sent_at = now_micros();
                     let packet = wire::event_packet("echo", &serde_json::json!({ "t": sent_at }));
-                    if conn.send_text(packet).await.is_err() {
+                    if conn.send_text(&packet).await.is_err() {
                         errors.fetch_add(1, Ordering::Relaxed);
                         return;
                     }
                     let answered = tokio::time::timeout(Duration::from_secs(10), async {
                         loop {
-                            let event = conn.next_event().await?;
-                            if wire::event_name(event.array()) == Some("echo:response") {
+                            let array = conn.next_event().await?;
+                            if wire::event_name(array) == Some("echo:response") {
                                 return Ok::<(), crate::BenchError>(());
                             }
                         }

@@ -119,8 +119,7 @@ pub async fn run(
         .map(|(i, mut conn)| {
             let shared = shared.clone();
             tokio::spawn(async move {
-                while let Ok(event) = conn.next_event().await {
-                    let array = event.array();
+                while let Ok(array) = conn.next_event().await {
                     if wire::event_name(array) != Some(TOPIC) {
                         continue;
                     }
