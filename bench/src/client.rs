@@ -305,7 +305,10 @@ fn parse_header(bytes: &[u8]) -> BenchResult<Option<Header>> {
             Some(b) => {
                 let mut n = [0u8; 8];
                 n.copy_from_slice(b);
-                (10, usize::try_from(u64::from_be_bytes(n)).unwrap_or(usize::MAX))
+                (
+                    10,
+                    usize::try_from(u64::from_be_bytes(n)).unwrap_or(usize::MAX),
+                )
             }
             None => return Ok(None),
         },
@@ -367,7 +370,10 @@ mod tests {
         let long = parse_header(&[0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0])
             .ok()
             .flatten();
-        assert_eq!(long.map(|h| (h.opcode, h.len, h.payload_len)), Some((2, 10, 65_536)));
+        assert_eq!(
+            long.map(|h| (h.opcode, h.len, h.payload_len)),
+            Some((2, 10, 65_536))
+        );
     }
 
     #[test]
@@ -391,6 +397,9 @@ mod tests {
             .collect();
         assert_eq!(unmasked, b"42[\"echo\"]");
         let big = encode_frame(opcode::TEXT, &[b'x'; 300], mask);
-        assert_eq!((big[1], u16::from_be_bytes([big[2], big[3]])), (0x80 | 126, 300));
+        assert_eq!(
+            (big[1], u16::from_be_bytes([big[2], big[3]])),
+            (0x80 | 126, 300)
+        );
     }
 }

@@ -47,7 +47,8 @@
 //!
 //! let app = io.attach(axum::Router::new());
 //! let listener = bind_listener("127.0.0.1:3000".parse()?).await?;
-//! tokio::spawn(async move { axum::serve(listener, app).await });
+//! // `serve`: HTTP/1.1 with upgrades, lean per connection (`axum::serve` works too).
+//! tokio::spawn(ignis_socketio_server::serve(listener, app, std::future::pending()));
 //!
 //! io.send(Target::room("public-news"), "headline", &json!({ "title": "hello" })).await?;
 //! io.send(Target::all(), "notice", &0).await?; // falsy data is delivered
