@@ -157,7 +157,7 @@ impl Conn {
             .write_all(target.upgrade_request().as_bytes())
             .await?;
         let head_end = loop {
-            if let Some(at) = find(&self.buffer[..self.end], b"\r\n\r\n") {
+            if let Some(at) = wire::find(&self.buffer[..self.end], b"\r\n\r\n") {
                 break at + 4;
             }
             if self.end == self.buffer.len() {
@@ -342,10 +342,6 @@ fn encode_frame(code: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
     frame.extend_from_slice(&mask);
     frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
     frame
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]

@@ -42,13 +42,8 @@ impl Stamp {
 /// The number after `key`. A byte scan: `str::find` with a string pattern
 /// builds a searcher per call, which showed in the generator's profile.
 fn number_after(text: &str, key: &str) -> Option<u64> {
-    let (bytes, key) = (text.as_bytes(), key.as_bytes());
-    let first = *key.first()?;
-    // Compare only where the first byte matches: a slice comparison at every
-    // position is a `memcmp` call each, which showed in the profile too.
-    let start = (0..bytes.len().saturating_sub(key.len() - 1))
-        .find(|&i| bytes[i] == first && &bytes[i..i + key.len()] == key)?
-        + key.len();
+    let bytes = text.as_bytes();
+    let start = wire::find(bytes, key.as_bytes())? + key.len();
     let mut digits = bytes[start..]
         .iter()
         .skip_while(|b| b.is_ascii_whitespace())

@@ -17,7 +17,6 @@
 //! stdout line; logs go to stderr); SIGTERM or SIGINT disconnects the
 //! clients and exits 0.
 
-use std::io::{IsTerminal, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
@@ -26,11 +25,11 @@ use axum::response::Html;
 use axum::routing::get;
 use clap::Parser;
 use ignis_socketio_examples::demo::{events, handshake_has_token};
+use ignis_socketio_examples::process::{announce_ready, init_logging, shutdown_signal};
 use ignis_socketio_server::{
     AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest, SocketIOServerHelper,
     bind_listener,
 };
-use tracing_subscriber::EnvFilter;
 
 /// The chat page, compiled into the binary.
 const CHAT_PAGE: &str = include_str!("../../chat/index.html");
@@ -59,13 +58,7 @@ struct ChatConfig {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    init_logging("info");
     match run(ChatConfig::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -128,24 +121,4 @@ fn chat_io(config: &ChatConfig) -> Result<SocketIOServerHelper, Box<dyn std::err
         })
         .build()?;
     Ok(io)
-}
-
-/// Prints the one line drivers wait for, and flushes it at once.
-fn announce_ready(port: u16) -> std::io::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "READY {port}")?;
-    stdout.flush()
-}
-
-/// Resolves with the name of the first SIGTERM or SIGINT after this call.
-fn shutdown_signal() -> std::io::Result<impl Future<Output = &'static str>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    Ok(async move {
-        tokio::select! {
-            _ = terminate.recv() => "SIGTERM",
-            _ = interrupt.recv() => "SIGINT",
-        }
-    })
 }

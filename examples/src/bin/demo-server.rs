@@ -7,23 +7,16 @@
 //! closed, HTTP connections drained) and exits 0. A start-up failure (bad
 //! option, Redis unreachable, port taken) exits 1 with the reason on stderr.
 
-use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 use ignis_socketio_component::ComponentError;
 use ignis_socketio_examples::demo::{self, DemoConfig};
-use tracing_subscriber::EnvFilter;
+use ignis_socketio_examples::process::{announce_ready, init_logging, shutdown_signal};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    init_logging("info");
     let config = DemoConfig::parse();
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -39,14 +32,14 @@ async fn run(config: DemoConfig) -> Result<(), Box<dyn std::error::Error>> {
     // Installed before READY (a driver may signal right after it) and kept
     // until stop: RunningApplication::stop_on_signal would only install its
     // handlers once awaited, after READY, and miss such a signal.
-    let mut signals = ShutdownSignals::install()?;
+    let shutdown = shutdown_signal()?;
     let running = app.start().await?;
     let port = running.local_addr().port();
     announce_ready(port)?;
     tracing::info!(port, path = %config.path, "demo-server ready");
     let stopped = running
         .stop_on(async move {
-            let signal = signals.next().await;
+            let signal = shutdown.await;
             tracing::info!(signal, "shutting down");
         })
         .await;
@@ -62,35 +55,4 @@ async fn run(config: DemoConfig) -> Result<(), Box<dyn std::error::Error>> {
     }
     tracing::info!("demo-server stopped");
     Ok(())
-}
-
-/// Prints the one line the test drivers wait for, and flushes it at once.
-fn announce_ready(port: u16) -> std::io::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "READY {port}")?;
-    stdout.flush()
-}
-
-/// SIGTERM and SIGINT, caught from the moment they are installed.
-struct ShutdownSignals {
-    terminate: tokio::signal::unix::Signal,
-    interrupt: tokio::signal::unix::Signal,
-}
-
-impl ShutdownSignals {
-    fn install() -> std::io::Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(ShutdownSignals {
-            terminate: signal(SignalKind::terminate())?,
-            interrupt: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    /// Resolves with the name of the next signal.
-    async fn next(&mut self) -> &'static str {
-        tokio::select! {
-            _ = self.terminate.recv() => "SIGTERM",
-            _ = self.interrupt.recv() => "SIGINT",
-        }
-    }
 }

@@ -14,15 +14,15 @@
 //! apart, prints one summary line on stdout, closes Redis and exits 0; an
 //! unreachable Redis, bad JSON or a reserved topic exits 1 with the reason.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use ignis_socketio_examples::process::init_logging;
 use ignis_socketio_redis::{RedisConfig, RedisEmitter};
 use ignis_socketio_server::UNAUTHENTICATED_ROOM;
 use serde_json::Value;
-use tracing_subscriber::EnvFilter;
 
 /// Command line of the worker.
 #[derive(Debug, Parser)]
@@ -71,13 +71,7 @@ fn parse_json(text: &str) -> Result<Value, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .init();
+    init_logging("warn");
     match run(WorkerConfig::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
