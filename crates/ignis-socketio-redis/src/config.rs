@@ -37,7 +37,8 @@ pub struct RedisConfig {
     /// Answer requests on `K-response#N#<requester uid>#` instead of the generic
     /// response channel (`publishOnSpecificResponseChannel` in Node). Default false.
     pub publish_on_specific_response_channel: bool,
-    /// Size of the publishing connection pool. Default 4.
+    /// How many multiplexed publishing connections commands are spread over
+    /// (each carries any number of concurrent commands). Default 4.
     pub pool_size: usize,
 }
 

@@ -1,12 +1,13 @@
-//! Redis connections: a pool of multiplexed connections for PUBLISH and
-//! `PUBSUB NUMSUB` (deadpool-redis, single or cluster), and one dedicated
+//! Redis connections: multiplexed connections for PUBLISH and `PUBSUB NUMSUB`,
+//! taken from a deadpool-redis pool (single or cluster) and shared by every
+//! command, and one dedicated
 //! subscriber connection per server that reconnects with backoff and resubscribes.
 
 use std::{
     collections::{BTreeSet, HashMap},
     sync::{
-        Arc,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -26,10 +27,61 @@ enum Pool {
     Cluster(deadpool_redis::cluster::Pool),
 }
 
+/// A connection checked out of the pool and kept out: commands share it.
+enum CheckedOut {
+    Single(deadpool_redis::Connection),
+    Cluster(deadpool_redis::cluster::Connection),
+}
+
+/// A clone of a checked-out multiplexed connection, for one command.
+enum Multiplexed {
+    Single(redis::aio::MultiplexedConnection),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl CheckedOut {
+    fn multiplexed(&self) -> Multiplexed {
+        match self {
+            CheckedOut::Single(conn) => Multiplexed::Single((**conn).clone()),
+            CheckedOut::Cluster(conn) => Multiplexed::Cluster((**conn).clone()),
+        }
+    }
+}
+
+impl Multiplexed {
+    async fn query<T: redis::FromRedisValue>(&mut self, cmd: &redis::Cmd) -> redis::RedisResult<T> {
+        match self {
+            Multiplexed::Single(conn) => cmd.query_async(conn).await,
+            Multiplexed::Cluster(conn) => cmd.query_async(conn).await,
+        }
+    }
+}
+
+/// Whether an error means the connection itself is unusable (and must be
+/// replaced), rather than that one command failed.
+fn connection_lost(error: &redis::RedisError) -> bool {
+    error.is_io_error()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
+        || error.is_timeout()
+        || error.is_unrecoverable_error()
+}
+
+struct Connections {
+    pool: Pool,
+    /// `pool_size` multiplexed connections, taken from the pool when first
+    /// needed and kept: every command on a connection taken from deadpool
+    /// costs a recycle round trip (UNWATCH + PING) first, which doubled the
+    /// latency of every PUBLISH and, with 4 connections, let only 4 run at once.
+    /// A multiplexed connection carries any number of concurrent commands.
+    slots: Box<[Mutex<Option<CheckedOut>>]>,
+    next_slot: AtomicUsize,
+}
+
 /// A publishing connection to a single Redis or a Redis Cluster. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisConnection {
-    pool: Arc<Pool>,
+    inner: Arc<Connections>,
     target: String,
 }
 
@@ -46,8 +98,9 @@ impl RedisConnection {
     pub async fn connect(config: &RedisConfig) -> Result<Self, RedisAdapterError> {
         config.validate()?;
         let command_timeout = Some(config.connect_timeout.min(Duration::from_secs(5)));
+        let size = config.pool_size.max(1);
         let pool_config = PoolConfig {
-            max_size: config.pool_size.max(1),
+            max_size: size,
             timeouts: Timeouts {
                 wait: command_timeout,
                 create: command_timeout,
@@ -78,7 +131,11 @@ impl RedisConnection {
             }
         };
         let conn = Self {
-            pool: Arc::new(pool),
+            inner: Arc::new(Connections {
+                pool,
+                slots: (0..size).map(|_| Mutex::new(None)).collect(),
+                next_slot: AtomicUsize::new(0),
+            }),
             target: config.display_target(),
         };
         conn.wait_ready(config).await?;
@@ -108,26 +165,65 @@ impl RedisConnection {
         }
     }
 
+    fn lock_slot(&self, slot: usize) -> std::sync::MutexGuard<'_, Option<CheckedOut>> {
+        self.inner.slots[slot]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn is_closed(&self) -> bool {
+        match &self.inner.pool {
+            Pool::Single(pool) => pool.is_closed(),
+            Pool::Cluster(pool) => pool.is_closed(),
+        }
+    }
+
+    /// The multiplexed connection of `slot`, taken from the pool (health
+    /// checked there) when the slot has none.
+    async fn multiplexed(&self, slot: usize) -> Result<Multiplexed, RedisAdapterError> {
+        if self.is_closed() {
+            return Err(RedisAdapterError::Pool("Pool has been closed".to_owned()));
+        }
+        if let Some(conn) = self.lock_slot(slot).as_ref() {
+            return Ok(conn.multiplexed());
+        }
+        let pool_error = |e: deadpool_redis::PoolError| RedisAdapterError::Pool(e.to_string());
+        let checked = match &self.inner.pool {
+            Pool::Single(pool) => CheckedOut::Single(pool.get().await.map_err(pool_error)?),
+            Pool::Cluster(pool) => CheckedOut::Cluster(pool.get().await.map_err(pool_error)?),
+        };
+        let conn = checked.multiplexed();
+        let mut guard = self.lock_slot(slot);
+        // Another command may have filled the slot meanwhile; this one then
+        // goes back to the pool once the command is done.
+        if guard.is_none() {
+            *guard = Some(checked);
+        }
+        Ok(conn)
+    }
+
+    async fn with_connection<T>(
+        &self,
+        run: impl AsyncFnOnce(&mut Multiplexed) -> redis::RedisResult<T>,
+    ) -> Result<T, RedisAdapterError> {
+        let slot = self.inner.next_slot.fetch_add(1, Ordering::Relaxed) % self.inner.slots.len();
+        let mut conn = self.multiplexed(slot).await?;
+        let result = run(&mut conn).await;
+        if let Err(error) = &result
+            && connection_lost(error)
+        {
+            // Back to the pool, whose health check replaces it.
+            drop(self.lock_slot(slot).take());
+        }
+        Ok(result?)
+    }
+
     async fn query<T: redis::FromRedisValue>(
         &self,
         cmd: &redis::Cmd,
     ) -> Result<T, RedisAdapterError> {
-        match &*self.pool {
-            Pool::Single(pool) => {
-                let mut conn = pool
-                    .get()
-                    .await
-                    .map_err(|e| RedisAdapterError::Pool(e.to_string()))?;
-                Ok(cmd.query_async(&mut *conn).await?)
-            }
-            Pool::Cluster(pool) => {
-                let mut conn = pool
-                    .get()
-                    .await
-                    .map_err(|e| RedisAdapterError::Pool(e.to_string()))?;
-                Ok(cmd.query_async(&mut *conn).await?)
-            }
-        }
+        self.with_connection(async |conn| conn.query(cmd).await)
+            .await
     }
 
     /// Sends `PING`.
@@ -148,32 +244,32 @@ impl RedisConnection {
     pub async fn numsub(&self, channel: &str) -> Result<usize, RedisAdapterError> {
         let mut cmd = redis::cmd("PUBSUB");
         cmd.arg("NUMSUB").arg(channel);
-        match &*self.pool {
-            Pool::Single(_) => {
-                let (_, count): (String, usize) = self.query(&cmd).await?;
+        self.with_connection(async |conn| match conn {
+            Multiplexed::Single(conn) => {
+                let (_, count): (String, usize) = cmd.query_async(conn).await?;
                 Ok(count)
             }
-            Pool::Cluster(pool) => {
-                let mut conn = pool
-                    .get()
-                    .await
-                    .map_err(|e| RedisAdapterError::Pool(e.to_string()))?;
+            Multiplexed::Cluster(conn) => {
                 let reply = conn
                     .route_command(
-                        cmd,
+                        cmd.clone(),
                         RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None)),
                     )
                     .await?;
                 Ok(sum_numsub(reply))
             }
-        }
+        })
+        .await
     }
 
-    /// Closes the pool: idle connections are dropped, new commands fail.
+    /// Closes the pool: the connections are dropped, new commands fail.
     pub fn close(&self) {
-        match &*self.pool {
+        match &self.inner.pool {
             Pool::Single(pool) => pool.close(),
             Pool::Cluster(pool) => pool.close(),
+        }
+        for slot in 0..self.inner.slots.len() {
+            drop(self.lock_slot(slot).take());
         }
     }
 }

@@ -213,6 +213,53 @@ async fn delivery_resumes_after_a_redis_restart() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// `calls` of one command in `INFO commandstats` of the Redis at `port`.
+async fn command_calls(port: u16, command: &str) -> u64 {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let prefix = format!("cmdstat_{command}:calls=");
+    info.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishes_share_multiplexed_connections_without_a_ping_each() {
+    let dir = temp_dir();
+    let port = free_port();
+    let _redis = start_redis(port, &dir, false).await;
+    // One connection: taking a deadpool connection per command cost a
+    // recycle PING each time, and let only `pool_size` commands run at once.
+    let mut config = format!("redis://127.0.0.1:{port}")
+        .parse::<RedisConfig>()
+        .unwrap()
+        .key(random_key());
+    config.pool_size = 1;
+    let emitter = RedisEmitter::connect(config).await.unwrap();
+    let pings_before = command_calls(port, "ping").await;
+    let sends = (0..200).map(|i| {
+        let emitter = emitter.clone();
+        async move { emitter.to("room").emit("event", &i).await }
+    });
+    for result in futures_util::future::join_all(sends).await {
+        result.unwrap();
+    }
+    assert_eq!(command_calls(port, "publish").await, 200);
+    assert_eq!(
+        command_calls(port, "ping").await,
+        pings_before,
+        "a publish must not cost a PING"
+    );
+    emitter.close();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[tokio::test]
 async fn start_up_fails_with_a_clear_error_when_redis_is_absent() {
     let port = free_port();
