@@ -178,72 +178,8 @@ impl<A: Adapter + DefinedAdapter> Inner<A> {
     fn register_handlers(weak: &Weak<Self>, socket: &SocketRef<A>, record: &Arc<ClientRecord>) {
         let record_ref = Arc::downgrade(record);
 
-        let (w, r) = (weak.clone(), record_ref.clone());
-        socket.on(
-            crate::events::AUTHENTICATE,
-            move |TryData(data): TryData<Value>, ack: AckSender<A>, AckRequested(asked)| {
-                let (w, r) = (w.clone(), r.clone());
-                async move {
-                    let (Some(inner), Some(record)) = (w.upgrade(), r.upgrade()) else {
-                        return;
-                    };
-                    let span = record.span.clone();
-                    let credentials = data.ok().filter(|v| !v.is_null());
-                    let core = inner.core.clone();
-                    core.handle_authenticate(
-                        inner.handle(),
-                        record,
-                        credentials,
-                        responder(asked, ack),
-                    )
-                    .instrument(span)
-                    .await;
-                }
-            },
-        );
-
-        let (w, r) = (weak.clone(), record_ref.clone());
-        socket.on(
-            crate::events::JOIN,
-            move |TryData(data): TryData<Value>, ack: AckSender<A>, AckRequested(asked)| {
-                let (w, r) = (w.clone(), r.clone());
-                async move {
-                    let (Some(inner), Some(record)) = (w.upgrade(), r.upgrade()) else {
-                        return;
-                    };
-                    let span = record.span.clone();
-                    let core = inner.core.clone();
-                    core.handle_join(
-                        inner.handle(),
-                        record,
-                        data.unwrap_or(Value::Null),
-                        responder(asked, ack),
-                    )
-                    .instrument(span)
-                    .await;
-                }
-            },
-        );
-
-        let (w, r) = (weak.clone(), record_ref.clone());
-        socket.on(
-            crate::events::LEAVE,
-            move |TryData(data): TryData<Value>, ack: AckSender<A>, AckRequested(asked)| {
-                let (w, r) = (w.clone(), r.clone());
-                async move {
-                    let (Some(inner), Some(record)) = (w.upgrade(), r.upgrade()) else {
-                        return;
-                    };
-                    let _enter = record.span.clone().entered();
-                    inner.core.handle_leave(
-                        &record,
-                        data.unwrap_or(Value::Null),
-                        responder(asked, ack),
-                    );
-                }
-            },
-        );
-
+        // One handler for every event (the helper's own and the application's):
+        // one boxed handler per socket instead of four and no per-socket map.
         let (w, r) = (weak.clone(), record_ref.clone());
         socket.on_fallback(
             move |Event(event): Event,
@@ -264,9 +200,29 @@ impl<A: Adapter + DefinedAdapter> Inner<A> {
                         }
                     };
                     let core = inner.core.clone();
-                    core.dispatch(inner.handle(), record, event, data, responder(asked, ack))
-                        .instrument(span)
-                        .await;
+                    let ack = responder(asked, ack);
+                    match &*event {
+                        crate::events::AUTHENTICATE => {
+                            let credentials = Some(data).filter(|v| !v.is_null());
+                            core.handle_authenticate(inner.handle(), record, credentials, ack)
+                                .instrument(span)
+                                .await;
+                        }
+                        crate::events::JOIN => {
+                            core.handle_join(inner.handle(), record, data, ack)
+                                .instrument(span)
+                                .await;
+                        }
+                        crate::events::LEAVE => {
+                            let _enter = span.entered();
+                            core.handle_leave(&record, data, ack);
+                        }
+                        _ => {
+                            core.dispatch(inner.handle(), record, event, data, ack)
+                                .instrument(span)
+                                .await;
+                        }
+                    }
                 }
             },
         );
