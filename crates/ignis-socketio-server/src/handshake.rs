@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
@@ -24,27 +24,26 @@ pub struct Handshake {
 #[derive(Debug)]
 struct HandshakeData {
     headers: HeaderMap,
-    query: HashMap<String, String>,
+    /// Kept as received (its bytes are shared, not copied); the decoded
+    /// query and the URL text are made on first use, since most handshakes
+    /// are never asked for them and they cost half a KiB per connection.
+    uri: http::Uri,
+    query: OnceLock<HashMap<String, String>>,
+    url: OnceLock<String>,
     auth: Value,
     address: Option<SocketAddr>,
     secure: bool,
     issued: SystemTime,
-    url: String,
+}
+
+fn decode_query(uri: &http::Uri) -> impl Iterator<Item = (String, String)> + '_ {
+    url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()).into_owned()
 }
 
 impl Handshake {
     /// Builds a handshake from the parts of the HTTP request that opened the
     /// connection and the `auth` object of the Socket.IO CONNECT packet.
     pub fn from_request_parts(parts: &http::request::Parts, auth: Option<Value>) -> Self {
-        let query = parts
-            .uri
-            .query()
-            .map(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .into_owned()
-                    .collect()
-            })
-            .unwrap_or_default();
         let address = parts
             .extensions
             .get::<axum::extract::ConnectInfo<SocketAddr>>()
@@ -58,7 +57,9 @@ impl Handshake {
         Handshake {
             inner: Arc::new(HandshakeData {
                 headers: parts.headers.clone(),
-                query,
+                uri: parts.uri.clone(),
+                query: OnceLock::new(),
+                url: OnceLock::new(),
                 // Socket.IO hands `{}` to the server when the client sent no auth.
                 auth: match auth {
                     None | Some(Value::Null) => Value::Object(Default::default()),
@@ -67,7 +68,6 @@ impl Handshake {
                 address,
                 secure,
                 issued: SystemTime::now(),
-                url: parts.uri.to_string(),
             }),
             credentials: None,
         }
@@ -93,12 +93,14 @@ impl Handshake {
 
     /// The decoded query string (including the Engine.IO parameters `EIO` and `transport`).
     pub fn query(&self) -> &HashMap<String, String> {
-        &self.inner.query
+        self.inner
+            .query
+            .get_or_init(|| decode_query(&self.inner.uri).collect())
     }
 
     /// One query parameter.
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.inner.query.get(name).map(String::as_str)
+        self.query().get(name).map(String::as_str)
     }
 
     /// The Socket.IO `auth` object of the CONNECT packet (`{}` when none was sent).
@@ -143,7 +145,7 @@ impl Handshake {
 
     /// The request URL (path and query).
     pub fn url(&self) -> &str {
-        &self.inner.url
+        self.inner.url.get_or_init(|| self.inner.uri.to_string())
     }
 
     /// The handshake in the shape of Node's `socket.handshake`, as Node servers
@@ -179,11 +181,11 @@ impl Handshake {
             };
             headers.insert(name.as_str().to_owned(), value);
         }
-        let query: serde_json::Map<String, Value> = self
-            .inner
-            .query
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+        // Decoded here rather than through `query()`, which would keep the
+        // decoded map for the socket's lifetime. A repeated key keeps its
+        // last value, as in `query()`.
+        let query: serde_json::Map<String, Value> = decode_query(&self.inner.uri)
+            .map(|(k, v)| (k, Value::from(v)))
             .collect();
         serde_json::json!({
             "headers": headers,
@@ -192,7 +194,7 @@ impl Handshake {
             "xdomain": self.inner.headers.contains_key(http::header::ORIGIN),
             "secure": self.inner.secure,
             "issued": self.issued_millis(),
-            "url": self.inner.url,
+            "url": self.inner.uri.to_string(),
             "query": query,
             "auth": self.inner.auth,
         })
