@@ -202,27 +202,38 @@ impl RedisConnection {
         Ok(conn)
     }
 
-    async fn with_connection<T>(
-        &self,
-        run: impl AsyncFnOnce(&mut Multiplexed) -> redis::RedisResult<T>,
-    ) -> Result<T, RedisAdapterError> {
+    /// Runs `run` on a kept connection. A connection found dropped (Redis
+    /// restarted since its last command) goes back to the pool, whose health
+    /// check replaces it, and the command runs once more on a fresh one, as
+    /// ioredis resends its unfulfilled commands after a reconnect. A timeout
+    /// is not retried: the command may have run.
+    async fn with_connection<T, F, Fut>(&self, run: F) -> Result<T, RedisAdapterError>
+    where
+        F: Fn(Multiplexed) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
         let slot = self.inner.next_slot.fetch_add(1, Ordering::Relaxed) % self.inner.slots.len();
-        let mut conn = self.multiplexed(slot).await?;
-        let result = run(&mut conn).await;
-        if let Err(error) = &result
-            && connection_lost(error)
-        {
-            // Back to the pool, whose health check replaces it.
-            drop(self.lock_slot(slot).take());
+        let mut retried = false;
+        loop {
+            let conn = self.multiplexed(slot).await?;
+            match run(conn).await {
+                Err(error) if connection_lost(&error) => {
+                    drop(self.lock_slot(slot).take());
+                    if retried || error.is_timeout() {
+                        return Err(error.into());
+                    }
+                    retried = true;
+                }
+                result => return Ok(result?),
+            }
         }
-        Ok(result?)
     }
 
     async fn query<T: redis::FromRedisValue>(
         &self,
         cmd: &redis::Cmd,
     ) -> Result<T, RedisAdapterError> {
-        self.with_connection(async |conn| conn.query(cmd).await)
+        self.with_connection(|mut conn| async move { conn.query(cmd).await })
             .await
     }
 
@@ -244,19 +255,22 @@ impl RedisConnection {
     pub async fn numsub(&self, channel: &str) -> Result<usize, RedisAdapterError> {
         let mut cmd = redis::cmd("PUBSUB");
         cmd.arg("NUMSUB").arg(channel);
-        self.with_connection(async |conn| match conn {
-            Multiplexed::Single(conn) => {
-                let (_, count): (String, usize) = cmd.query_async(conn).await?;
-                Ok(count)
-            }
-            Multiplexed::Cluster(conn) => {
-                let reply = conn
-                    .route_command(
-                        cmd.clone(),
-                        RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None)),
-                    )
-                    .await?;
-                Ok(sum_numsub(reply))
+        let cmd = &cmd;
+        self.with_connection(|conn| async move {
+            match conn {
+                Multiplexed::Single(mut conn) => {
+                    let (_, count): (String, usize) = cmd.query_async(&mut conn).await?;
+                    Ok(count)
+                }
+                Multiplexed::Cluster(mut conn) => {
+                    let reply = conn
+                        .route_command(
+                            cmd.clone(),
+                            RoutingInfo::MultiNode((MultipleNodeRoutingInfo::AllMasters, None)),
+                        )
+                        .await?;
+                    Ok(sum_numsub(reply))
+                }
             }
         })
         .await

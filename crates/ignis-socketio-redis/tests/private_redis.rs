@@ -260,6 +260,30 @@ async fn publishes_share_multiplexed_connections_without_a_ping_each() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_publish_after_a_redis_restart_succeeds() {
+    let dir = temp_dir();
+    let port = free_port();
+    let mut redis = start_redis(port, &dir, false).await;
+    let mut config = format!("redis://127.0.0.1:{port}")
+        .parse::<RedisConfig>()
+        .unwrap()
+        .key(random_key());
+    config.pool_size = 1;
+    let emitter = RedisEmitter::connect(config).await.unwrap();
+    emitter.emit("before", &1).await.unwrap();
+
+    // The kept connection is dead once Redis is back: the publish must not
+    // fail because of it.
+    redis.child.kill().await.unwrap();
+    let _ = redis.child.wait().await;
+    let _redis = start_redis(port, &dir, false).await;
+    emitter.emit("after", &2).await.unwrap();
+    assert_eq!(command_calls(port, "publish").await, 1);
+    emitter.close();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[tokio::test]
 async fn start_up_fails_with_a_clear_error_when_redis_is_absent() {
     let port = free_port();
