@@ -229,6 +229,16 @@ async fn command_calls(port: u16, command: &str) -> u64 {
         .map_or(0, |n| n.parse().unwrap())
 }
 
+/// An emitter on the Redis at `port` with a single publishing connection.
+async fn one_connection_emitter(port: u16) -> RedisEmitter {
+    let mut config = format!("redis://127.0.0.1:{port}")
+        .parse::<RedisConfig>()
+        .unwrap()
+        .key(random_key());
+    config.pool_size = 1;
+    RedisEmitter::connect(config).await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publishes_share_multiplexed_connections_without_a_ping_each() {
     let dir = temp_dir();
@@ -236,12 +246,7 @@ async fn publishes_share_multiplexed_connections_without_a_ping_each() {
     let _redis = start_redis(port, &dir, false).await;
     // One connection: taking a deadpool connection per command cost a
     // recycle PING each time, and let only `pool_size` commands run at once.
-    let mut config = format!("redis://127.0.0.1:{port}")
-        .parse::<RedisConfig>()
-        .unwrap()
-        .key(random_key());
-    config.pool_size = 1;
-    let emitter = RedisEmitter::connect(config).await.unwrap();
+    let emitter = one_connection_emitter(port).await;
     let pings_before = command_calls(port, "ping").await;
     let sends = (0..200).map(|i| {
         let emitter = emitter.clone();
@@ -265,12 +270,7 @@ async fn the_first_publish_after_a_redis_restart_succeeds() {
     let dir = temp_dir();
     let port = free_port();
     let mut redis = start_redis(port, &dir, false).await;
-    let mut config = format!("redis://127.0.0.1:{port}")
-        .parse::<RedisConfig>()
-        .unwrap()
-        .key(random_key());
-    config.pool_size = 1;
-    let emitter = RedisEmitter::connect(config).await.unwrap();
+    let emitter = one_connection_emitter(port).await;
     emitter.emit("before", &1).await.unwrap();
 
     // The kept connection is dead once Redis is back: the publish must not
