@@ -1,0 +1,342 @@
+//! Socket.IO v5 packets, carried in Engine.IO messages:
+//! `<type>[<attachments>-][<namespace>,][<ack id>][<JSON>]`, each binary
+//! attachment following as a binary message of its own.
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::CodecError;
+
+/// The event names a peer may not emit (Socket.IO reserves them).
+pub const RESERVED_EVENTS: [&str; 6] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+];
+
+/// The longest acknowledgement id accepted, in digits (ids are `u64`).
+const MAX_ACK_ID_DIGITS: usize = 19;
+
+/// The type of a Socket.IO packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacketKind {
+    /// `0`: join a namespace (client), or the server's answer with `{sid}`.
+    Connect,
+    /// `1`: leave a namespace.
+    Disconnect,
+    /// `2`: an event `[name, ...args]`.
+    Event,
+    /// `3`: an acknowledgement `[...args]`.
+    Ack,
+    /// `4`: the server refuses a CONNECT.
+    ConnectError,
+    /// `5`: an event with binary attachments.
+    BinaryEvent,
+    /// `6`: an acknowledgement with binary attachments.
+    BinaryAck,
+}
+
+impl PacketKind {
+    fn from_digit(c: u8) -> Option<PacketKind> {
+        Some(match c {
+            b'0' => PacketKind::Connect,
+            b'1' => PacketKind::Disconnect,
+            b'2' => PacketKind::Event,
+            b'3' => PacketKind::Ack,
+            b'4' => PacketKind::ConnectError,
+            b'5' => PacketKind::BinaryEvent,
+            b'6' => PacketKind::BinaryAck,
+            _ => return None,
+        })
+    }
+
+    fn digit(self) -> char {
+        match self {
+            PacketKind::Connect => '0',
+            PacketKind::Disconnect => '1',
+            PacketKind::Event => '2',
+            PacketKind::Ack => '3',
+            PacketKind::ConnectError => '4',
+            PacketKind::BinaryEvent => '5',
+            PacketKind::BinaryAck => '6',
+        }
+    }
+
+    /// Whether attachments follow the packet.
+    pub fn is_binary(self) -> bool {
+        matches!(self, PacketKind::BinaryEvent | PacketKind::BinaryAck)
+    }
+}
+
+/// A Socket.IO packet's text part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SocketPacket {
+    /// Its type.
+    pub kind: PacketKind,
+    /// Its namespace (`/` when the text names none).
+    pub nsp: String,
+    /// Its acknowledgement id, if it asks for (or answers) one.
+    pub id: Option<u64>,
+    /// Its JSON body, if any.
+    pub data: Option<Value>,
+    /// How many binary attachments follow it.
+    pub attachments: usize,
+}
+
+impl SocketPacket {
+    /// A packet of `kind` on `nsp` with `data`.
+    pub fn new(kind: PacketKind, nsp: &str, data: Option<Value>) -> SocketPacket {
+        SocketPacket {
+            kind,
+            nsp: nsp.to_owned(),
+            id: None,
+            data,
+            attachments: 0,
+        }
+    }
+
+    /// Decodes the text part and checks that its body has the shape its type
+    /// requires (what Node's parser accepts).
+    pub fn decode(text: &str) -> Result<SocketPacket, CodecError> {
+        let bytes = text.as_bytes();
+        let first = *bytes.first().ok_or(CodecError::Empty)?;
+        let kind = PacketKind::from_digit(first).ok_or(CodecError::UnknownType(first as char))?;
+        let mut at = 1;
+        let mut attachments = 0;
+        if kind.is_binary() {
+            let dash = text[at..].find('-').ok_or(CodecError::BadAttachments)?;
+            attachments = text[at..at + dash]
+                .parse::<usize>()
+                .map_err(|_| CodecError::BadAttachments)?;
+            at += dash + 1;
+        }
+        let mut nsp = "/";
+        if bytes.get(at) == Some(&b'/') {
+            let end = text[at..].find(',').map_or(text.len(), |i| at + i);
+            nsp = &text[at..end];
+            at = (end + 1).min(text.len());
+        }
+        let digits = bytes[at..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let mut id = None;
+        if digits > 0 {
+            if digits > MAX_ACK_ID_DIGITS {
+                return Err(CodecError::BadAckId);
+            }
+            id = Some(
+                text[at..at + digits]
+                    .parse::<u64>()
+                    .map_err(|_| CodecError::BadAckId)?,
+            );
+            at += digits;
+        }
+        let data = if at < text.len() {
+            Some(
+                serde_json::from_str::<Value>(&text[at..])
+                    .map_err(|e| CodecError::BadJson(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let packet = SocketPacket {
+            kind,
+            nsp: nsp.to_owned(),
+            id,
+            data,
+            attachments,
+        };
+        packet.check_shape()?;
+        Ok(packet)
+    }
+
+    fn check_shape(&self) -> Result<(), CodecError> {
+        let ok = match (self.kind, &self.data) {
+            (PacketKind::Connect, None | Some(Value::Object(_))) => true,
+            (PacketKind::Disconnect, None) => true,
+            (PacketKind::ConnectError, Some(Value::Object(_) | Value::String(_))) => true,
+            (PacketKind::Event | PacketKind::BinaryEvent, Some(Value::Array(args))) => {
+                matches!(args.first(), Some(Value::String(name)) if !RESERVED_EVENTS.contains(&name.as_str()))
+            }
+            (PacketKind::Ack | PacketKind::BinaryAck, Some(Value::Array(_))) => true,
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(CodecError::BadShape(self.kind))
+        }
+    }
+
+    /// The text part of the packet.
+    pub fn encode(&self) -> String {
+        let body = self.data.as_ref().map(Value::to_string).unwrap_or_default();
+        let mut out = String::with_capacity(body.len() + self.nsp.len() + 24);
+        out.push(self.kind.digit());
+        if self.kind.is_binary() {
+            out.push_str(&self.attachments.to_string());
+            out.push('-');
+        }
+        if self.nsp != "/" {
+            out.push_str(&self.nsp);
+            out.push(',');
+        }
+        if let Some(id) = self.id {
+            out.push_str(&id.to_string());
+        }
+        out.push_str(&body);
+        out
+    }
+}
+
+/// The arguments of an event or acknowledgement: JSON values in which binary
+/// data stands as placeholders `{"_placeholder":true,"num":N}`, and the
+/// attachments those placeholders refer to.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Args {
+    /// The JSON arguments, placeholders included.
+    pub values: Vec<Value>,
+    /// The binary attachments, in placeholder order.
+    pub attachments: Vec<Bytes>,
+}
+
+impl Args {
+    /// Arguments without binary data.
+    pub fn json(values: Vec<Value>) -> Args {
+        Args {
+            values,
+            attachments: Vec::new(),
+        }
+    }
+
+    /// The attachment a placeholder value refers to, if it is one.
+    pub fn attachment(&self, value: &Value) -> Option<&Bytes> {
+        placeholder_index(value).and_then(|i| self.attachments.get(i))
+    }
+
+    /// Checks that every placeholder in the values points at an attachment.
+    pub fn check_placeholders(&self) -> Result<(), CodecError> {
+        fn walk(value: &Value, count: usize, depth: usize) -> Result<(), CodecError> {
+            if depth > 128 {
+                return Err(CodecError::TooDeep);
+            }
+            match value {
+                Value::Object(map) if map.contains_key("_placeholder") => {
+                    match placeholder_index(value) {
+                        Some(i) if i < count => Ok(()),
+                        _ => Err(CodecError::BadPlaceholder),
+                    }
+                }
+                Value::Object(map) => map.values().try_for_each(|v| walk(v, count, depth + 1)),
+                Value::Array(items) => items.iter().try_for_each(|v| walk(v, count, depth + 1)),
+                _ => Ok(()),
+            }
+        }
+        let count = self.attachments.len();
+        self.values.iter().try_for_each(|v| walk(v, count, 0))
+    }
+}
+
+/// A placeholder object for attachment `num`.
+pub fn placeholder(num: usize) -> Value {
+    serde_json::json!({"_placeholder": true, "num": num})
+}
+
+/// The attachment index of a placeholder object.
+pub fn placeholder_index(value: &Value) -> Option<usize> {
+    let map = value.as_object()?;
+    if map.get("_placeholder")? != &Value::Bool(true) {
+        return None;
+    }
+    usize::try_from(map.get("num")?.as_u64()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decodes_the_forms_of_the_protocol() {
+        let p = SocketPacket::decode("0").unwrap();
+        assert_eq!(
+            (p.kind, p.nsp.as_str(), p.data),
+            (PacketKind::Connect, "/", None)
+        );
+        let p = SocketPacket::decode("0/custom,{\"token\":\"abc\"}").unwrap();
+        assert_eq!(p.nsp, "/custom");
+        assert_eq!(p.data, Some(json!({"token": "abc"})));
+        let p = SocketPacket::decode("0/custom").unwrap();
+        assert_eq!((p.nsp.as_str(), p.data), ("/custom", None));
+        let p = SocketPacket::decode("2456[\"m\",1]").unwrap();
+        assert_eq!((p.kind, p.id), (PacketKind::Event, Some(456)));
+        let p = SocketPacket::decode("52-789[\"m\",{\"_placeholder\":true,\"num\":0}]").unwrap();
+        assert_eq!(
+            (p.kind, p.attachments, p.id),
+            (PacketKind::BinaryEvent, 2, Some(789))
+        );
+        let p = SocketPacket::decode("3/a,12[]").unwrap();
+        assert_eq!(
+            (p.kind, p.nsp.as_str(), p.id),
+            (PacketKind::Ack, "/a", Some(12))
+        );
+    }
+
+    #[test]
+    fn refuses_what_node_refuses() {
+        for bad in [
+            "",
+            "abc",
+            "7",
+            "2{}",
+            "2[]",
+            "2[1]",
+            "2abc[\"m\"]",
+            "2[\"connect\"]",
+            "1{}",
+            "5[\"m\"]",
+            "5x-[\"m\"]",
+            "3{}",
+            "0[]",
+            "299999999999999999999[\"m\"]",
+            "2[\"m\"",
+        ] {
+            assert!(SocketPacket::decode(bad).is_err(), "{bad:?} decoded");
+        }
+    }
+
+    #[test]
+    fn encodes_what_it_decodes() {
+        for text in [
+            "0",
+            "0{\"sid\":\"x\"}",
+            "0/custom,{\"sid\":\"x\"}",
+            "1/custom,",
+            "2[\"message-back\",1,\"2\",{\"3\":[true]}]",
+            "3456[1,\"2\"]",
+            "4/random,{\"message\":\"Invalid namespace\"}",
+            "52-[\"m\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]",
+            "62-789[{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]",
+        ] {
+            assert_eq!(SocketPacket::decode(text).unwrap().encode(), text);
+        }
+    }
+
+    #[test]
+    fn placeholders_must_point_at_an_attachment() {
+        let mut args = Args::json(vec![json!("m"), placeholder(0)]);
+        assert_eq!(args.check_placeholders(), Err(CodecError::BadPlaceholder));
+        args.attachments.push(Bytes::from_static(b"x"));
+        assert_eq!(args.check_placeholders(), Ok(()));
+        assert_eq!(
+            args.attachment(&args.values[1]).map(|b| b.as_ref()),
+            Some(&b"x"[..])
+        );
+        let bad = Args::json(vec![json!({"_placeholder": true, "num": "0"})]);
+        assert_eq!(bad.check_placeholders(), Err(CodecError::BadPlaceholder));
+    }
+}

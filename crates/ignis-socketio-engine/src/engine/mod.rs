@@ -1,0 +1,14 @@
+//! The Engine.IO v4 server: sessions over WebSocket and HTTP long-polling,
+//! the upgrade with its probe, heartbeats and payload limits.
+
+mod config;
+mod driver;
+mod handler;
+mod server;
+mod session;
+mod ws_conn;
+
+pub use config::EngineConfig;
+pub use handler::{Connection, EngineHandler, Message, Work};
+pub use server::Engine;
+pub use session::{CloseReason, SendError, Session, TransportKind};

@@ -1,0 +1,398 @@
+//! The Engine.IO server: the session table and the HTTP side (handshake,
+//! polling requests, WebSocket upgrades).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
+use hyper_util::rt::TokioIo;
+
+use super::config::EngineConfig;
+use super::driver::Driver;
+use super::handler::EngineHandler;
+use super::session::{CloseReason, PollState, Session, TransportKind};
+use crate::codec::{Frame, decode_payload, encode_payload};
+use crate::sid::new_sid;
+use crate::ws::{accept_key, is_upgrade_request};
+
+/// What the sessions' tasks share with the server.
+pub(crate) struct EngineShared {
+    pub(crate) config: EngineConfig,
+    sessions: Mutex<HashMap<Box<str>, Arc<Session>>>,
+}
+
+impl EngineShared {
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Arc<Session>>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn remove(&self, sid: &str) {
+        self.sessions().remove(sid);
+    }
+}
+
+/// An Engine.IO v4 server: give it every request under its path.
+pub struct Engine<H: EngineHandler> {
+    shared: Arc<EngineShared>,
+    handler: Arc<H>,
+}
+
+impl<H: EngineHandler> Clone for Engine<H> {
+    fn clone(&self) -> Self {
+        Engine {
+            shared: self.shared.clone(),
+            handler: self.handler.clone(),
+        }
+    }
+}
+
+/// Engine.IO's error codes, answered as `{"code","message"}` with status 400.
+#[derive(Debug, Clone, Copy)]
+enum EngineError {
+    UnknownTransport = 0,
+    UnknownSid = 1,
+    BadHandshakeMethod = 2,
+    BadRequest = 3,
+    UnsupportedVersion = 5,
+}
+
+impl EngineError {
+    fn message(self) -> &'static str {
+        match self {
+            EngineError::UnknownTransport => "Transport unknown",
+            EngineError::UnknownSid => "Session ID unknown",
+            EngineError::BadHandshakeMethod => "Bad handshake method",
+            EngineError::BadRequest => "Bad request",
+            EngineError::UnsupportedVersion => "Unsupported protocol version",
+        }
+    }
+
+    fn response(self) -> Response<Body> {
+        let body = serde_json::json!({"code": self as u8, "message": self.message()}).to_string();
+        respond(StatusCode::BAD_REQUEST, "application/json", body)
+    }
+}
+
+fn respond(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Body>,
+) -> Response<Body> {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// The query parameters the engine reads.
+#[derive(Default)]
+struct Query<'a> {
+    eio: Option<&'a str>,
+    transport: Option<&'a str>,
+    sid: Option<&'a str>,
+}
+
+fn parse_query(query: Option<&str>) -> Query<'_> {
+    let mut out = Query::default();
+    for pair in query.unwrap_or("").split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "EIO" => out.eio = Some(value),
+            "transport" => out.transport = Some(value),
+            "sid" => out.sid = Some(value),
+            _ => {}
+        }
+    }
+    out
+}
+
+impl<H: EngineHandler> Engine<H> {
+    /// An engine with `config`, opening a connection of `handler` per session.
+    pub fn new(config: EngineConfig, handler: H) -> Engine<H> {
+        Engine {
+            shared: Arc::new(EngineShared {
+                config,
+                sessions: Mutex::new(HashMap::new()),
+            }),
+            handler: Arc::new(handler),
+        }
+    }
+
+    /// The engine's settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.shared.config
+    }
+
+    /// The handler given at creation.
+    pub fn handler(&self) -> &Arc<H> {
+        &self.handler
+    }
+
+    /// How many sessions are open.
+    pub fn session_count(&self) -> usize {
+        self.shared.sessions().len()
+    }
+
+    /// Closes every session (what is queued is written first).
+    pub fn close_all(&self, why: &str) {
+        let sessions: Vec<Arc<Session>> = self.shared.sessions().values().cloned().collect();
+        for session in sessions {
+            session.close(CloseReason::ServerClose(why.to_owned()));
+        }
+    }
+
+    /// Serves one request under the engine's path.
+    pub async fn handle<B>(&self, req: Request<B>) -> Response<Body>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let query = parse_query(req.uri().query());
+        if query.eio != Some("4") {
+            return EngineError::UnsupportedVersion.response();
+        }
+        let websocket = match query.transport {
+            Some("polling") => false,
+            Some("websocket") => true,
+            _ => return EngineError::UnknownTransport.response(),
+        };
+        let sid = query.sid.map(str::to_owned);
+        if websocket {
+            return self.websocket(req, sid);
+        }
+        match sid {
+            None if req.method() == Method::GET => self.open_polling(req),
+            None => EngineError::BadHandshakeMethod.response(),
+            Some(sid) => {
+                let Some(session) = self.shared.sessions().get(sid.as_str()).cloned() else {
+                    return EngineError::UnknownSid.response();
+                };
+                match *req.method() {
+                    Method::GET => poll(session).await,
+                    Method::POST => self.post(session, req.into_body()).await,
+                    _ => EngineError::BadRequest.response(),
+                }
+            }
+        }
+    }
+
+    fn open_packet(&self, sid: &str, upgrades: &[&str]) -> String {
+        let config = &self.shared.config;
+        let open = serde_json::json!({
+            "sid": sid,
+            "upgrades": upgrades,
+            "pingInterval": config.ping_interval.as_millis() as u64,
+            "pingTimeout": config.ping_timeout.as_millis() as u64,
+            "maxPayload": config.max_payload,
+        });
+        format!("0{open}")
+    }
+
+    fn new_session(&self, transport: TransportKind) -> Arc<Session> {
+        let config = &self.shared.config;
+        let session = Arc::new(Session::new(
+            new_sid(),
+            transport,
+            config.max_buffered_bytes,
+            config.max_buffered_packets,
+        ));
+        self.shared
+            .sessions()
+            .insert(session.id().into(), session.clone());
+        session
+    }
+
+    fn open_polling<B>(&self, req: Request<B>) -> Response<Body> {
+        let session = self.new_session(TransportKind::Polling);
+        let (parts, _) = req.into_parts();
+        let conn = self.handler.on_open(&session, &parts);
+        let open = self.open_packet(session.id(), &["websocket"]);
+        let driver = Driver::new(session, conn, self.shared.clone(), None);
+        tokio::spawn(driver.run());
+        respond(StatusCode::OK, "text/plain; charset=UTF-8", open)
+    }
+
+    fn websocket<B>(&self, mut req: Request<B>, sid: Option<String>) -> Response<Body> {
+        if !is_upgrade_request(req.headers()) {
+            return EngineError::BadRequest.response();
+        }
+        let accept = match accept_key(req.method(), req.headers()) {
+            Ok(accept) => accept,
+            Err(error) => {
+                tracing::debug!(%error, "refused WebSocket handshake");
+                return EngineError::BadRequest.response();
+            }
+        };
+        let existing = match sid {
+            None => None,
+            Some(sid) => {
+                let Some(session) = self.shared.sessions().get(sid.as_str()).cloned() else {
+                    return EngineError::UnknownSid.response();
+                };
+                let shared = session.lock();
+                let eligible = shared.poll == PollState::Polling
+                    && shared.upgrade.is_none()
+                    && shared.close.is_none();
+                drop(shared);
+                // Like Node, a second WebSocket for a session is accepted and
+                // closed at once (a WebSocket client sees a close, not an error).
+                Some(eligible.then_some(session))
+            }
+        };
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        let engine = self.clone();
+        let (parts, _) = req.into_parts();
+        tokio::spawn(async move {
+            let io = match on_upgrade.await {
+                Ok(upgraded) => TokioIo::new(upgraded),
+                Err(error) => return tracing::debug!(%error, "WebSocket upgrade failed"),
+            };
+            match existing {
+                Some(Some(session)) => {
+                    session.lock().upgrade = Some(io);
+                    session.wake();
+                }
+                Some(None) => {
+                    let mut io = io;
+                    let frame = crate::ws::close_frame(
+                        crate::ws::close_code::POLICY,
+                        "session already upgraded",
+                    );
+                    let _ = tokio::io::AsyncWriteExt::write_all(&mut io, &frame).await;
+                    let _ = tokio::io::AsyncWriteExt::shutdown(&mut io).await;
+                }
+                None => {
+                    let session = engine.new_session(TransportKind::WebSocket);
+                    let open = engine.open_packet(session.id(), &[]);
+                    let _ = session.send(Frame::text(open));
+                    let conn = engine.handler.on_open(&session, &parts);
+                    let driver = Driver::new(session, conn, engine.shared.clone(), Some(io));
+                    driver.run().await;
+                }
+            }
+        });
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        let headers = response.headers_mut();
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        if let Ok(value) = HeaderValue::from_str(&accept) {
+            headers.insert(header::SEC_WEBSOCKET_ACCEPT, value);
+        }
+        response
+    }
+
+    async fn post<B>(&self, session: Arc<Session>, body: B) -> Response<Body>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        if session.lock().poll == PollState::Upgraded {
+            return EngineError::BadRequest.response();
+        }
+        let bytes = match Limited::new(body, self.shared.config.max_payload)
+            .collect()
+            .await
+        {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) => {
+                let too_large = error
+                    .downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some();
+                session.close(CloseReason::ProtocolError(format!("polling body: {error}")));
+                return if too_large {
+                    respond(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "text/plain",
+                        "payload too large",
+                    )
+                } else {
+                    EngineError::BadRequest.response()
+                };
+            }
+        };
+        match decode_payload(&bytes) {
+            Ok(packets) => {
+                session.lock().inbox.extend(packets);
+                session.task.wake();
+                respond(StatusCode::OK, "text/html", "ok")
+            }
+            Err(error) => {
+                session.close(CloseReason::ProtocolError(error.to_string()));
+                EngineError::BadRequest.response()
+            }
+        }
+    }
+}
+
+/// Resets the "a GET is pending" mark however the request ends.
+struct PendingPoll<'a>(&'a Session);
+
+impl Drop for PendingPoll<'_> {
+    fn drop(&mut self) {
+        self.0.lock().poll_pending = false;
+    }
+}
+
+/// A long-polling GET: answers with what is queued, waiting for something.
+async fn poll(session: Arc<Session>) -> Response<Body> {
+    let mut pending = None;
+    loop {
+        let notified = session.poll_wake.notified();
+        {
+            let mut shared = session.lock();
+            if pending.is_none() {
+                if shared.poll_pending {
+                    shared
+                        .close
+                        .get_or_insert(CloseReason::ProtocolError("overlapping polls".into()));
+                    drop(shared);
+                    session.wake();
+                    return EngineError::BadRequest.response();
+                }
+                if shared.poll == PollState::Upgraded || shared.closed {
+                    return EngineError::BadRequest.response();
+                }
+                shared.poll_pending = true;
+                pending = Some(PendingPoll(&session));
+            }
+            let frames = std::mem::take(&mut shared.queue.frames);
+            shared.queue.bytes = 0;
+            let closing = shared.closed || shared.close.is_some();
+            let client_closed = matches!(shared.close, Some(CloseReason::TransportClose));
+            let upgrading = shared.poll != PollState::Polling;
+            drop(shared);
+            if closing {
+                session.task.wake();
+                let mut frames: Vec<Frame> = frames.into();
+                if !client_closed || !frames.is_empty() {
+                    frames.push(Frame::text("1"));
+                } else {
+                    frames.push(Frame::text("6"));
+                }
+                return payload(&frames);
+            }
+            if !frames.is_empty() {
+                session.task.wake();
+                return payload(frames.iter());
+            }
+            if upgrading {
+                return payload(&[Frame::text("6")]);
+            }
+        }
+        notified.await;
+    }
+}
+
+fn payload<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> Response<Body> {
+    respond(
+        StatusCode::OK,
+        "text/plain; charset=UTF-8",
+        encode_payload(frames),
+    )
+}

@@ -1,0 +1,257 @@
+//! One client connection on the Socket.IO side: decodes its packets, collects
+//! binary attachments, and turns CONNECT, DISCONNECT and events into works
+//! that the engine runs in order.
+
+use std::mem;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::frames;
+use super::handler::Event;
+use super::server::IoShared;
+use super::socket::{AckSender, Socket};
+use crate::codec::{Args, PacketKind, SocketPacket};
+use crate::engine::{CloseReason, Connection, Message, Session, Work};
+use crate::sid::new_sid;
+
+/// What the sockets of one connection share.
+pub(crate) struct Client {
+    pub(crate) session: Arc<Session>,
+    pub(crate) request: http::request::Parts,
+    io: Arc<IoShared>,
+    sockets: Mutex<Vec<Socket>>,
+    connected_once: AtomicBool,
+}
+
+/// A binary packet waiting for its attachments.
+struct Partial {
+    packet: SocketPacket,
+    attachments: Vec<Bytes>,
+    bytes: usize,
+    deadline: Instant,
+}
+
+/// The engine's [`Connection`] for Socket.IO (one per client connection).
+pub struct ClientConn {
+    client: Arc<Client>,
+    partial: Option<Partial>,
+    connect_deadline: Option<Instant>,
+}
+
+impl ClientConn {
+    pub(crate) fn new(
+        io: Arc<IoShared>,
+        session: Arc<Session>,
+        request: http::request::Parts,
+    ) -> ClientConn {
+        let connect_deadline = Some(Instant::now() + io.config.connect_timeout);
+        ClientConn {
+            client: Arc::new(Client {
+                session,
+                request,
+                io,
+                sockets: Mutex::new(Vec::new()),
+                connected_once: AtomicBool::new(false),
+            }),
+            partial: None,
+            connect_deadline,
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        packet: SocketPacket,
+        attachments: Vec<Bytes>,
+    ) -> Result<Option<Work>, String> {
+        let client = self.client.clone();
+        match packet.kind {
+            PacketKind::Connect => Ok(Some(Box::pin(async move {
+                client.connect(packet.nsp, packet.data).await;
+            }))),
+            PacketKind::Disconnect => Ok(Some(Box::pin(async move {
+                if let Some(socket) = client.take_socket(&packet.nsp) {
+                    socket.0.ns.remove(&socket, "client namespace disconnect");
+                }
+            }))),
+            PacketKind::Event | PacketKind::BinaryEvent => {
+                let Some(Value::Array(mut values)) = packet.data else {
+                    return Err("event without arguments".into());
+                };
+                let name = match values.remove(0) {
+                    Value::String(name) => name,
+                    _ => return Err("event name is not a string".into()),
+                };
+                let args = Args {
+                    values,
+                    attachments,
+                };
+                args.check_placeholders().map_err(|e| e.to_string())?;
+                let (nsp, id) = (packet.nsp, packet.id);
+                Ok(Some(Box::pin(async move {
+                    let Some(socket) = client.socket(&nsp) else {
+                        return tracing::debug!(%nsp, "event for a namespace the client is not in");
+                    };
+                    let ack = id.map(|id| AckSender {
+                        socket: socket.clone(),
+                        id,
+                    });
+                    let handler = socket.0.ns.handler.clone();
+                    handler.on_event(socket, Event { name, args }, ack).await;
+                })))
+            }
+            PacketKind::Ack | PacketKind::BinaryAck => {
+                let id = packet.id.ok_or("acknowledgement without an id")?;
+                let Some(Value::Array(values)) = packet.data else {
+                    return Err("acknowledgement without arguments".into());
+                };
+                let args = Args {
+                    values,
+                    attachments,
+                };
+                args.check_placeholders().map_err(|e| e.to_string())?;
+                if let Some(socket) = self.client.socket(&packet.nsp) {
+                    socket.resolve_ack(id, args);
+                }
+                Ok(None)
+            }
+            PacketKind::ConnectError => Err("CONNECT_ERROR from a client".into()),
+        }
+    }
+}
+
+impl Connection for ClientConn {
+    fn on_message(&mut self, message: Message) -> Result<Option<Work>, String> {
+        let config = &self.client.io.config;
+        match message {
+            Message::Text(text) => {
+                if self.partial.is_some() {
+                    return Err("text packet while binary attachments are pending".into());
+                }
+                let packet = SocketPacket::decode(&text).map_err(|e| e.to_string())?;
+                if packet.kind.is_binary() && packet.attachments > 0 {
+                    if packet.attachments > config.max_attachments {
+                        return Err(format!("{} attachments announced", packet.attachments));
+                    }
+                    self.partial = Some(Partial {
+                        packet,
+                        attachments: Vec::new(),
+                        bytes: text.len(),
+                        deadline: Instant::now() + config.attachment_timeout,
+                    });
+                    return Ok(None);
+                }
+                self.dispatch(packet, Vec::new())
+            }
+            Message::Binary(bytes) => {
+                let Some(partial) = self.partial.as_mut() else {
+                    return Err("binary message without a binary packet".into());
+                };
+                partial.bytes += bytes.len();
+                if partial.bytes > self.client.session_max_payload() {
+                    return Err("binary packet over the payload limit".into());
+                }
+                partial.attachments.push(bytes);
+                if partial.attachments.len() < partial.packet.attachments {
+                    return Ok(None);
+                }
+                let Some(partial) = self.partial.take() else {
+                    return Ok(None);
+                };
+                self.dispatch(partial.packet, partial.attachments)
+            }
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        let partial = self.partial.as_ref().map(|p| p.deadline);
+        [self.connect_deadline, partial].into_iter().flatten().min()
+    }
+
+    fn on_deadline(&mut self) {
+        let now = Instant::now();
+        if self.partial.as_ref().is_some_and(|p| now >= p.deadline) {
+            self.partial = None;
+            self.client.session.close(CloseReason::ProtocolError(
+                "binary attachments not completed in time".into(),
+            ));
+        }
+        if self.connect_deadline.is_some_and(|d| now >= d) {
+            self.connect_deadline = None;
+            if !self.client.connected_once.load(Ordering::Acquire) {
+                self.client.session.close(CloseReason::ServerClose(
+                    "no namespace joined within the connect timeout".into(),
+                ));
+            }
+        }
+    }
+
+    fn on_close(&mut self, reason: &CloseReason) {
+        let sockets = mem::take(&mut *self.client.lock_sockets());
+        let reason = reason.to_string();
+        for socket in sockets {
+            socket.0.ns.remove(&socket, &reason);
+        }
+    }
+}
+
+impl Client {
+    fn lock_sockets(&self) -> std::sync::MutexGuard<'_, Vec<Socket>> {
+        self.sockets.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn session_max_payload(&self) -> usize {
+        self.io.config.engine.max_payload
+    }
+
+    fn socket(&self, nsp: &str) -> Option<Socket> {
+        self.lock_sockets().iter().find(|s| s.nsp() == nsp).cloned()
+    }
+
+    fn take_socket(&self, nsp: &str) -> Option<Socket> {
+        let mut sockets = self.lock_sockets();
+        let at = sockets.iter().position(|s| s.nsp() == nsp)?;
+        Some(sockets.swap_remove(at))
+    }
+
+    async fn connect(self: Arc<Self>, nsp: String, auth: Option<Value>) {
+        let Some(ns) = self.io.namespace(&nsp) else {
+            let body = serde_json::json!({"message": "Invalid namespace"});
+            let _ = self
+                .session
+                .send(frames::simple(PacketKind::ConnectError, &nsp, Some(body)));
+            return;
+        };
+        if self.socket(&nsp).is_some() {
+            return tracing::debug!(%nsp, "CONNECT to a namespace the client is already in");
+        }
+        let socket = Socket::new(new_sid(), ns.clone(), self.clone(), auth);
+        match ns.handler.clone().on_connect(socket.clone()).await {
+            Ok(()) => {
+                if self.session.is_closed() {
+                    return;
+                }
+                ns.insert(&socket);
+                self.lock_sockets().push(socket.clone());
+                self.connected_once.store(true, Ordering::Release);
+                let answer = serde_json::json!({"sid": socket.id()});
+                let _ = self
+                    .session
+                    .send(frames::simple(PacketKind::Connect, &nsp, Some(answer)));
+                // Let the session's task write the answer on its own before the
+                // first events (Node writes them apart too; clients rely on it).
+                tokio::task::yield_now().await;
+                ns.handler.clone().on_connected(socket).await;
+            }
+            Err(refusal) => {
+                let body = refusal.to_json();
+                let _ =
+                    self.session
+                        .send(frames::simple(PacketKind::ConnectError, &nsp, Some(body)));
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! What an application plugs into a namespace.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::Value;
+
+use super::socket::{AckSender, Socket};
+use crate::codec::Args;
+
+/// A boxed future returned by namespace handlers.
+pub type HandlerFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// An event a client emitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Its name.
+    pub name: String,
+    /// Its arguments, binary attachments included.
+    pub args: Args,
+}
+
+/// Why a CONNECT was refused; the client receives it as `connect_error`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectRefusal {
+    /// The message (`err.message` on a JavaScript client).
+    pub message: String,
+    /// Extra data (`err.data`), if any.
+    pub data: Option<Value>,
+}
+
+impl ConnectRefusal {
+    /// A refusal with a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        ConnectRefusal {
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    pub(crate) fn to_json(&self) -> Value {
+        let mut body = serde_json::json!({ "message": self.message });
+        if let (Some(data), Some(map)) = (&self.data, body.as_object_mut()) {
+            map.insert("data".to_owned(), data.clone());
+        }
+        body
+    }
+}
+
+/// Why a socket left its namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The client left the namespace (DISCONNECT packet).
+    ClientNamespaceDisconnect,
+    /// The server made the socket leave ([`Socket::disconnect`]).
+    ServerNamespaceDisconnect,
+    /// The connection ended; the engine's reason.
+    Connection(String),
+}
+
+impl std::fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DisconnectReason::ClientNamespaceDisconnect => {
+                f.write_str("client namespace disconnect")
+            }
+            DisconnectReason::ServerNamespaceDisconnect => {
+                f.write_str("server namespace disconnect")
+            }
+            DisconnectReason::Connection(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// The application's side of a namespace: one value serves every socket.
+///
+/// The engine calls these one at a time per client, in the order of the
+/// client's packets: an event is handed over only once the handler of the
+/// previous one (and the connect handler) has finished.
+pub trait NamespaceHandler: Send + Sync + 'static {
+    /// A client asks to join the namespace ([`Socket::auth`] is its CONNECT
+    /// payload). The
+    /// CONNECT answer is sent only after this returns `Ok`, so everything set
+    /// up here is in place before the client can emit.
+    fn on_connect(&self, socket: Socket) -> HandlerFuture<Result<(), ConnectRefusal>>;
+
+    /// Runs right after the CONNECT answer was queued, before the client's
+    /// next packet is handled (Node's `connection` event): a place to emit
+    /// the first events.
+    fn on_connected(&self, socket: Socket) -> HandlerFuture<()> {
+        let _ = socket;
+        Box::pin(async {})
+    }
+
+    /// The client emitted an event; `ack` is there when it asked for an
+    /// acknowledgement.
+    fn on_event(&self, socket: Socket, event: Event, ack: Option<AckSender>) -> HandlerFuture<()>;
+
+    /// The socket left the namespace (called once).
+    fn on_disconnect(&self, socket: Socket, reason: DisconnectReason) {
+        let _ = (socket, reason);
+    }
+}

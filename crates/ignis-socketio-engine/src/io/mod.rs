@@ -1,0 +1,17 @@
+//! Socket.IO v5 on the engine: namespaces, sockets, events in order per
+//! client, acknowledgements both ways, rooms, broadcasts and adapters.
+
+mod adapter;
+mod client;
+mod frames;
+mod handler;
+mod namespace;
+mod server;
+mod socket;
+
+pub use adapter::{Adapter, AdapterError, AdapterFuture, BroadcastOptions, LocalAdapter};
+pub use client::ClientConn;
+pub use handler::{ConnectRefusal, DisconnectReason, Event, HandlerFuture, NamespaceHandler};
+pub use namespace::Namespace;
+pub use server::{IoConfig, IoHandler, SocketIo, SocketIoLayer, SocketIoService};
+pub use socket::{AckError, AckSender, EmitError, Socket};

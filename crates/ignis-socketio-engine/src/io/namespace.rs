@@ -1,0 +1,258 @@
+//! A namespace: its sockets and rooms on this node, broadcasts, and its
+//! adapter to the rest of the fleet.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use futures_util::future::join_all;
+
+use super::adapter::{Adapter, AdapterError, BroadcastOptions};
+use super::frames;
+use super::handler::{DisconnectReason, NamespaceHandler};
+use super::socket::{AckError, Socket};
+use crate::codec::Args;
+
+type RoomMap = HashMap<Arc<str>, HashSet<Arc<str>>>;
+
+/// A namespace of the server.
+pub struct Namespace {
+    name: String,
+    pub(crate) handler: Arc<dyn NamespaceHandler>,
+    adapter: Arc<dyn Adapter>,
+    sockets: RwLock<HashMap<Arc<str>, Socket>>,
+    /// Joined rooms and their members; a socket's own id room is implicit.
+    rooms: RwLock<RoomMap>,
+    ack_ids: AtomicU64,
+}
+
+impl std::fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Namespace")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Namespace {
+    pub(crate) fn new(
+        name: String,
+        handler: Arc<dyn NamespaceHandler>,
+        adapter: Arc<dyn Adapter>,
+    ) -> Namespace {
+        Namespace {
+            name,
+            handler,
+            adapter,
+            sockets: RwLock::new(HashMap::new()),
+            rooms: RwLock::new(HashMap::new()),
+            ack_ids: AtomicU64::new(0),
+        }
+    }
+
+    /// Its name (`/`, `/admin`, …).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn next_ack_id(&self) -> u64 {
+        self.ack_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A socket of this node by id.
+    pub fn socket(&self, id: &str) -> Option<Socket> {
+        read(&self.sockets).get(id).cloned()
+    }
+
+    /// Every socket of this node.
+    pub fn sockets(&self) -> Vec<Socket> {
+        read(&self.sockets).values().cloned().collect()
+    }
+
+    /// How many sockets of this node are connected.
+    pub fn socket_count(&self) -> usize {
+        read(&self.sockets).len()
+    }
+
+    /// The rooms of this node that have members (own-id rooms excluded).
+    pub fn rooms(&self) -> Vec<String> {
+        read(&self.rooms).keys().map(|r| r.to_string()).collect()
+    }
+
+    pub(crate) fn insert(&self, socket: &Socket) {
+        socket.set_connected(true);
+        write(&self.sockets).insert(socket.0.id.clone().into(), socket.clone());
+    }
+
+    /// Removes a connected socket; false if it had left already.
+    pub(crate) fn remove(&self, socket: &Socket, reason: &str) -> bool {
+        if !socket.set_connected(false) {
+            return false;
+        }
+        write(&self.sockets).remove(socket.id());
+        let left = socket.take_rooms();
+        if !left.is_empty() {
+            let mut rooms = write(&self.rooms);
+            for room in left {
+                if let Some(members) = rooms.get_mut(&room) {
+                    members.remove(socket.id());
+                    if members.is_empty() {
+                        rooms.remove(&room);
+                    }
+                }
+            }
+        }
+        socket.drop_acks();
+        let reason = match reason {
+            "client namespace disconnect" => DisconnectReason::ClientNamespaceDisconnect,
+            "server namespace disconnect" => DisconnectReason::ServerNamespaceDisconnect,
+            other => DisconnectReason::Connection(other.to_owned()),
+        };
+        self.handler.on_disconnect(socket.clone(), reason);
+        true
+    }
+
+    pub(crate) fn join<I, R>(&self, socket: &Socket, rooms: I)
+    where
+        I: IntoIterator<Item = R>,
+        R: AsRef<str>,
+    {
+        if !socket.connected() {
+            return;
+        }
+        let mut map = write(&self.rooms);
+        let mut own = socket.0.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        let id: Arc<str> = Arc::from(socket.id());
+        for room in rooms {
+            let room = room.as_ref();
+            if room == socket.id() || own.iter().any(|r| &**r == room) {
+                continue;
+            }
+            let key: Arc<str> = map
+                .get_key_value(room)
+                .map_or_else(|| Arc::from(room), |(k, _)| k.clone());
+            map.entry(key.clone()).or_default().insert(id.clone());
+            own.push(key);
+        }
+    }
+
+    pub(crate) fn leave<I, R>(&self, socket: &Socket, rooms: I)
+    where
+        I: IntoIterator<Item = R>,
+        R: AsRef<str>,
+    {
+        let mut map = write(&self.rooms);
+        let mut own = socket.0.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        for room in rooms {
+            let room = room.as_ref();
+            let Some(at) = own.iter().position(|r| &**r == room) else {
+                continue;
+            };
+            own.swap_remove(at);
+            if let Some(members) = map.get_mut(room) {
+                members.remove(socket.id());
+                if members.is_empty() {
+                    map.remove(room);
+                }
+            }
+        }
+    }
+
+    /// This node's sockets matching `options`.
+    pub fn local_targets(&self, options: &BroadcastOptions) -> Vec<Socket> {
+        let sockets = read(&self.sockets);
+        let rooms = read(&self.rooms);
+        let members = |room: &str| -> Vec<Arc<str>> {
+            let mut ids: Vec<Arc<str>> = rooms
+                .get(room)
+                .map(|m| m.iter().cloned().collect())
+                .unwrap_or_default();
+            if let Some((id, _)) = sockets.get_key_value(room) {
+                ids.push(id.clone());
+            }
+            ids
+        };
+        let excluded: HashSet<Arc<str>> = options.except.iter().flat_map(|r| members(r)).collect();
+        let mut targets = Vec::new();
+        if options.rooms.is_empty() {
+            targets.extend(
+                sockets
+                    .iter()
+                    .filter(|(id, _)| !excluded.contains(*id))
+                    .map(|(_, s)| s.clone()),
+            );
+        } else {
+            let mut seen = HashSet::new();
+            for room in &options.rooms {
+                for id in members(room) {
+                    if !excluded.contains(&id)
+                        && seen.insert(id.clone())
+                        && let Some(socket) = sockets.get(&id)
+                    {
+                        targets.push(socket.clone());
+                    }
+                }
+            }
+        }
+        targets
+    }
+
+    /// Sends an event to every matching socket of the fleet: this node's are
+    /// served first (the packet is encoded once and shared), then the
+    /// adapter carries it to the others. A client too slow to take it is
+    /// disconnected (see the engine's queue bound), which does not fail the
+    /// broadcast.
+    pub async fn broadcast(
+        &self,
+        options: &BroadcastOptions,
+        event: &str,
+        args: &Args,
+    ) -> Result<(), AdapterError> {
+        let frames = frames::event(&self.name, event, args, None);
+        for socket in self.local_targets(options) {
+            if let Err(error) = socket.send_frames(&frames) {
+                tracing::debug!(socket_id = %socket.id(), %error, "broadcast not queued");
+            }
+        }
+        if options.local {
+            return Ok(());
+        }
+        self.adapter
+            .broadcast(&self.name, event, args, options)
+            .await
+    }
+
+    /// Sends an event to this node's matching sockets and collects their
+    /// acknowledgements (or why each is missing).
+    pub async fn broadcast_with_ack(
+        &self,
+        options: &BroadcastOptions,
+        event: &str,
+        args: &Args,
+        timeout: Duration,
+    ) -> Vec<(String, Result<Args, AckError>)> {
+        let id = self.next_ack_id();
+        let frames = frames::event(&self.name, event, args, Some(id));
+        let waits = self.local_targets(options).into_iter().map(|socket| {
+            let frames = frames.clone();
+            async move {
+                let rx = socket.register_ack(id);
+                let result = match socket.send_frames(&frames) {
+                    Ok(()) => socket.wait_ack(id, rx, timeout).await,
+                    Err(error) => Err(AckError::Send(error)),
+                };
+                (socket.id().to_owned(), result)
+            }
+        });
+        join_all(waits).await
+    }
+}

@@ -1,0 +1,208 @@
+//! The Socket.IO server: its namespaces on top of the engine, and the tower
+//! layer that mounts it in an axum `Router`.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use http::{Request, Response};
+
+use super::adapter::{Adapter, LocalAdapter};
+use super::client::ClientConn;
+use super::handler::NamespaceHandler;
+use super::namespace::Namespace;
+use crate::engine::{Engine, EngineConfig, EngineHandler, Session};
+
+/// Settings of the Socket.IO layer (the engine's included).
+#[derive(Debug, Clone)]
+pub struct IoConfig {
+    /// The Engine.IO settings (path, heartbeat, payload and queue limits).
+    pub engine: EngineConfig,
+    /// How long a connection may stay without joining any namespace before
+    /// it is closed.
+    pub connect_timeout: Duration,
+    /// The most binary attachments one packet may announce.
+    pub max_attachments: usize,
+    /// How long a binary packet may wait for its attachments.
+    pub attachment_timeout: Duration,
+}
+
+impl Default for IoConfig {
+    fn default() -> Self {
+        IoConfig {
+            engine: EngineConfig::default(),
+            connect_timeout: Duration::from_secs(45),
+            max_attachments: 100,
+            attachment_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+pub(crate) struct IoShared {
+    pub(crate) config: IoConfig,
+    namespaces: RwLock<HashMap<String, Arc<Namespace>>>,
+}
+
+impl IoShared {
+    pub(crate) fn namespace(&self, name: &str) -> Option<Arc<Namespace>> {
+        self.namespaces
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+    }
+}
+
+/// The engine handler of Socket.IO: a [`ClientConn`] per session.
+pub struct IoHandler(Arc<IoShared>);
+
+impl EngineHandler for IoHandler {
+    type Connection = ClientConn;
+
+    fn on_open(&self, session: &Arc<Session>, request: &http::request::Parts) -> ClientConn {
+        ClientConn::new(self.0.clone(), session.clone(), request.clone())
+    }
+}
+
+/// A Socket.IO server. Cheap to clone.
+#[derive(Clone)]
+pub struct SocketIo {
+    shared: Arc<IoShared>,
+    engine: Engine<IoHandler>,
+}
+
+impl std::fmt::Debug for SocketIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketIo")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SocketIo {
+    /// A server with `config`.
+    pub fn new(config: IoConfig) -> SocketIo {
+        let shared = Arc::new(IoShared {
+            config: config.clone(),
+            namespaces: RwLock::new(HashMap::new()),
+        });
+        let engine = Engine::new(config.engine, IoHandler(shared.clone()));
+        SocketIo { shared, engine }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &IoConfig {
+        &self.shared.config
+    }
+
+    /// Declares namespace `name` (replacing one of the same name), served by
+    /// `handler`, on this node only.
+    pub fn ns(&self, name: &str, handler: impl NamespaceHandler) -> Arc<Namespace> {
+        self.ns_with_adapter(name, Arc::new(handler), Arc::new(LocalAdapter))
+    }
+
+    /// Declares namespace `name` with an adapter to the rest of a fleet.
+    pub fn ns_with_adapter(
+        &self,
+        name: &str,
+        handler: Arc<dyn NamespaceHandler>,
+        adapter: Arc<dyn Adapter>,
+    ) -> Arc<Namespace> {
+        let ns = Arc::new(Namespace::new(name.to_owned(), handler, adapter));
+        self.shared
+            .namespaces
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_owned(), ns.clone());
+        ns
+    }
+
+    /// A declared namespace.
+    pub fn of(&self, name: &str) -> Option<Arc<Namespace>> {
+        self.shared.namespace(name)
+    }
+
+    /// The engine underneath.
+    pub fn engine(&self) -> &Engine<IoHandler> {
+        &self.engine
+    }
+
+    /// Whether `path` is served by this server.
+    pub fn serves(&self, path: &str) -> bool {
+        let own = self.shared.config.engine.path.trim_end_matches('/');
+        path.strip_prefix(own)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
+    /// Serves one request (under the configured path).
+    pub async fn handle<B>(&self, req: Request<B>) -> Response<Body>
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        self.engine.handle(req).await
+    }
+
+    /// Closes every connection (what is queued is written first).
+    pub fn close(&self) {
+        self.engine.close_all("server shutting down");
+    }
+
+    /// A tower layer serving this server's path in front of an inner
+    /// service (an axum `Router`).
+    pub fn layer(&self) -> SocketIoLayer {
+        SocketIoLayer(self.clone())
+    }
+}
+
+/// Mounts a [`SocketIo`] in front of a service (`router.layer(io.layer())`).
+#[derive(Clone, Debug)]
+pub struct SocketIoLayer(SocketIo);
+
+impl<S> tower::Layer<S> for SocketIoLayer {
+    type Service = SocketIoService<S>;
+
+    fn layer(&self, inner: S) -> SocketIoService<S> {
+        SocketIoService {
+            io: self.0.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service of [`SocketIoLayer`].
+#[derive(Clone, Debug)]
+pub struct SocketIoService<S> {
+    io: SocketIo,
+    inner: S,
+}
+
+impl<S> tower::Service<Request<Body>> for SocketIoService<S>
+where
+    S: tower::Service<Request<Body>, Response = Response<Body>, Error = Infallible>
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        if self.io.serves(req.uri().path()) {
+            let io = self.io.clone();
+            Box::pin(async move { Ok(io.handle(req).await) })
+        } else {
+            Box::pin(self.inner.call(req))
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! A socket: one client connected to one namespace.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use super::client::Client;
+use super::frames;
+use super::namespace::Namespace;
+use crate::codec::{Args, PacketKind};
+use crate::engine::{CloseReason, SendError, TransportKind};
+
+/// Why an acknowledgement did not arrive.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AckError {
+    /// No answer within the timeout.
+    #[error("no acknowledgement within {0:?}")]
+    Timeout(Duration),
+    /// The socket disconnected first.
+    #[error("the socket disconnected before acknowledging")]
+    Disconnected,
+    /// The packet could not be queued.
+    #[error(transparent)]
+    Send(#[from] SendError),
+}
+
+type AckWaiters = HashMap<u64, oneshot::Sender<Args>>;
+
+pub(crate) struct SocketInner {
+    pub(crate) id: Box<str>,
+    pub(crate) ns: Arc<Namespace>,
+    pub(crate) client: Arc<Client>,
+    pub(crate) rooms: Mutex<Vec<Arc<str>>>,
+    auth: Option<serde_json::Value>,
+    /// Waiters for the client's acknowledgements (allocated on first use).
+    acks: Mutex<Option<Box<AckWaiters>>>,
+    connected: AtomicBool,
+}
+
+/// One client connected to one namespace. Cheap to clone.
+#[derive(Clone)]
+pub struct Socket(pub(crate) Arc<SocketInner>);
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.0.id)
+            .field("nsp", &self.0.ns.name())
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Socket {
+    pub(crate) fn new(
+        id: String,
+        ns: Arc<Namespace>,
+        client: Arc<Client>,
+        auth: Option<serde_json::Value>,
+    ) -> Socket {
+        Socket(Arc::new(SocketInner {
+            id: id.into_boxed_str(),
+            ns,
+            client,
+            rooms: Mutex::new(Vec::new()),
+            auth,
+            acks: Mutex::new(None),
+            connected: AtomicBool::new(false),
+        }))
+    }
+
+    /// The socket id (distinct from the Engine.IO session id).
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    /// The namespace's name.
+    pub fn nsp(&self) -> &str {
+        self.0.ns.name()
+    }
+
+    /// The Engine.IO session id of the connection.
+    pub fn session_id(&self) -> &str {
+        self.0.client.session.id()
+    }
+
+    /// The payload of the client's CONNECT packet (`auth` of a JavaScript
+    /// client), if it sent one.
+    pub fn auth(&self) -> Option<&serde_json::Value> {
+        self.0.auth.as_ref()
+    }
+
+    /// The request that opened the connection (headers, URI, extensions).
+    pub fn request(&self) -> &http::request::Parts {
+        &self.0.client.request
+    }
+
+    /// The transport currently carrying the connection.
+    pub fn transport(&self) -> TransportKind {
+        self.0.client.session.transport()
+    }
+
+    /// Whether the socket is still connected to its namespace.
+    pub fn connected(&self) -> bool {
+        self.0.connected.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_connected(&self, connected: bool) -> bool {
+        self.0.connected.swap(connected, Ordering::AcqRel)
+    }
+
+    /// Sends an event with one JSON argument.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        let value = serde_json::to_value(data).map_err(EmitError::Serialize)?;
+        Ok(self.emit_args(event, &Args::json(vec![value]))?)
+    }
+
+    /// Sends an event with its arguments (binary attachments included).
+    pub fn emit_args(&self, event: &str, args: &Args) -> Result<(), SendError> {
+        self.send_frames(&frames::event(self.nsp(), event, args, None))
+    }
+
+    pub(crate) fn send_frames(&self, frames: &[crate::codec::Frame]) -> Result<(), SendError> {
+        if !self.connected() {
+            return Err(SendError::Closed);
+        }
+        self.0.client.session.send_frames(frames)
+    }
+
+    /// Sends an event and waits for the client's acknowledgement.
+    pub async fn emit_with_ack(
+        &self,
+        event: &str,
+        args: &Args,
+        timeout: Duration,
+    ) -> Result<Args, AckError> {
+        let id = self.0.ns.next_ack_id();
+        let rx = self.register_ack(id);
+        if let Err(error) = self.emit_frames_with_id(event, args, id) {
+            self.forget_ack(id);
+            return Err(error.into());
+        }
+        self.wait_ack(id, rx, timeout).await
+    }
+
+    pub(crate) fn emit_frames_with_id(
+        &self,
+        event: &str,
+        args: &Args,
+        id: u64,
+    ) -> Result<(), SendError> {
+        self.send_frames(&frames::event(self.nsp(), event, args, Some(id)))
+    }
+
+    pub(crate) fn register_ack(&self, id: u64) -> oneshot::Receiver<Args> {
+        let (tx, rx) = oneshot::channel();
+        lock(&self.0.acks)
+            .get_or_insert_with(Default::default)
+            .insert(id, tx);
+        rx
+    }
+
+    pub(crate) async fn wait_ack(
+        &self,
+        id: u64,
+        rx: oneshot::Receiver<Args>,
+        timeout: Duration,
+    ) -> Result<Args, AckError> {
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(args)) => Ok(args),
+            Ok(Err(_)) => Err(AckError::Disconnected),
+            Err(_) => {
+                self.forget_ack(id);
+                Err(AckError::Timeout(timeout))
+            }
+        }
+    }
+
+    fn forget_ack(&self, id: u64) {
+        let mut acks = lock(&self.0.acks);
+        if let Some(map) = acks.as_mut() {
+            map.remove(&id);
+            if map.is_empty() {
+                *acks = None;
+            }
+        }
+    }
+
+    /// The client acknowledged `id`.
+    pub(crate) fn resolve_ack(&self, id: u64, args: Args) {
+        let waiter = {
+            let mut acks = lock(&self.0.acks);
+            let waiter = acks.as_mut().and_then(|map| map.remove(&id));
+            if acks.as_ref().is_some_and(|m| m.is_empty()) {
+                *acks = None;
+            }
+            waiter
+        };
+        match waiter {
+            Some(tx) => {
+                let _ = tx.send(args);
+            }
+            None => tracing::debug!(socket_id = %self.id(), id, "acknowledgement nobody waits for"),
+        }
+    }
+
+    /// Joins rooms.
+    pub fn join<I, R>(&self, rooms: I)
+    where
+        I: IntoIterator<Item = R>,
+        R: AsRef<str>,
+    {
+        self.0.ns.join(self, rooms);
+    }
+
+    /// Leaves rooms.
+    pub fn leave<I, R>(&self, rooms: I)
+    where
+        I: IntoIterator<Item = R>,
+        R: AsRef<str>,
+    {
+        self.0.ns.leave(self, rooms);
+    }
+
+    /// The rooms the socket is in (its own id room included).
+    pub fn rooms(&self) -> Vec<String> {
+        lock(&self.0.rooms).iter().map(|r| r.to_string()).collect()
+    }
+
+    /// Leaves the namespace: the client gets a DISCONNECT packet; the
+    /// connection stays open for its other namespaces.
+    pub fn disconnect(&self) {
+        if self.0.ns.remove(self, "server namespace disconnect") {
+            let _ = self.0.client.session.send(frames::simple(
+                PacketKind::Disconnect,
+                self.nsp(),
+                None,
+            ));
+        }
+    }
+
+    /// Closes the whole connection once what is queued for it (such as a
+    /// last message) has been written.
+    pub fn close(&self, why: &str) {
+        self.0
+            .client
+            .session
+            .close(CloseReason::ServerClose(why.to_owned()));
+    }
+
+    pub(crate) fn drop_acks(&self) {
+        lock(&self.0.acks).take();
+    }
+
+    pub(crate) fn take_rooms(&self) -> Vec<Arc<str>> {
+        std::mem::take(&mut *lock(&self.0.rooms))
+    }
+}
+
+/// Why an event could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    /// The data does not serialize to JSON.
+    #[error("data does not serialize: {0}")]
+    Serialize(#[source] serde_json::Error),
+    /// The packet could not be queued.
+    #[error(transparent)]
+    Send(#[from] SendError),
+}
+
+/// Answers a client's acknowledgement request (once).
+#[derive(Debug)]
+pub struct AckSender {
+    pub(crate) socket: Socket,
+    pub(crate) id: u64,
+}
+
+impl AckSender {
+    /// Sends the acknowledgement with `args`.
+    pub fn send(self, args: &Args) -> Result<(), SendError> {
+        self.socket
+            .send_frames(&frames::ack(self.socket.nsp(), self.id, args))
+    }
+
+    /// The acknowledgement id the client chose.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
