@@ -91,7 +91,7 @@ mod tests {
         ]);
         assert_eq!(
             accept_key(&Method::GET, &h).unwrap(),
-            "s3pPLMBiTxaQ9kYGzzhZRk+xOo="
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
     }
 
