@@ -358,13 +358,16 @@ impl<C: Connection> Driver<C> {
         {
             self.probe = None;
         }
-        let dropping = self.closing.as_ref().is_some_and(|c| !c.flush);
+        if self.closing.as_ref().is_some_and(|c| !c.flush) {
+            // Closing without flushing (the client is gone or too slow).
+            return true;
+        }
         let Some(ws) = self.ws.as_mut() else {
             // Polling: requests take the queue; done when it is empty.
-            return self.session.lock().queue.frames.is_empty() || dropping;
+            return self.session.lock().queue.frames.is_empty();
         };
         loop {
-            if !ws.has_frames() && !dropping {
+            if !ws.has_frames() {
                 let frames = {
                     let mut shared = self.session.lock();
                     shared.queue.bytes = 0;
@@ -382,7 +385,7 @@ impl<C: Connection> Driver<C> {
                     return true;
                 }
                 Poll::Ready(Ok(())) => {
-                    if dropping || self.session.lock().queue.frames.is_empty() {
+                    if self.session.lock().queue.frames.is_empty() {
                         return ws.is_flushed();
                     }
                 }

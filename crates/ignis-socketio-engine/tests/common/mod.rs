@@ -1,0 +1,71 @@
+//! A server on 127.0.0.1:0 and a raw WebSocket client speaking the protocol.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use ignis_socketio_engine::io::{IoConfig, SocketIo};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Serves `io` (axum, with upgrades) on a free port.
+pub async fn serve(io: &SocketIo) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().layer(io.layer());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+pub fn config() -> IoConfig {
+    IoConfig::default()
+}
+
+/// A WebSocket session on `/socket.io/`, past the Engine.IO handshake.
+pub async fn open(addr: SocketAddr) -> Ws {
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let open = next_text(&mut ws).await.unwrap();
+    assert!(open.starts_with("0{"), "{open}");
+    ws
+}
+
+/// Opens a session and joins namespace `/`; returns the socket id.
+pub async fn connect(addr: SocketAddr) -> (Ws, String) {
+    let mut ws = open(addr).await;
+    ws.send(Message::text("40")).await.unwrap();
+    let answer = next_text(&mut ws).await.unwrap();
+    let sid: serde_json::Value = serde_json::from_str(answer.strip_prefix("40").unwrap()).unwrap();
+    (ws, sid["sid"].as_str().unwrap().to_owned())
+}
+
+/// The next text message (heartbeat pings answered and skipped); `None` at close.
+pub async fn next_text(ws: &mut Ws) -> Option<String> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("no message within 10 s")?;
+        match message {
+            Ok(Message::Text(t)) if t.as_str() == "2" => ws.send(Message::text("3")).await.ok()?,
+            Ok(Message::Text(t)) => return Some(t.to_string()),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Waits until `cond` holds (checked every 10 ms, 10 s at most).
+pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..1000 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("not within 10 s: {what}");
+}
