@@ -71,6 +71,11 @@ impl NamespaceHandler for Suite {
 
     fn on_connected(&self, socket: Socket) -> HandlerFuture<()> {
         Box::pin(async move {
+            // The suite reads the CONNECT answer and this event with two
+            // successive one-shot listeners, so it misses the second when both
+            // arrive in one TCP read. Node's server writes them an event-loop
+            // turn apart; a short pause here gives the same spacing.
+            tokio::time::sleep(Duration::from_millis(2)).await;
             let auth = socket
                 .auth()
                 .cloned()
@@ -114,7 +119,7 @@ async fn main() -> std::io::Result<()> {
             async move { engine.handle(req).await }
         })
         .layer(io.layer());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    let listener = ignis_socketio_engine::bind_listener(([127, 0, 0, 1], 3000).into()).await?;
     eprintln!("READY 3000");
-    axum::serve(listener, app).await
+    ignis_socketio_engine::serve(listener, app, std::future::pending()).await
 }

@@ -13,7 +13,11 @@
 pub mod codec;
 pub mod engine;
 pub mod io;
+mod listener;
+mod serve;
 mod sid;
 pub mod ws;
 
+pub use listener::{LISTEN_BACKLOG, bind_listener};
+pub use serve::{HEADER_READ_TIMEOUT, serve};
 pub use sid::new_sid;

@@ -65,12 +65,10 @@ mod handshake;
 mod helper;
 mod identity;
 mod incoming;
-mod listener;
 mod observer;
 mod options;
 mod record;
 mod rooms;
-mod serve;
 mod target;
 mod timers;
 
@@ -83,13 +81,13 @@ pub use error::{BuildError, ServerError};
 pub use handshake::Handshake;
 pub use helper::{ServerBuilder, SocketIOServerHelper};
 pub use identity::{AuthError, Identity};
-pub use listener::{LISTEN_BACKLOG, bind_listener};
+pub use ignis_socketio_engine::{HEADER_READ_TIMEOUT, serve};
+pub use ignis_socketio_engine::{LISTEN_BACKLOG, bind_listener};
 pub use observer::SocketObserver;
 pub use options::{
     DEFAULT_ACK_TIMEOUT, DEFAULT_AUTH_TIMEOUT, DEFAULT_IDENTIFIER, DEFAULT_MAX_PAYLOAD,
     DEFAULT_PATH, DEFAULT_PING_INTERVAL, DEFAULT_WS_READ_BUFFER_SIZE, ServerOptions,
 };
-pub use serve::{HEADER_READ_TIMEOUT, serve};
 pub use target::{AckReply, Payload, Target};
 
 /// The protocol crate, re-exported: event names, states, payloads, room limits.

@@ -4,11 +4,14 @@
 mod config;
 mod driver;
 mod handler;
+mod io;
+mod request;
 mod server;
 mod session;
 mod ws_conn;
 
 pub use config::EngineConfig;
 pub use handler::{Connection, EngineHandler, Message, Work};
+pub use request::own_request_head;
 pub use server::Engine;
 pub use session::{CloseReason, SendError, Session, TransportKind};

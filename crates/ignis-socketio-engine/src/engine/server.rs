@@ -8,12 +8,12 @@ use axum::body::Body;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
-use hyper_util::rt::TokioIo;
 
 use super::config::EngineConfig;
 use super::driver::Driver;
 use super::handler::EngineHandler;
-use super::session::{CloseReason, PollState, Session, TransportKind};
+use super::request::own_request_head;
+use super::session::{CloseReason, PollState, Session, TransportKind, WsIo};
 use crate::codec::{Frame, decode_payload, encode_payload};
 use crate::sid::new_sid;
 use crate::ws::{accept_key, is_upgrade_request};
@@ -209,7 +209,8 @@ impl<H: EngineHandler> Engine<H> {
 
     fn open_polling<B>(&self, req: Request<B>) -> Response<Body> {
         let session = self.new_session(TransportKind::Polling);
-        let (parts, _) = req.into_parts();
+        let (mut parts, _) = req.into_parts();
+        own_request_head(&mut parts);
         let conn = self.handler.on_open(&session, &parts);
         let open = self.open_packet(session.id(), &["websocket"]);
         let driver = Driver::new(session, conn, self.shared.clone(), None);
@@ -246,10 +247,11 @@ impl<H: EngineHandler> Engine<H> {
         };
         let on_upgrade = hyper::upgrade::on(&mut req);
         let engine = self.clone();
-        let (parts, _) = req.into_parts();
+        let (mut parts, _) = req.into_parts();
+        own_request_head(&mut parts);
         tokio::spawn(async move {
             let io = match on_upgrade.await {
-                Ok(upgraded) => TokioIo::new(upgraded),
+                Ok(upgraded) => WsIo::new(upgraded),
                 Err(error) => return tracing::debug!(%error, "WebSocket upgrade failed"),
             };
             match existing {

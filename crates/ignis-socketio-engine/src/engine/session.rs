@@ -8,14 +8,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::task::AtomicWaker;
-use hyper::upgrade::Upgraded;
-use hyper_util::rt::TokioIo;
 use tokio::sync::Notify;
 
 use crate::codec::{EnginePacket, Frame};
 
-/// The bytes of an upgraded connection.
-pub(crate) type WsIo = TokioIo<Upgraded>;
+pub(crate) use super::io::WsIo;
 
 /// Why a session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,12 +13,18 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Serves `io` (axum, with upgrades) on a free port.
+/// Serves `io` (the engine's `serve`, HTTP/1.1 with upgrades) on a free port.
 pub async fn serve(io: &SocketIo) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = ignis_socketio_engine::bind_listener(([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     let app = axum::Router::new().layer(io.layer());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(ignis_socketio_engine::serve(
+        listener,
+        app,
+        std::future::pending(),
+    ));
     addr
 }
 

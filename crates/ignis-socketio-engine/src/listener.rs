@@ -13,7 +13,7 @@ pub const LISTEN_BACKLOG: u32 = 1024;
 ///
 /// ```no_run
 /// # async fn f() -> std::io::Result<()> {
-/// let listener = ignis_socketio_server::bind_listener("127.0.0.1:0".parse().unwrap()).await?;
+/// let listener = ignis_socketio_engine::bind_listener("127.0.0.1:0".parse().unwrap()).await?;
 /// println!("listening on {}", listener.local_addr()?);
 /// # Ok(()) }
 /// ```

@@ -6,9 +6,10 @@
 //! - it detects HTTP/1 or HTTP/2 per connection, which keeps one more read
 //!   buffer around; Socket.IO clients speak HTTP/1.1;
 //! - hyper parses the URI and header values as views into its 8 KiB read
-//!   buffer, and engineioxide keeps the request head for the socket's
-//!   lifetime, so the whole buffer stays allocated behind every WebSocket.
-//!   [`serve`] copies the head out before the router sees it.
+//!   buffer; a head kept for a socket's lifetime would keep the whole buffer.
+//!   [`serve`] copies the head out before the router sees it;
+//! - on plain HTTP/1 the engine takes the TCP stream back out of hyper's
+//!   upgrade and drops hyper's buffers (behind `axum::serve` it cannot).
 
 use std::future::Future;
 use std::io;
@@ -17,8 +18,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use http::request::Parts;
-use http::{HeaderMap, HeaderValue};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
@@ -32,16 +31,16 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Serves `router` on `listener` over HTTP/1.1 with upgrades, until
 /// `shutdown` completes; then stops accepting, lets requests in flight
 /// finish, and returns. Upgraded connections (WebSockets) are the router's:
-/// close them first, with [`SocketIOServerHelper::shutdown`](crate::SocketIOServerHelper::shutdown).
+/// close them first (e.g. [`SocketIo::close`](crate::io::SocketIo::close)).
 ///
 /// Handlers can extract [`ConnectInfo<SocketAddr>`] as with
 /// `into_make_service_with_connect_info`. HTTP/2 is not offered.
 ///
 /// ```no_run
-/// # async fn f(io: ignis_socketio_server::SocketIOServerHelper) -> std::io::Result<()> {
-/// let app = io.attach(axum::Router::new());
-/// let listener = ignis_socketio_server::bind_listener("127.0.0.1:3000".parse().unwrap()).await?;
-/// ignis_socketio_server::serve(listener, app, async {
+/// # async fn f(io: ignis_socketio_engine::io::SocketIo) -> std::io::Result<()> {
+/// let app = axum::Router::new().layer(io.layer());
+/// let listener = ignis_socketio_engine::bind_listener("127.0.0.1:3000".parse().unwrap()).await?;
+/// ignis_socketio_engine::serve(listener, app, async {
 ///     let _ = tokio::signal::ctrl_c().await;
 /// })
 /// .await
@@ -97,7 +96,7 @@ async fn serve_connection(
 ) {
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let (mut head, body) = request.into_parts();
-        own_request_head(&mut head);
+        crate::engine::own_request_head(&mut head);
         head.extensions.insert(ConnectInfo(peer));
         let request = axum::extract::Request::from_parts(head, axum::body::Body::new(body));
         router.clone().oneshot(request)
@@ -122,22 +121,6 @@ async fn serve_connection(
     }
 }
 
-/// Replaces the URI and header values with owned copies, so that the
-/// connection's read buffer is not kept alive by the request head.
-fn own_request_head(head: &mut Parts) {
-    if let Ok(uri) = head.uri.to_string().parse() {
-        head.uri = uri;
-    }
-    let mut headers = HeaderMap::with_capacity(head.headers.len());
-    for (name, value) in &head.headers {
-        if let Ok(mut owned) = HeaderValue::from_bytes(value.as_bytes()) {
-            owned.set_sensitive(value.is_sensitive());
-            headers.append(name.clone(), owned);
-        }
-    }
-    head.headers = headers;
-}
-
 /// Errors of one incoming connection (it was reset before being accepted),
 /// not of the listener.
 fn is_connection_error(error: &io::Error) -> bool {
@@ -147,26 +130,4 @@ fn is_connection_error(error: &io::Error) -> bool {
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::ConnectionReset
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_owned_head_has_the_same_uri_and_headers() {
-        let request = http::Request::builder()
-            .uri("/io/?EIO=4&transport=websocket&x=%20y")
-            .header("authorization", "Bearer t")
-            .header("x-many", "a")
-            .header("x-many", "b")
-            .body(())
-            .unwrap_or_default();
-        let (mut head, ()) = request.into_parts();
-        let before = (head.uri.clone(), head.headers.clone());
-        own_request_head(&mut head);
-        assert_eq!(head.uri, before.0);
-        assert_eq!(head.headers, before.1);
-        assert_eq!(head.headers.get_all("x-many").iter().count(), 2);
-    }
 }
