@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use ignis_socketio_protocol::{JoinAck, LeaveAck, RoomLimits, validate_event_name};
 use serde::Serialize;
-use socketioxide::adapter::{Adapter, LocalAdapter};
+use socketioxide::adapter::Adapter;
 use socketioxide_core::adapter::{DefinedAdapter, Spawnable};
 
 use crate::callbacks::{
@@ -394,11 +394,10 @@ impl ServerBuilder {
         )))
     }
 
-    /// Builds the helper with socketioxide's in-memory adapter (one node).
+    /// Builds the helper on the project's own engine with the in-memory
+    /// adapter (one node).
     pub fn build(self) -> Result<SocketIOServerHelper, BuildError> {
-        let core = self.into_core()?;
-        let (helper, ()) = engine::build::<LocalAdapter>(core, ());
-        Ok(helper)
+        Ok(crate::native::build(self.into_core()?))
     }
 
     /// Builds the helper with adapter `A` (for example a Redis adapter) and

@@ -65,6 +65,7 @@ mod handshake;
 mod helper;
 mod identity;
 mod incoming;
+mod native;
 mod observer;
 mod options;
 mod record;

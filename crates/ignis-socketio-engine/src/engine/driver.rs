@@ -84,8 +84,8 @@ impl<C: Connection> Driver<C> {
         self.session.task.register(cx.waker());
         loop {
             self.take_shared();
+            self.read_transports(cx);
             if self.closing.is_none() {
-                self.read_transports(cx);
                 self.run_works(cx);
                 self.check_timers();
             }
@@ -143,10 +143,14 @@ impl<C: Connection> Driver<C> {
     fn read_transports(&mut self, cx: &mut Context<'_>) {
         let mut events = Vec::new();
         for source in [Source::Main, Source::Probe] {
+            // While closing, only an upgrade under way is completed, so that
+            // what is queued can still be written on the new transport.
+            let wanted = match &self.closing {
+                None => true,
+                Some(closing) => source == Source::Probe && closing.flush,
+            };
             loop {
-                if self.works.len() >= self.engine.config.max_pending_messages
-                    || self.closing.is_some()
-                {
+                if !wanted || self.works.len() >= self.engine.config.max_pending_messages {
                     break;
                 }
                 let conn = match source {
@@ -363,8 +367,9 @@ impl<C: Connection> Driver<C> {
             return true;
         }
         let Some(ws) = self.ws.as_mut() else {
-            // Polling: requests take the queue; done when it is empty.
-            return self.session.lock().queue.frames.is_empty();
+            // Polling: requests take the queue, and a last one the close packet.
+            let shared = self.session.lock();
+            return shared.queue.frames.is_empty() && shared.close_sent;
         };
         loop {
             if !ws.has_frames() {

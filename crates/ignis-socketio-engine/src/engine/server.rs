@@ -371,13 +371,15 @@ async fn poll(session: Arc<Session>) -> Response<Body> {
             drop(shared);
             if closing {
                 session.task.wake();
-                let mut frames: Vec<Frame> = frames.into();
-                if !client_closed || !frames.is_empty() {
-                    frames.push(Frame::text("1"));
-                } else {
-                    frames.push(Frame::text("6"));
+                // What is queued goes first, the close packet with the next
+                // poll (as Node does): a client handles the packets of one
+                // response a tick later, after a close in the same response.
+                if !frames.is_empty() {
+                    return payload(frames.iter());
                 }
-                return payload(&frames);
+                session.lock().close_sent = true;
+                let last = if client_closed { "6" } else { "1" };
+                return payload(&[Frame::text(last)]);
             }
             if !frames.is_empty() {
                 session.task.wake();

@@ -87,6 +87,8 @@ pub(crate) struct Shared {
     pub(crate) queue: Queue,
     pub(crate) close: Option<CloseReason>,
     pub(crate) closed: bool,
+    /// A polling request carried the close packet.
+    pub(crate) close_sent: bool,
     /// Packets received by polling POSTs, for the session's task.
     pub(crate) inbox: VecDeque<EnginePacket>,
     /// A GET is waiting for packets.
@@ -135,6 +137,7 @@ impl Session {
                 queue: Queue::default(),
                 close: None,
                 closed: false,
+                close_sent: false,
                 inbox: VecDeque::new(),
                 poll_pending: false,
                 poll,

@@ -211,6 +211,16 @@ impl Client {
         self.lock_sockets().iter().find(|s| s.nsp() == nsp).cloned()
     }
 
+    /// Forgets a socket that left its namespace.
+    pub(crate) fn forget(&self, socket: &Socket) {
+        self.lock_sockets().retain(|s| s.id() != socket.id());
+    }
+
+    /// Whether no namespace is joined any more.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lock_sockets().is_empty()
+    }
+
     fn take_socket(&self, nsp: &str) -> Option<Socket> {
         let mut sockets = self.lock_sockets();
         let at = sockets.iter().position(|s| s.nsp() == nsp)?;
@@ -231,10 +241,9 @@ impl Client {
         let socket = Socket::new(new_sid(), ns.clone(), self.clone(), auth);
         match ns.handler.clone().on_connect(socket.clone()).await {
             Ok(()) => {
-                if self.session.is_closed() {
-                    return;
+                if self.session.is_closed() || !ns.insert(&socket) {
+                    return ns.discard(&socket);
                 }
-                ns.insert(&socket);
                 self.lock_sockets().push(socket.clone());
                 self.connected_once.store(true, Ordering::Release);
                 let answer = serde_json::json!({"sid": socket.id()});
@@ -247,6 +256,7 @@ impl Client {
                 ns.handler.clone().on_connected(socket).await;
             }
             Err(refusal) => {
+                ns.discard(&socket);
                 let body = refusal.to_json();
                 let _ =
                     self.session

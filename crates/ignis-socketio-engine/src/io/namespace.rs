@@ -88,17 +88,23 @@ impl Namespace {
         read(&self.rooms).keys().map(|r| r.to_string()).collect()
     }
 
-    pub(crate) fn insert(&self, socket: &Socket) {
-        socket.set_connected(true);
-        write(&self.sockets).insert(socket.0.id.clone().into(), socket.clone());
-    }
-
-    /// Removes a connected socket; false if it had left already.
-    pub(crate) fn remove(&self, socket: &Socket, reason: &str) -> bool {
-        if !socket.set_connected(false) {
+    /// Adds a socket whose connect handler accepted it; false if it is gone.
+    pub(crate) fn insert(&self, socket: &Socket) -> bool {
+        let mut sockets = write(&self.sockets);
+        if !socket.mark_connected() {
             return false;
         }
-        write(&self.sockets).remove(socket.id());
+        sockets.insert(socket.0.id.clone().into(), socket.clone());
+        true
+    }
+
+    /// Forgets a socket the connect handler refused (rooms it joined there).
+    pub(crate) fn discard(&self, socket: &Socket) {
+        socket.mark_gone();
+        self.leave_all(socket);
+    }
+
+    fn leave_all(&self, socket: &Socket) {
         let left = socket.take_rooms();
         if !left.is_empty() {
             let mut rooms = write(&self.rooms);
@@ -111,6 +117,15 @@ impl Namespace {
                 }
             }
         }
+    }
+
+    /// Removes a connected socket; false if it had left already.
+    pub(crate) fn remove(&self, socket: &Socket, reason: &str) -> bool {
+        if !socket.mark_gone() {
+            return false;
+        }
+        write(&self.sockets).remove(socket.id());
+        self.leave_all(socket);
         socket.drop_acks();
         let reason = match reason {
             "client namespace disconnect" => DisconnectReason::ClientNamespaceDisconnect,
@@ -126,10 +141,10 @@ impl Namespace {
         I: IntoIterator<Item = R>,
         R: AsRef<str>,
     {
-        if !socket.connected() {
+        let mut map = write(&self.rooms);
+        if socket.is_gone() {
             return;
         }
-        let mut map = write(&self.rooms);
         let mut own = socket.0.rooms.lock().unwrap_or_else(|p| p.into_inner());
         let id: Arc<str> = Arc::from(socket.id());
         for room in rooms {

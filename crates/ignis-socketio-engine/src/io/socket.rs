@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,8 +39,16 @@ pub(crate) struct SocketInner {
     auth: Option<serde_json::Value>,
     /// Waiters for the client's acknowledgements (allocated on first use).
     acks: Mutex<Option<Box<AckWaiters>>>,
-    connected: AtomicBool,
+    /// [`PENDING`], [`CONNECTED`] or [`GONE`].
+    state: AtomicU8,
 }
+
+/// The connect handler is running: rooms may be joined, nothing is sent.
+const PENDING: u8 = 0;
+/// In the namespace.
+const CONNECTED: u8 = 1;
+/// Left the namespace, or was refused: final.
+const GONE: u8 = 2;
 
 /// One client connected to one namespace. Cheap to clone.
 #[derive(Clone)]
@@ -73,7 +81,7 @@ impl Socket {
             rooms: Mutex::new(Vec::new()),
             auth,
             acks: Mutex::new(None),
-            connected: AtomicBool::new(false),
+            state: AtomicU8::new(PENDING),
         }))
     }
 
@@ -110,11 +118,24 @@ impl Socket {
 
     /// Whether the socket is still connected to its namespace.
     pub fn connected(&self) -> bool {
-        self.0.connected.load(Ordering::Acquire)
+        self.0.state.load(Ordering::Acquire) == CONNECTED
     }
 
-    pub(crate) fn set_connected(&self, connected: bool) -> bool {
-        self.0.connected.swap(connected, Ordering::AcqRel)
+    /// Pending → connected; false if the socket is gone already.
+    pub(crate) fn mark_connected(&self) -> bool {
+        self.0
+            .state
+            .compare_exchange(PENDING, CONNECTED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Marks the socket gone; true if it was connected until now.
+    pub(crate) fn mark_gone(&self) -> bool {
+        self.0.state.swap(GONE, Ordering::AcqRel) == CONNECTED
+    }
+
+    pub(crate) fn is_gone(&self) -> bool {
+        self.0.state.load(Ordering::Acquire) == GONE
     }
 
     /// Sends an event with one JSON argument.
@@ -230,20 +251,29 @@ impl Socket {
         self.0.ns.leave(self, rooms);
     }
 
-    /// The rooms the socket is in (its own id room included).
+    /// The rooms the socket is in, its own id room first.
     pub fn rooms(&self) -> Vec<String> {
-        lock(&self.0.rooms).iter().map(|r| r.to_string()).collect()
+        let joined = lock(&self.0.rooms);
+        let mut rooms = Vec::with_capacity(joined.len() + 1);
+        rooms.push(self.id().to_owned());
+        rooms.extend(joined.iter().map(|r| r.to_string()));
+        rooms
     }
 
-    /// Leaves the namespace: the client gets a DISCONNECT packet; the
-    /// connection stays open for its other namespaces.
+    /// Leaves the namespace: the client gets a DISCONNECT packet (written
+    /// after what is already queued for it). When it was the connection's
+    /// last namespace, the connection is closed too, so that a client sent
+    /// away holds nothing on the server.
     pub fn disconnect(&self) {
-        if self.0.ns.remove(self, "server namespace disconnect") {
-            let _ = self.0.client.session.send(frames::simple(
-                PacketKind::Disconnect,
-                self.nsp(),
-                None,
-            ));
+        if !self.connected() {
+            return;
+        }
+        let packet = frames::simple(PacketKind::Disconnect, self.nsp(), None);
+        let _ = self.0.client.session.send(packet);
+        self.0.client.forget(self);
+        self.0.ns.remove(self, "server namespace disconnect");
+        if self.0.client.is_empty() {
+            self.close("no namespace left");
         }
     }
 

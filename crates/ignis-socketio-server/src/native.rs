@@ -1,0 +1,359 @@
+//! The helper on the project's own engine (`ignis-socketio-engine`), one node
+//! with the in-memory adapter. Events of one client reach the helper in
+//! order, and a client sent away has its connection closed.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::Router;
+use bytes::Bytes;
+use ignis_socketio_engine::codec::{Args, placeholder, placeholder_index};
+use ignis_socketio_engine::engine::{EngineConfig, TransportKind};
+use ignis_socketio_engine::io::{
+    AckSender, BroadcastOptions, ConnectRefusal, DisconnectReason, Event, HandlerFuture, IoConfig,
+    LocalAdapter, Namespace, NamespaceHandler, Socket, SocketIo,
+};
+use serde_json::Value;
+use tokio::sync::OnceCell;
+use tracing::Instrument;
+
+use crate::core::Core;
+use crate::engine::Engine;
+use crate::record::{ClientRecord, SocketHandle};
+use crate::{
+    AckReply, AckResponder, Handshake, Payload, ServerError, SocketIOServerHelper, Target,
+    UNAUTHENTICATED_ROOM,
+};
+
+/// The helper's engine side on `ignis-socketio-engine`.
+pub(crate) struct Native {
+    core: Arc<Core>,
+    io: SocketIo,
+    ns: Arc<Namespace>,
+    shutdown: OnceCell<()>,
+}
+
+/// Builds the engine and registers namespace `/`.
+pub(crate) fn build(core: Arc<Core>) -> SocketIOServerHelper {
+    let options = &core.options;
+    let io = SocketIo::new(IoConfig {
+        engine: EngineConfig {
+            path: options.path.trim_end_matches('/').to_owned(),
+            max_payload: usize::try_from(options.max_payload).unwrap_or(usize::MAX),
+            ..EngineConfig::default()
+        },
+        ..IoConfig::default()
+    });
+    let native = Arc::new_cyclic(|weak: &Weak<Native>| {
+        let handler = Arc::new(Handler(weak.clone()));
+        let ns = io.ns_with_adapter("/", handler, Arc::new(LocalAdapter));
+        Native {
+            core,
+            io,
+            ns,
+            shutdown: OnceCell::new(),
+        }
+    });
+    SocketIOServerHelper { engine: native }
+}
+
+/// The namespace handler: the helper's connect middleware, event dispatch and teardown.
+struct Handler(Weak<Native>);
+
+impl Handler {
+    fn record(&self, socket: &Socket) -> Option<(Arc<Native>, Arc<ClientRecord>)> {
+        let native = self.0.upgrade()?;
+        let record = native.core.record(socket.id())?;
+        Some((native, record))
+    }
+}
+
+impl NamespaceHandler for Handler {
+    fn on_connect(&self, socket: Socket) -> HandlerFuture<Result<(), ConnectRefusal>> {
+        let result = (|| {
+            let native = self
+                .0
+                .upgrade()
+                .ok_or(ConnectRefusal::new("server is gone"))?;
+            if native.core.is_shutting_down() {
+                return Err(ConnectRefusal::new("server is shutting down"));
+            }
+            // The internal room keeps unauthenticated sockets out of broadcasts.
+            socket.join([UNAUTHENTICATED_ROOM]);
+            let handshake = Handshake::from_request_parts(socket.request(), socket.auth().cloned());
+            let record = Arc::new(ClientRecord::new(
+                socket.id().to_owned(),
+                Arc::new(NativeSocket(socket)),
+                handshake,
+                &native.core.options.identifier,
+            ));
+            native.core.register(record);
+            Ok(())
+        })();
+        Box::pin(async move { result })
+    }
+
+    fn on_connected(&self, socket: Socket) -> HandlerFuture<()> {
+        if let Some((_, record)) = self.record(&socket) {
+            record.signal_connected();
+        }
+        Box::pin(async {})
+    }
+
+    fn on_event(&self, socket: Socket, event: Event, ack: Option<AckSender>) -> HandlerFuture<()> {
+        let Some((native, record)) = self.record(&socket) else {
+            return Box::pin(async {});
+        };
+        Box::pin(async move {
+            let span = record.span.clone();
+            let data = first_arg_as_json(&event.args);
+            let ack = ack.map(responder);
+            let core = native.core.clone();
+            let helper = SocketIOServerHelper { engine: native };
+            match event.name.as_str() {
+                crate::events::AUTHENTICATE => {
+                    let credentials = Some(data).filter(|v| !v.is_null());
+                    core.handle_authenticate(helper, record, credentials, ack)
+                        .instrument(span)
+                        .await;
+                }
+                crate::events::JOIN => {
+                    core.handle_join(helper, record, data, ack)
+                        .instrument(span)
+                        .await;
+                }
+                crate::events::LEAVE => {
+                    let _enter = span.entered();
+                    core.handle_leave(&record, data, ack);
+                }
+                _ => {
+                    core.dispatch(helper, record, event.name, data, ack)
+                        .instrument(span)
+                        .await;
+                }
+            }
+        })
+    }
+
+    fn on_disconnect(&self, socket: Socket, reason: DisconnectReason) {
+        if let Some((native, record)) = self.record(&socket) {
+            native.core.teardown(&record, &reason.to_string());
+        }
+    }
+}
+
+fn responder(ack: AckSender) -> AckResponder {
+    AckResponder {
+        send: Box::new(move |payload: &Payload| {
+            ack.send(&payload_args(payload))
+                .map_err(|e| ServerError::Ack(e.to_string()))
+        }),
+    }
+}
+
+/// A helper payload as event arguments (binary as one attachment).
+fn payload_args(payload: &Payload) -> Args {
+    match payload {
+        Payload::Json(value) => Args::json(vec![value.clone()]),
+        Payload::Binary(bytes) => Args {
+            values: vec![placeholder(0)],
+            attachments: vec![bytes.clone()],
+        },
+    }
+}
+
+/// The first argument as JSON, binary attachments as arrays of byte values
+/// (what the helper's handlers have received so far).
+fn first_arg_as_json(args: &Args) -> Value {
+    args.values
+        .first()
+        .map_or(Value::Null, |v| resolve_binary(v, &args.attachments))
+}
+
+/// Acknowledgement arguments as one JSON value: the argument itself when
+/// there is one, else the array of them.
+fn ack_as_json(args: &Args) -> Value {
+    match args.values.as_slice() {
+        [one] => resolve_binary(one, &args.attachments),
+        many => Value::Array(
+            many.iter()
+                .map(|v| resolve_binary(v, &args.attachments))
+                .collect(),
+        ),
+    }
+}
+
+fn resolve_binary(value: &Value, attachments: &[Bytes]) -> Value {
+    if let Some(bytes) = placeholder_index(value).and_then(|i| attachments.get(i)) {
+        return Value::Array(bytes.iter().map(|b| Value::from(*b)).collect());
+    }
+    match value {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| resolve_binary(v, attachments))
+                .collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), resolve_binary(v, attachments)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+impl Native {
+    fn options(&self, target: &Target) -> Result<BroadcastOptions, ServerError> {
+        if self.core.is_shutting_down() {
+            return Err(ServerError::ShutDown);
+        }
+        let mut options = BroadcastOptions {
+            rooms: target.rooms.clone(),
+            except: target.except.clone(),
+            local: target.local,
+        };
+        if options.rooms.is_empty() {
+            options.except.push(UNAUTHENTICATED_ROOM.to_owned());
+        }
+        Ok(options)
+    }
+}
+
+#[async_trait]
+impl Engine for Native {
+    fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+
+    fn attach(&self, router: Router) -> Router {
+        router.layer(self.io.layer())
+    }
+
+    async fn send(&self, target: Target, event: &str, payload: Payload) -> Result<(), ServerError> {
+        let options = self.options(&target)?;
+        self.ns
+            .broadcast(&options, event, &payload_args(&payload))
+            .await
+            .map_err(|e| ServerError::Broadcast(e.to_string()))
+    }
+
+    async fn send_with_ack(
+        &self,
+        target: Target,
+        event: &str,
+        payload: Payload,
+        timeout: Duration,
+    ) -> Result<Vec<AckReply>, ServerError> {
+        let options = self.options(&target)?;
+        let replies = self
+            .ns
+            .broadcast_with_ack(&options, event, &payload_args(&payload), timeout)
+            .await;
+        Ok(replies
+            .into_iter()
+            .map(|(socket_id, result)| AckReply {
+                socket_id,
+                result: result
+                    .map(|args| ack_as_json(&args))
+                    .map_err(|e| e.to_string()),
+            })
+            .collect())
+    }
+
+    async fn fetch_socket_ids(&self, target: Target) -> Result<Vec<String>, ServerError> {
+        let options = self.options(&target)?;
+        Ok(self
+            .ns
+            .local_targets(&options)
+            .iter()
+            .map(|s| s.id().to_owned())
+            .collect())
+    }
+
+    async fn fetch_rooms(&self) -> Result<Vec<String>, ServerError> {
+        // Like Node's adapter: every socket is in its own id room.
+        let mut rooms: Vec<String> = self.ns.rooms();
+        rooms.extend(self.ns.sockets().iter().map(|s| s.id().to_owned()));
+        rooms.retain(|r| r != UNAUTHENTICATED_ROOM);
+        rooms.sort();
+        rooms.dedup();
+        Ok(rooms)
+    }
+
+    async fn shutdown(&self) {
+        self.shutdown
+            .get_or_init(|| async {
+                let identifier = &self.core.options.identifier;
+                tracing::info!(%identifier, "shutting down Socket.IO server helper");
+                self.core.begin_shutdown();
+                for record in self.core.drain() {
+                    record.socket.disconnect();
+                }
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+                while self.io.engine().session_count() > 0 && tokio::time::Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                self.io.close();
+                tracing::info!(%identifier, "Socket.IO server helper shut down");
+            })
+            .await;
+    }
+}
+
+/// [`SocketHandle`] over an engine socket.
+struct NativeSocket(Socket);
+
+#[async_trait]
+impl SocketHandle for NativeSocket {
+    fn emit(&self, event: &str, data: &Payload) -> Result<(), ServerError> {
+        self.0
+            .emit_args(event, &payload_args(data))
+            .map_err(|e| ServerError::Socket {
+                id: self.0.id().to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    async fn emit_with_ack(
+        &self,
+        event: &str,
+        data: &Payload,
+        timeout: Duration,
+    ) -> Result<Value, ServerError> {
+        self.0
+            .emit_with_ack(event, &payload_args(data), timeout)
+            .await
+            .map(|args| ack_as_json(&args))
+            .map_err(|e| ServerError::Ack(e.to_string()))
+    }
+
+    fn join(&self, rooms: Vec<String>) {
+        self.0.join(rooms);
+    }
+
+    fn leave(&self, rooms: Vec<String>) {
+        self.0.leave(rooms);
+    }
+
+    fn rooms(&self) -> Vec<String> {
+        self.0.rooms()
+    }
+
+    fn disconnect(&self) {
+        self.0.disconnect();
+    }
+
+    fn connected(&self) -> bool {
+        self.0.connected()
+    }
+
+    fn transport(&self) -> &'static str {
+        match self.0.transport() {
+            TransportKind::WebSocket => "websocket",
+            TransportKind::Polling => "polling",
+        }
+    }
+}
