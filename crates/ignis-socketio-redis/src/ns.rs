@@ -974,7 +974,8 @@ impl<E: SocketEmitter> CoreAdapter<E> for RedisAdapter<E> {
                 _ => None,
             }
         };
-        let local_result = self.local.broadcast(packet, opts);
+        // Published first: a send that fails reaches no client, not even this
+        // server's, so retrying it does not deliver twice.
         if let Some(msg) = remote {
             let channel = self.core.channels.broadcast_channel(&msg.opts.rooms);
             self.core
@@ -982,7 +983,9 @@ impl<E: SocketEmitter> CoreAdapter<E> for RedisAdapter<E> {
                 .await
                 .map_err(adapter_err)?;
         }
-        local_result.map_err(BroadcastError::from)
+        self.local
+            .broadcast(packet, opts)
+            .map_err(BroadcastError::from)
     }
 
     async fn broadcast_with_ack(
