@@ -75,6 +75,18 @@ async fn redis_cluster_of_three_masters_carries_broadcasts_and_requests() {
         .unwrap();
     assert_eq!(c2.event("from-emitter").await, json!([1]));
 
+    // A burst larger than pool_size on a fresh emitter: none waits for a slot.
+    let fresh = RedisEmitter::connect(address.parse::<RedisConfig>().unwrap().key(&key))
+        .await
+        .unwrap();
+    let sends = (0..64).map(|i| {
+        let fresh = fresh.clone();
+        async move { fresh.to("nobody").emit("burst", &i).await }
+    });
+    for result in futures_util::future::join_all(sends).await {
+        result.unwrap();
+    }
+
     s1.state.close().await;
     s2.state.close().await;
     drop(nodes);
