@@ -230,6 +230,11 @@ async fn sends_answered_with_success_after_a_redis_restart_reach_every_server() 
             let short_before = s1.state.counters().short_publishes;
             if s1.io.emit("tick", &next).await.is_ok() {
                 if s1.state.counters().short_publishes > short_before {
+                    let health = s1.state.health();
+                    assert!(
+                        health.missing_servers >= 1 && !health.fleet_reachable(),
+                        "health must say the fleet cannot receive: {health:?}"
+                    );
                     reported_short.push(next);
                 } else {
                     answered_ok.push(next);
@@ -243,6 +248,8 @@ async fn sends_answered_with_success_after_a_redis_restart_reach_every_server() 
         }
     }
     s1.io.emit("tick", &"end").await.unwrap();
+    let health = s1.state.health();
+    assert!(health.fleet_reachable(), "whole again: {health:?}");
     let mut received = Vec::new();
     loop {
         let args = c2.event("tick").await;
