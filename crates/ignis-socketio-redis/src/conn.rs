@@ -366,3 +366,19 @@ fn release(counts: &mut HashMap<String, usize>, names: Vec<String>) -> Vec<Strin
     }
     gone
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_double_between_the_bounds_and_never_panic() {
+        let (min, max) = (Duration::from_millis(25), Duration::from_millis(100));
+        assert_eq!(next_delay(Duration::ZERO, min, max), min);
+        assert_eq!(next_delay(min, min, max), Duration::from_millis(50));
+        assert_eq!(next_delay(Duration::from_millis(80), min, max), max);
+        // A minimum above the maximum is a configuration mistake, not a panic.
+        assert_eq!(next_delay(Duration::ZERO, max, min), min);
+        assert_eq!(next_delay(Duration::MAX, min, max), max);
+    }
+}
