@@ -30,9 +30,13 @@ pub struct RedisConfig {
     pub requests_timeout: Duration,
     /// How long start-up waits for Redis before failing. Default 10 s.
     pub connect_timeout: Duration,
-    /// First delay between reconnection attempts; it doubles up to `reconnect_max_delay`.
+    /// First delay between reconnection attempts (after an immediate first
+    /// one); it doubles up to `reconnect_max_delay`. Default 25 ms.
     pub reconnect_min_delay: Duration,
-    /// Longest delay between reconnection attempts.
+    /// Longest delay between reconnection attempts of the subscriber, and of
+    /// the start-up wait. It bounds how long after Redis comes back the
+    /// subscriber resubscribes (plus the connection's own set-up). Default
+    /// 100 ms: a refused connection costs Redis next to nothing.
     pub reconnect_max_delay: Duration,
     /// Answer requests on `K-response#N#<requester uid>#` instead of the generic
     /// response channel (`publishOnSpecificResponseChannel` in Node). Default false.
@@ -40,6 +44,13 @@ pub struct RedisConfig {
     /// How many multiplexed publishing connections commands are spread over
     /// (each carries any number of concurrent commands). Default 4.
     pub pool_size: usize,
+    /// How long a fleet (the servers sharing the key and a namespace) that
+    /// PUBLISH finds smaller than before counts as missing servers, in
+    /// [`RedisHealth::missing_servers`](crate::RedisHealth::missing_servers)
+    /// and [`RedisCounters::short_publishes`](crate::RedisCounters::short_publishes).
+    /// A server resubscribing after a Redis restart is back well within it;
+    /// one still missing after it left the fleet. Default 10 s.
+    pub fleet_grace: Duration,
 }
 
 impl RedisConfig {
@@ -71,10 +82,11 @@ impl RedisConfig {
             key: Self::DEFAULT_KEY.to_owned(),
             requests_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(10),
-            reconnect_min_delay: Duration::from_millis(100),
-            reconnect_max_delay: Duration::from_secs(5),
+            reconnect_min_delay: Duration::from_millis(25),
+            reconnect_max_delay: Duration::from_millis(100),
             publish_on_specific_response_channel: false,
             pool_size: 4,
+            fleet_grace: Duration::from_secs(10),
         }
     }
 

@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use crate::{
     config::RedisConfig,
-    conn::RedisConnection,
+    delivery::RedisCounters,
     error::RedisAdapterError,
+    publish::RedisConnection,
     value::{json_to_mp, serialize_args},
     wire::{
         BroadcastMessage, Channels, EMITTER_UID, WireOpts, map, request_type as rt, str_array,
@@ -155,8 +156,15 @@ impl RedisEmitter {
             opts: self.opts.clone(),
         };
         let channel = self.channels.broadcast_channel(&self.opts.rooms);
+        self.publish(&channel, msg.encode(true)).await
+    }
+
+    /// Publishes to a channel every server of the namespace subscribes to; a
+    /// reply that reached fewer servers than the namespace was seen to have is
+    /// counted in [`RedisCounters::short_publishes`].
+    async fn publish(&self, channel: &str, payload: Vec<u8>) -> Result<(), RedisAdapterError> {
         self.conn
-            .publish(&channel, msg.encode(true))
+            .publish_to_fleet(&self.channels.request, channel, payload)
             .await
             .map(|_| ())
     }
@@ -177,10 +185,7 @@ impl RedisEmitter {
             ("opts", self.opts.to_target_value()),
             ("rooms", str_array(&rooms)),
         ]));
-        self.conn
-            .publish(&self.channels.request, body)
-            .await
-            .map(|_| ())
+        self.publish(&self.channels.request, body).await
     }
 
     /// Disconnects the targeted sockets, on every server.
@@ -190,10 +195,7 @@ impl RedisEmitter {
             ("opts", self.opts.to_target_value()),
             ("close", Mp::Boolean(close)),
         ]));
-        self.conn
-            .publish(&self.channels.request, body)
-            .await
-            .map(|_| ())
+        self.publish(&self.channels.request, body).await
     }
 
     /// Sends a server-side event to every server of the namespace (no ack, as in Node).
@@ -220,13 +222,16 @@ impl RedisEmitter {
             ("type", Mp::from(rt::SERVER_SIDE_EMIT)),
             ("data", Mp::Array(items)),
         ]));
-        self.conn
-            .publish(&self.channels.request, body)
-            .await
-            .map(|_| ())
+        self.publish(&self.channels.request, body).await
     }
 
-    /// Closes the connection pool.
+    /// The counters of the publishing connections (shared by every emitter
+    /// made from the same connection).
+    pub fn counters(&self) -> RedisCounters {
+        self.conn.counters()
+    }
+
+    /// Closes the publishing connections.
     pub fn close(&self) {
         self.conn.close();
     }

@@ -26,9 +26,26 @@ pub enum RedisAdapterError {
     /// A Redis command (PUBLISH, PUBSUB NUMSUB, SUBSCRIBE...) failed.
     #[error("Redis command failed: {0}")]
     Redis(#[from] redis::RedisError),
-    /// No connection could be taken from the pool.
-    #[error("Redis pool error: {0}")]
-    Pool(String),
+    /// No connection to Redis could be opened: the command was not sent, so a
+    /// PUBLISH reached nobody (a send through the adapter reached no client,
+    /// not even this server's). Safe to retry.
+    #[error("Redis at {target} is unavailable, nothing was sent: {source}")]
+    Unavailable {
+        /// The URL or node list, without password.
+        target: String,
+        /// The connection error.
+        source: redis::RedisError,
+    },
+    /// The command was sent but Redis did not answer (timeout, or the
+    /// connection broke while it was in flight): a PUBLISH may or may not have
+    /// reached the other servers. A retry may deliver twice.
+    #[error("Redis at {target} did not answer, the command may have run: {source}")]
+    NoReply {
+        /// The URL or node list, without password.
+        target: String,
+        /// The driver's error.
+        source: redis::RedisError,
+    },
     /// A payload could not be converted between socketioxide, msgpack and JSON.
     #[error("payload conversion failed: {0}")]
     Payload(String),

@@ -55,18 +55,21 @@
 
 mod config;
 mod conn;
+mod delivery;
 mod emitter;
 mod error;
 mod ns;
+mod publish;
 mod state;
 mod value;
 mod wire;
 
 pub use config::{RedisConfig, RedisTarget};
-pub use conn::RedisConnection;
+pub use delivery::RedisCounters;
 pub use emitter::{IntoRooms, RESERVED_EVENTS, RedisEmitter};
 pub use error::{RedisAdapterError, Result};
 pub use ns::{InitHandle, RedisAckStream, RedisAdapter};
+pub use publish::RedisConnection;
 pub use state::{
     RedisAdapterState, RedisHealth, ServerSideAck, ServerSideEvent, ServerSideHandler,
     SocketDetails, SocketInfo,

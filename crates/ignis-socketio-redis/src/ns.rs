@@ -83,11 +83,22 @@ impl NsCore {
         self.shared.config.requests_timeout
     }
 
+    /// Publishes; on a channel every server subscribes to (broadcasts,
+    /// requests: all but responses), a reply that reached fewer servers than
+    /// the namespace was seen to have is counted (`short_publishes`).
     async fn publish(&self, channel: &str, payload: Vec<u8>) -> Result<(), RedisAdapterError> {
         if self.shared.closed.load(Ordering::SeqCst) {
             return Err(RedisAdapterError::Closed);
         }
-        self.shared.conn.publish(channel, payload).await.map(|_| ())
+        let conn = &self.shared.conn;
+        if channel.starts_with(&self.channels.response) {
+            conn.publish(channel, payload).await.map(|_| ())
+        } else {
+            let fleet = &self.channels.request;
+            conn.publish_to_fleet(fleet, channel, payload)
+                .await
+                .map(|_| ())
+        }
     }
 
     /// Publishes in the background; failures are logged (used for replies).
@@ -104,7 +115,8 @@ impl NsCore {
         if self.shared.closed.load(Ordering::SeqCst) {
             return Err(RedisAdapterError::Closed);
         }
-        self.shared.conn.numsub(&self.channels.request).await
+        let request = &self.channels.request;
+        self.shared.conn.fleet_size(request, request).await
     }
 
     /// The channel to answer a request of `requester` on.
@@ -974,7 +986,8 @@ impl<E: SocketEmitter> CoreAdapter<E> for RedisAdapter<E> {
                 _ => None,
             }
         };
-        let local_result = self.local.broadcast(packet, opts);
+        // Published first: a send that fails reaches no client, not even this
+        // server's, so retrying it does not deliver twice.
         if let Some(msg) = remote {
             let channel = self.core.channels.broadcast_channel(&msg.opts.rooms);
             self.core
@@ -982,7 +995,9 @@ impl<E: SocketEmitter> CoreAdapter<E> for RedisAdapter<E> {
                 .await
                 .map_err(adapter_err)?;
         }
-        local_result.map_err(BroadcastError::from)
+        self.local
+            .broadcast(packet, opts)
+            .map_err(BroadcastError::from)
     }
 
     async fn broadcast_with_ack(

@@ -1,4 +1,4 @@
-//! The shared adapter state: one publishing pool and one subscriber per server,
+//! The shared adapter state: the publishing connections and one subscriber per server,
 //! the namespace routing table, the server-side-emit handlers and the socket
 //! details registry that answers Node's `fetchSockets`.
 
@@ -15,10 +15,12 @@ const PRUNE_GRACE: Duration = Duration::from_secs(30);
 
 use crate::{
     config::RedisConfig,
-    conn::{Incoming, RedisConnection, Subscriber},
+    conn::{Incoming, Subscriber},
+    delivery::RedisCounters,
     emitter::RedisEmitter,
     error::RedisAdapterError,
     ns::{ChannelKind, NsHandler},
+    publish::RedisConnection,
 };
 
 /// What a server-side-emit handler receives.
@@ -133,6 +135,20 @@ pub struct RedisHealth {
     pub reconnects: u64,
     /// `close()` was called.
     pub closed: bool,
+    /// How many servers the last publish (or server count) of a namespace
+    /// found missing from its fleet: servers seen subscribed before that are
+    /// not now, typically resubscribing after a Redis restart. Messages sent
+    /// meanwhile do not reach their clients. 0 when every server was reached;
+    /// a server still missing after `RedisConfig::fleet_grace` counts as gone.
+    pub missing_servers: usize,
+}
+
+impl RedisHealth {
+    /// True when the fleet can receive now: subscribed, not closed, and no
+    /// server missing from the last publish.
+    pub fn fleet_reachable(&self) -> bool {
+        self.subscriber_connected && !self.closed && self.missing_servers == 0
+    }
 }
 
 /// Socket id -> its details and when they were registered.
@@ -232,10 +248,12 @@ pub struct SocketInfo {
 }
 
 impl RedisAdapterState {
-    /// Connects the publishing pool and the subscriber, waiting at most
+    /// Connects the publishing connections and the subscriber, waiting at most
     /// `config.connect_timeout` for Redis.
     pub async fn connect(config: RedisConfig) -> Result<Self, RedisAdapterError> {
-        let conn = RedisConnection::connect(&config).await?;
+        // One wait for both connections: start-up lasts `connect_timeout` at most.
+        let deadline = tokio::time::Instant::now() + config.connect_timeout;
+        let conn = RedisConnection::connect_until(&config, deadline).await?;
         let shared = Arc::new(Shared {
             config: config.clone(),
             conn,
@@ -252,7 +270,7 @@ impl RedisAdapterState {
                 shared.dispatch(msg);
             }
         });
-        let subscriber = Subscriber::start(&config, dispatch).await?;
+        let subscriber = Subscriber::start(&config, deadline, dispatch).await?;
         let _ = shared.subscriber.set(subscriber);
         tracing::info!(target = %config.display_target(), key = %config.key, "Redis adapter connected");
         Ok(Self { shared })
@@ -296,7 +314,17 @@ impl RedisAdapterState {
             subscriber_connected: connected && !closed,
             reconnects,
             closed,
+            missing_servers: self.shared.conn.missing_servers(),
         }
+    }
+
+    /// Counters of the publishing connections and the subscriber since
+    /// start-up (publishes, failures, publishes that reached fewer servers
+    /// than the fleet has, reconnects), for metrics.
+    pub fn counters(&self) -> RedisCounters {
+        let mut counters = self.shared.conn.counters();
+        counters.subscriber_reconnects = self.health().reconnects;
+        counters
     }
 
     /// True when the subscriber is connected and the state is not closed.

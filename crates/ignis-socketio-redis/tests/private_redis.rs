@@ -4,79 +4,12 @@
 
 mod common;
 
-use std::{path::PathBuf, process::Stdio, time::Duration};
+use std::{process::Stdio, time::Duration};
 
-use common::*;
+use common::{redis_process::*, *};
 use ignis_socketio_redis::{RedisAdapterError, RedisAdapterState, RedisConfig, RedisEmitter};
 use serde_json::json;
-use tokio::process::{Child, Command};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ignis-redis-{}", rand::random::<u64>()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A redis-server child, killed on drop.
-struct RedisProcess {
-    child: Child,
-}
-
-async fn start_redis(port: u16, dir: &std::path::Path, cluster: bool) -> RedisProcess {
-    start_redis_with(port, dir, cluster, &[]).await
-}
-
-async fn start_redis_with(
-    port: u16,
-    dir: &std::path::Path,
-    cluster: bool,
-    extra: &[&str],
-) -> RedisProcess {
-    let mut cmd = Command::new("redis-server");
-    cmd.args(extra);
-    cmd.arg("--port")
-        .arg(port.to_string())
-        .arg("--bind")
-        .arg("127.0.0.1")
-        .arg("--save")
-        .arg("")
-        .arg("--appendonly")
-        .arg("no")
-        .arg("--daemonize")
-        .arg("no")
-        .arg("--dir")
-        .arg(dir);
-    if cluster {
-        cmd.arg("--cluster-enabled")
-            .arg("yes")
-            .arg("--cluster-config-file")
-            .arg(dir.join(format!("nodes-{port}.conf")));
-    }
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("redis-server on PATH");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return RedisProcess { child };
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("redis-server on port {port} did not start");
-}
+use tokio::process::Command;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_cluster_of_three_masters_carries_broadcasts_and_requests() {
@@ -141,6 +74,18 @@ async fn redis_cluster_of_three_masters_carries_broadcasts_and_requests() {
         .await
         .unwrap();
     assert_eq!(c2.event("from-emitter").await, json!([1]));
+
+    // A burst larger than pool_size on a fresh emitter: none waits for a slot.
+    let fresh = RedisEmitter::connect(address.parse::<RedisConfig>().unwrap().key(&key))
+        .await
+        .unwrap();
+    let sends = (0..64).map(|i| {
+        let fresh = fresh.clone();
+        async move { fresh.to("nobody").emit("burst", &i).await }
+    });
+    for result in futures_util::future::join_all(sends).await {
+        result.unwrap();
+    }
 
     s1.state.close().await;
     s2.state.close().await;
@@ -211,22 +156,6 @@ async fn delivery_resumes_after_a_redis_restart() {
     s1.state.close().await;
     s2.state.close().await;
     let _ = std::fs::remove_dir_all(dir);
-}
-
-/// `calls` of one command in `INFO commandstats` of the Redis at `port`.
-async fn command_calls(port: u16, command: &str) -> u64 {
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    let prefix = format!("cmdstat_{command}:calls=");
-    info.lines()
-        .find_map(|line| line.strip_prefix(&prefix))
-        .and_then(|rest| rest.split(',').next())
-        .map_or(0, |n| n.parse().unwrap())
 }
 
 /// An emitter on the Redis at `port` with a single publishing connection.

@@ -2,6 +2,8 @@
 //! processes driven by JSON lines, and a random key prefix per test.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
+pub mod redis_process;
+
 use std::{convert::Infallible, path::PathBuf, process::Stdio, time::Duration};
 
 use ignis_socketio_redis::{RedisAdapter, RedisAdapterState, RedisConfig, SocketDetails};
