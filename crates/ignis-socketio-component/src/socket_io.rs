@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use ignis_socketio_redis::{RedisAdapter, RedisAdapterState, RedisConfig, SocketDetails};
+use ignis_socketio_redis::{RedisAdapterState, RedisConfig, SocketDetails};
 use ignis_socketio_server::{
     Handshake, Identity, ServerBuilder, SocketIOServerHelper, SocketObserver,
 };
@@ -218,7 +218,7 @@ impl Component for SocketIOComponent {
                 self.redis = Some(state.clone());
                 builder
                     .observer(Arc::new(RedisSocketDetails(state.clone())))
-                    .build_with_adapter_ready::<RedisAdapter<_>, _>(state)
+                    .build_with_adapter(state.adapter("/"))
                     .await
                     .map_err(|error| match error {
                         ignis_socketio_server::BuildError::AdapterInit(reason) => {

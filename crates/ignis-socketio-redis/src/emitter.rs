@@ -9,7 +9,7 @@ use crate::{
     delivery::RedisCounters,
     error::RedisAdapterError,
     publish::RedisConnection,
-    value::{json_to_mp, serialize_args},
+    value::serialize_args,
     wire::{
         BroadcastMessage, Channels, EMITTER_UID, WireOpts, map, request_type as rt, str_array,
         to_json,
@@ -205,18 +205,10 @@ impl RedisEmitter {
         data: &T,
     ) -> Result<(), RedisAdapterError> {
         check_event(event)?;
-        let json_args =
-            serde_json::to_value(data).map_err(|e| RedisAdapterError::Payload(e.to_string()))?;
-        let args = if socketioxide_core::parser::is_ser_tuple(data) {
-            match json_args {
-                serde_json::Value::Array(items) => items,
-                other => vec![other],
-            }
-        } else {
-            vec![json_args]
-        };
+        let args = ignis_socketio_engine::codec::to_args(data)
+            .map_err(|e| RedisAdapterError::Payload(e.to_string()))?;
         let mut items = vec![Mp::from(event)];
-        items.extend(args.into_iter().map(json_to_mp));
+        items.extend(args.to_msgpack());
         let body = to_json(&map([
             ("uid", Mp::from(EMITTER_UID)),
             ("type", Mp::from(rt::SERVER_SIDE_EMIT)),

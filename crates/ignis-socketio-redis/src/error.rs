@@ -46,7 +46,7 @@ pub enum RedisAdapterError {
         /// The driver's error.
         source: redis::RedisError,
     },
-    /// A payload could not be converted between socketioxide, msgpack and JSON.
+    /// A payload could not be converted between the engine's arguments, msgpack and JSON.
     #[error("payload conversion failed: {0}")]
     Payload(String),
     /// A message read from Redis does not follow the Node adapter protocol.
@@ -71,12 +71,6 @@ pub enum RedisAdapterError {
     /// The adapter was closed.
     #[error("the Redis adapter is closed")]
     Closed,
-}
-
-impl From<RedisAdapterError> for socketioxide_core::adapter::errors::AdapterError {
-    fn from(err: RedisAdapterError) -> Self {
-        Self(Box::new(err))
-    }
 }
 
 /// Result alias for this crate.

@@ -1,8 +1,9 @@
-//! Redis scaling for socketioxide that speaks the Node packages' wire format:
-//! [`RedisAdapter`] is a socketioxide adapter speaking the classic protocol of
+//! Redis scaling that speaks the Node packages' wire format: [`RedisAdapter`]
+//! is an adapter of the project's engine speaking the classic protocol of
 //! `@socket.io/redis-adapter` 8.3, and [`RedisEmitter`] publishes like
 //! `@socket.io/redis-emitter` 5.1. Rust and Node servers share one Redis (single
-//! or Cluster) and one room space, in both directions.
+//! or Cluster) and one room space, in both directions; binary data crosses as
+//! msgpack `bin`, both ways.
 //!
 //! # Plugging the adapter in
 //!
@@ -12,16 +13,11 @@
 //! // "redis://:pass@host:6379/0" is a single Redis; "host:7000,host:7001" a cluster.
 //! let config: RedisConfig = "redis://127.0.0.1:6379".parse()?;
 //! let state = RedisAdapterState::connect(config.key("socket.io")).await?; // bounded wait
+//! let adapter = state.adapter("/"); // one per namespace
 //! // server helper (waits until the namespace is subscribed):
-//! //   SocketIOServerHelper::builder()...build_with_adapter_ready::<RedisAdapter<_>, _>(state.clone()).await?
-//! // or without waiting:
-//! //   SocketIOServerHelper::builder()...build_with_adapter::<RedisAdapter<_>>(state.clone())?
-//! // plain socketioxide:
-//! //   SocketIo::builder().with_adapter::<RedisAdapter<_>>(state.clone()).build_layer()
-//! //   then `io.ns("/", handler)` returns an `InitHandle`; `.await?` it to wait for the
-//! //   subscriptions, or drop it (the namespace is registered either way).
-//! // Sockets must join their own id room (`socket.join(socket.id)`), as Node's do;
-//! // the server helper does it.
+//! //   SocketIOServerHelper::builder()...build_with_adapter(adapter).await?
+//! // or the engine directly:
+//! //   io.ns_with_adapter("/", handler, adapter).await?
 //! // Optional: `state.register_socket(nsp, sid, SocketDetails::from_request(..))` on
 //! // connect, so Node's fetchSockets sees the handshake and data.
 //! assert!(state.is_healthy());
@@ -29,10 +25,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The adapter type is `RedisAdapter<socketioxide::adapter::Emitter>`; writing
-//! `RedisAdapter<_>` lets the compiler fill the emitter in.
-//!
-//! # What socketioxide has no place for
+//! # Beyond the engine's adapter operations
 //!
 //! [`RedisAdapterState`] (keep a clone) offers Node's `serverSideEmit`
 //! ([`RedisAdapterState::server_side_emit`], `_with_ack`,
@@ -51,8 +44,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The wire format is documented in `research/redis-protocol.md` of the project.
+//! The wire format is described in `docs/scaling.md`.
 
+mod adapter;
 mod config;
 mod conn;
 mod delivery;
@@ -60,6 +54,7 @@ mod emitter;
 mod error;
 mod ns;
 mod publish;
+mod receive;
 mod state;
 mod value;
 mod wire;
@@ -68,7 +63,7 @@ pub use config::{RedisConfig, RedisTarget};
 pub use delivery::RedisCounters;
 pub use emitter::{IntoRooms, RESERVED_EVENTS, RedisEmitter};
 pub use error::{RedisAdapterError, Result};
-pub use ns::{InitHandle, RedisAckStream, RedisAdapter};
+pub use adapter::RedisAdapter;
 pub use publish::RedisConnection;
 pub use state::{
     RedisAdapterState, RedisHealth, ServerSideAck, ServerSideEvent, ServerSideHandler,

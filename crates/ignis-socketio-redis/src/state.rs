@@ -10,7 +10,7 @@ use std::{
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
-/// How long a registered socket's details survive without socketioxide listing it.
+/// How long a registered socket's details survive without the namespace listing it.
 const PRUNE_GRACE: Duration = Duration::from_secs(30);
 
 use crate::{
@@ -237,7 +237,7 @@ impl std::fmt::Debug for RedisAdapterState {
 /// A socket as `fetchSockets` sees it, on any server of the cluster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SocketInfo {
-    /// The socket id: 16 characters on socketioxide, 20 on Node.
+    /// The socket id (20 characters on this engine and on Node).
     pub id: String,
     /// Node's handshake object.
     pub handshake: serde_json::Value,
@@ -289,6 +289,12 @@ impl RedisAdapterState {
     /// The publishing connection (shared with [`RedisAdapterState::emitter`]).
     pub fn connection(&self) -> &RedisConnection {
         &self.shared.conn
+    }
+
+    /// The adapter of namespace `nsp` (`"/"` for the main one), for the
+    /// server helper or the engine.
+    pub fn adapter(&self, nsp: &str) -> std::sync::Arc<crate::adapter::RedisAdapter> {
+        crate::adapter::RedisAdapter::new(self, nsp)
     }
 
     /// An emitter on the same connection and key prefix.

@@ -1,17 +1,14 @@
 //! Conversions between the three shapes a payload takes on its way through Redis:
-//! socketioxide's parser [`Value`], the notepack (msgpack) structure Node puts inside
-//! Redis messages ([`rmpv::Value`]), and JSON ([`serde_json::Value`]).
+//! the engine's event arguments ([`EngineArgs`]: JSON with binary placeholders
+//! and attachments), the notepack (msgpack) structure Node puts inside Redis
+//! messages ([`rmpv::Value`]), and JSON ([`serde_json::Value`]).
 //!
 //! Node's adapter carries the socket.io packet *before* encoding: `[event, ...args]`
-//! with binaries inline as msgpack `bin`. socketioxide keeps it encoded by the
-//! namespace parser, so every message crossing Redis is transcoded here.
+//! with binaries inline as msgpack `bin`, so binary stays binary both ways.
 
-use std::collections::VecDeque;
-
-use bytes::Bytes;
 use rmpv::Value as Mp;
-use serde::ser::{Serialize, SerializeTuple, Serializer};
-use socketioxide_core::{Value, parser::Parse};
+use ignis_socketio_engine::codec::Args as EngineArgs;
+use serde::Serialize;
 
 use crate::error::RedisAdapterError;
 
@@ -19,20 +16,6 @@ use crate::error::RedisAdapterError;
 const EXT_TIMESTAMP: i8 = -1;
 /// msgpack extension type that notepack uses for `ArrayBuffer`.
 const EXT_ARRAY_BUFFER: i8 = 0;
-
-/// Serializes a list of values as a serde *tuple*, so that the socketioxide parsers
-/// expand it into `[v0, v1, ...]` instead of wrapping it in one more array.
-pub(crate) struct Args<'a>(pub(crate) &'a [Mp]);
-
-impl Serialize for Args<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut tuple = serializer.serialize_tuple(self.0.len())?;
-        for value in self.0 {
-            tuple.serialize_element(value)?;
-        }
-        tuple.end()
-    }
-}
 
 /// Rewrites the notepack-only shapes into ones every parser can carry:
 /// `Date` (ext -1) becomes the ISO string `JSON.stringify` would produce, an
@@ -95,87 +78,24 @@ fn timestamp_to_iso(data: &[u8]) -> Option<String> {
     when.format(&format).ok()
 }
 
-/// Builds a parser [`Value`] holding `[v0, v1, ...]` from msgpack values (the Node
-/// packet's `data` array, or `[ack]` for an acknowledgement).
-pub(crate) fn to_parser_value(
-    parser: impl Parse,
-    items: Vec<Mp>,
-) -> Result<Value, RedisAdapterError> {
-    let items: Vec<Mp> = items.into_iter().map(normalize).collect();
-    parser
-        .encode_value(&Args(&items), None)
-        .map_err(|e| RedisAdapterError::Payload(e.to_string()))
+/// The engine's arguments as msgpack values, binaries inline.
+pub(crate) fn args_to_mp(args: &EngineArgs) -> Vec<Mp> {
+    args.to_msgpack()
 }
 
-/// Reads a parser [`Value`] holding an array (`[event, ...args]` or an ack's
-/// `[...args]`) back into msgpack values, with binaries inline.
-pub(crate) fn from_parser_value(value: &Value) -> Result<Vec<Mp>, RedisAdapterError> {
-    let decoded = match value {
-        Value::Str(text, bins) => {
-            let json: serde_json::Value = serde_json::from_str(text.as_str())
-                .map_err(|e| RedisAdapterError::Payload(e.to_string()))?;
-            let empty = VecDeque::new();
-            json_to_mp_with_bins(json, bins.as_ref().unwrap_or(&empty))
-        }
-        Value::Bytes(bytes) => {
-            let mut reader: &[u8] = bytes;
-            rmpv::decode::read_value(&mut reader)
-                .map_err(|e| RedisAdapterError::Payload(e.to_string()))?
-        }
-    };
-    match decoded {
-        Mp::Array(items) => Ok(items),
-        other => Ok(vec![other]),
-    }
+/// msgpack values (Node's `[event, ...args]` minus the event, or an ack's
+/// arguments) as the engine's arguments, notepack's shapes normalized first:
+/// each binary becomes an attachment and a placeholder where it stood.
+pub(crate) fn mp_to_args(items: Vec<Mp>) -> EngineArgs {
+    EngineArgs::from_msgpack(items.into_iter().map(normalize).collect())
 }
 
 /// Converts JSON to msgpack values (integers stay integers, like notepack does).
 pub(crate) fn json_to_mp(json: serde_json::Value) -> Mp {
-    json_to_mp_with_bins(json, &VecDeque::new())
-}
-
-/// Like [`json_to_mp`], and replaces socket.io binary placeholders
-/// (`{"_placeholder":true,"num":n}`) with the attachment they stand for.
-fn json_to_mp_with_bins(json: serde_json::Value, bins: &VecDeque<Bytes>) -> Mp {
-    use serde_json::Value as J;
-    match json {
-        J::Null => Mp::Nil,
-        J::Bool(b) => Mp::Boolean(b),
-        J::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                Mp::from(u)
-            } else if let Some(i) = n.as_i64() {
-                Mp::from(i)
-            } else {
-                Mp::F64(n.as_f64().unwrap_or(f64::NAN))
-            }
-        }
-        J::String(s) => Mp::String(s.into()),
-        J::Array(items) => Mp::Array(
-            items
-                .into_iter()
-                .map(|v| json_to_mp_with_bins(v, bins))
-                .collect(),
-        ),
-        J::Object(map) => {
-            if let Some(bin) = placeholder_index(&map).and_then(|n| bins.get(n)) {
-                return Mp::Binary(bin.to_vec());
-            }
-            Mp::Map(
-                map.into_iter()
-                    .map(|(k, v)| (Mp::String(k.into()), json_to_mp_with_bins(v, bins)))
-                    .collect(),
-            )
-        }
-    }
-}
-
-fn placeholder_index(map: &serde_json::Map<String, serde_json::Value>) -> Option<usize> {
-    if map.len() == 2 && map.get("_placeholder") == Some(&serde_json::Value::Bool(true)) {
-        map.get("num")?.as_u64().map(|n| n as usize)
-    } else {
-        None
-    }
+    EngineArgs::json(vec![json])
+        .to_msgpack()
+        .pop()
+        .unwrap_or(Mp::Nil)
 }
 
 /// Converts msgpack values to JSON the way `JSON.stringify` would see the decoded
@@ -210,12 +130,12 @@ pub(crate) fn mp_to_json(value: Mp) -> serde_json::Value {
 }
 
 /// Serializes any serde value to msgpack values with `bin` for bytes, expanding a
-/// tuple into several arguments like socketioxide's `emit` does.
+/// tuple into several arguments, like Node's `emit(event, a, b)`.
 pub(crate) fn serialize_args<T: ?Sized + Serialize>(
     data: &T,
 ) -> Result<Vec<Mp>, RedisAdapterError> {
     let value = rmpv::ext::to_value(data).map_err(|e| RedisAdapterError::Payload(e.to_string()))?;
-    if socketioxide_core::parser::is_ser_tuple(data) {
+    if ignis_socketio_engine::codec::is_tuple(data) {
         match value {
             Mp::Array(items) => Ok(items),
             other => Ok(vec![other]),
@@ -228,7 +148,7 @@ pub(crate) fn serialize_args<T: ?Sized + Serialize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use socketioxide_core::Str;
+    use bytes::Bytes;
 
     #[test]
     fn timestamp32_is_iso_with_millis() {
@@ -249,14 +169,21 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_become_inline_binaries() {
-        let bins: VecDeque<Bytes> = [Bytes::from_static(&[1, 2, 3])].into();
-        let value = Value::Str(
-            Str::from(r#"["bin",{"_placeholder":true,"num":0}]"#.to_string()),
-            Some(bins),
+    fn binaries_cross_both_ways() {
+        let args = EngineArgs {
+            values: vec![serde_json::json!({"tag": "t", "bin": {"_placeholder": true, "num": 0}})],
+            attachments: vec![Bytes::from_static(&[0, 1, 2, 250, 255])],
+        };
+        let mp = args_to_mp(&args);
+        let bin = Mp::Binary(vec![0, 1, 2, 250, 255]);
+        assert_eq!(
+            mp,
+            vec![Mp::Map(vec![
+                (Mp::from("bin"), bin.clone()),
+                (Mp::from("tag"), Mp::from("t")),
+            ])]
         );
-        let items = from_parser_value(&value).unwrap();
-        assert_eq!(items, vec![Mp::from("bin"), Mp::Binary(vec![1, 2, 3])]);
+        assert_eq!(mp_to_args(mp), args);
     }
 
     #[test]

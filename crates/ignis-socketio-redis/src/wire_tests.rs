@@ -1,12 +1,11 @@
-//! Replays the frames captured from real Node processes (research/redis-protocol.md)
-//! and checks that decoding and re-encoding gives the same bytes.
+//! Replays frames captured from real Node processes and checks that decoding
+//! and re-encoding gives the same bytes.
 
 use rmpv::Value as Mp;
-use socketioxide_core::{Value, parser::Parse};
-use socketioxide_parser_common::CommonParser;
+use ignis_socketio_engine::codec::{PacketKind, SocketPacket};
 
 use crate::{
-    value::{from_parser_value, to_parser_value},
+    value::{args_to_mp, mp_to_args},
     wire::{
         BroadcastMessage, Channels, WireOpts, decode_any, field, map, str_field, to_json,
         to_msgpack,
@@ -68,25 +67,24 @@ fn binary_broadcast_becomes_placeholders_and_back() {
     let bytes = hex(EMIT_BIN);
     let msg = BroadcastMessage::decode(&bytes).unwrap();
     assert_eq!(msg.encode(false), bytes);
-    let value = to_parser_value(CommonParser, msg.data.clone()).unwrap();
-    let Value::Str(text, Some(bins)) = &value else {
-        panic!("expected a string value with attachments, got {value:?}");
-    };
+    let args = mp_to_args(msg.data.clone());
     assert_eq!(
-        text.as_str(),
+        serde_json::Value::Array(args.values.clone()).to_string(),
         r#"["bin",{"_placeholder":true,"num":0},{"nested":{"_placeholder":true,"num":1}}]"#
     );
-    assert_eq!(bins.len(), 2);
-    assert_eq!(&bins[0][..], &[1, 2, 3]);
+    assert_eq!(args.attachments.len(), 2);
+    assert_eq!(&args.attachments[0][..], &[1, 2, 3]);
     // And back to the inline-binary structure Node expects.
-    assert_eq!(from_parser_value(&value).unwrap(), msg.data);
-    // The CommonParser frame is the one Node's socket.io-parser writes.
-    let packet = socketioxide_core::packet::Packet::event("/", value);
-    let Value::Str(frame, _) = CommonParser.encode(packet) else {
-        panic!("string frame expected");
-    };
+    assert_eq!(args_to_mp(&args), msg.data);
+    // The engine's frame is the one Node's socket.io-parser writes.
+    let mut packet = SocketPacket::new(
+        PacketKind::BinaryEvent,
+        "/",
+        Some(serde_json::Value::Array(args.values)),
+    );
+    packet.attachments = 2;
     assert_eq!(
-        frame.as_str(),
+        packet.encode(),
         r#"52-["bin",{"_placeholder":true,"num":0},{"nested":{"_placeholder":true,"num":1}}]"#
     );
 }
@@ -125,14 +123,10 @@ fn broadcast_ack_response_roundtrips() {
         ("packet", field(&response, "packet").cloned().unwrap()),
     ]));
     assert_eq!(rebuilt, bytes);
-    // The ack argument reaches socketioxide as `[arg]`.
-    let value = to_parser_value(
-        CommonParser,
-        vec![field(&response, "packet").cloned().unwrap()],
-    )
-    .unwrap();
+    // The ack argument reaches the engine as `[arg]`.
+    let args = mp_to_args(vec![field(&response, "packet").cloned().unwrap()]);
     assert_eq!(
-        value.as_str().unwrap().as_str(),
+        serde_json::Value::Array(args.values).to_string(),
         r#"["ack-from-_oZA4Pc3sgvNELHKAAAB"]"#
     );
 }
@@ -160,9 +154,9 @@ fn notepack_numbers_and_dates_reach_json_like_node_would_print_them() {
     let Mp::Array(items) = data else {
         panic!("array expected")
     };
-    let value = to_parser_value(CommonParser, items).unwrap();
+    let args = mp_to_args(items);
     assert_eq!(
-        value.as_str().unwrap().as_str(),
+        serde_json::Value::Array(args.values).to_string(),
         r#"["u",null,null,1.5,1099511627776,-3,"1970-01-01T00:00:00.000Z"]"#
     );
 }

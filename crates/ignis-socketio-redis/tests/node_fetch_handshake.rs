@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use common::*;
-use ignis_socketio_redis::{RedisAdapter, RedisAdapterState, SocketDetails};
+use ignis_socketio_redis::{RedisAdapterState, SocketDetails};
 use ignis_socketio_server::{
     AuthError, Handshake, Identity, SocketIOServerHelper, SocketObserver, bind_listener,
 };
@@ -61,7 +61,7 @@ async fn helper_server(
             }
         })
         .observer(Arc::new(RedisSocketDetails(state.clone())))
-        .build_with_adapter_ready::<RedisAdapter<_>, _>(state)
+        .build_with_adapter(state.adapter("/"))
         .await
         .expect("helper on the Redis adapter");
     let app = io.attach(axum::Router::new());

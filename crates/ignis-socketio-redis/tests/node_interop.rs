@@ -9,7 +9,7 @@ mod common;
 use std::{sync::Arc, time::Duration};
 
 use common::*;
-use futures_util::StreamExt;
+use ignis_socketio_engine::codec::Args;
 use ignis_socketio_redis::{RedisConfig, RedisEmitter};
 use serde_json::{Value, json};
 
@@ -268,7 +268,7 @@ async fn requests_fetch_rooms_sse_and_acks_work_both_ways() {
     node.call(json!({"cmd": "join", "rooms": [cr_id], "room": "from-node"}))
         .await;
     rust.io
-        .within(cn_id.clone())
+        .to(cn_id.clone())
         .join("from-rust")
         .await
         .unwrap();
@@ -298,7 +298,7 @@ async fn requests_fetch_rooms_sse_and_acks_work_both_ways() {
     node.call(json!({"cmd": "leave", "rooms": [cr_id], "room": "from-node"}))
         .await;
     rust.io
-        .within(cn_id.clone())
+        .to(cn_id.clone())
         .leave("from-rust")
         .await
         .unwrap();
@@ -374,16 +374,16 @@ async fn requests_fetch_rooms_sse_and_acks_work_both_ways() {
         .await;
     assert_eq!(acks["reply"], json!(["ack-from-cn"]), "{acks}");
     // Rust waits for the Node server's acks.
-    let stream = rust
+    let acks = rust
         .io
-        .timeout(Duration::from_secs(3))
-        .emit_with_ack::<_, Value>("ackme", &7)
+        .all()
+        .emit_with_ack("ackme", &Args::json(vec![json!(7)]), Duration::from_secs(3))
         .await
         .unwrap();
-    let mut got: Vec<String> = stream
-        .map(|(_, r)| r.unwrap().as_str().unwrap().to_owned())
-        .collect()
-        .await;
+    let mut got: Vec<String> = acks
+        .into_iter()
+        .map(|(_, r)| r.unwrap().values[0].as_str().unwrap().to_owned())
+        .collect();
     got.sort();
     assert_eq!(got, ["ack-from-cn", "ack-from-cr"]);
 
@@ -391,6 +391,6 @@ async fn requests_fetch_rooms_sse_and_acks_work_both_ways() {
     node.call(json!({"cmd": "disconnect", "rooms": [cr_id]}))
         .await;
     cr.wait_for(|v| v["type"] == "disconnected").await;
-    rust.io.within(cn_id.clone()).disconnect().await.unwrap();
+    rust.io.to(cn_id.clone()).disconnect().await.unwrap();
     cn.wait_for(|v| v["type"] == "disconnected").await;
 }

@@ -7,8 +7,8 @@ mod common;
 use std::{sync::Arc, time::Duration};
 
 use common::*;
-use futures_util::StreamExt;
-use serde_json::{Value, json};
+use ignis_socketio_engine::codec::Args;
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_rust_servers_share_broadcasts_rooms_acks_and_requests() {
@@ -57,24 +57,22 @@ async fn three_rust_servers_share_broadcasts_rooms_acks_and_requests() {
     c3.event("not-c2").await;
 
     // Broadcast with acks across servers.
-    let acks: Vec<_> = s1
+    let acks = s1
         .io
-        .timeout(Duration::from_secs(3))
-        .emit_with_ack::<_, Value>("ackme", &1)
+        .all()
+        .emit_with_ack("ackme", &Args::json(vec![json!(1)]), Duration::from_secs(3))
         .await
-        .unwrap()
-        .collect()
-        .await;
+        .unwrap();
     let mut got: Vec<String> = acks
         .into_iter()
-        .map(|(_, r)| r.unwrap().as_str().unwrap().to_owned())
+        .map(|(_, r)| r.unwrap().values[0].as_str().unwrap().to_owned())
         .collect();
     got.sort();
     assert_eq!(got, ["ack-from-c1", "ack-from-c2", "ack-from-c3"]);
 
     // Remote join by socket id, then a room broadcast.
     s2.io
-        .within(id3.clone())
+        .to(id3.clone())
         .join("joined-remotely")
         .await
         .unwrap();
@@ -100,40 +98,27 @@ async fn three_rust_servers_share_broadcasts_rooms_acks_and_requests() {
     for room in [&id1, &id2, &id3, &"room".to_owned()] {
         assert!(rooms.contains(room), "{room} missing from {rooms:?}");
     }
-    // socketioxide's own fetch_sockets sees the Rust sockets of every server, and
-    // its RemoteSocket operations reach them through their own-id rooms.
-    let all = s3.io.fetch_sockets().await.unwrap();
+    // The engine's fetch_sockets sees the Rust sockets of every server, and
+    // operations on one socket reach it through its own-id room.
+    let all = s3.io.all().fetch_sockets().await.unwrap();
     assert_eq!(all.len(), 3);
-    let remote_c1 = s2
-        .io
-        .fetch_sockets()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|s| s.data().id.to_string() == id1)
-        .unwrap();
+    let remote_c1 = s2.io.to(id1.clone());
     remote_c1.emit("remote-socket", &"x").await.unwrap();
     assert_eq!(c1.event("remote-socket").await, json!(["x"]));
     remote_c1.join("remote-socket-room").await.unwrap();
-    let mut rooms: Vec<String> = remote_c1
-        .rooms()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.to_string())
-        .collect();
+    let found = remote_c1.fetch_sockets().await.unwrap();
+    assert_eq!(found.len(), 1);
+    let mut rooms = found[0].rooms.clone();
     rooms.sort();
     let mut expected_rooms = vec![id1.clone(), "remote-socket-room".into(), "room".into()];
     expected_rooms.sort();
     assert_eq!(rooms, expected_rooms);
-    let acks: Vec<_> = remote_c1
-        .emit_with_ack::<_, Value>("remote-ack", &())
+    let acks = remote_c1
+        .emit_with_ack("remote-ack", &Args::default(), Duration::from_secs(3))
         .await
-        .unwrap()
-        .collect()
-        .await;
+        .unwrap();
     assert_eq!(acks.len(), 1);
-    assert_eq!(acks[0].1.as_ref().unwrap(), &json!("ack-from-c1"));
+    assert_eq!(acks[0].1.as_ref().unwrap().values, vec![json!("ack-from-c1")]);
 
     // Server-side emit with and without ack.
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -160,7 +145,7 @@ async fn three_rust_servers_share_broadcasts_rooms_acks_and_requests() {
     ));
 
     // Remote disconnect.
-    s1.io.within(id2.clone()).disconnect().await.unwrap();
+    s1.io.to(id2.clone()).disconnect().await.unwrap();
     c2.wait_for(|v| v["type"] == "disconnected").await;
     assert_eq!(seen.lock().unwrap().len(), 2);
     for s in [&s1, &s2, &s3] {

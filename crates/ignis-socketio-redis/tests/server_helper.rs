@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use ignis_socketio_redis::RedisAdapter;
 use ignis_socketio_server::{AuthError, Handshake, Identity, SocketIOServerHelper, Target};
 use serde_json::json;
 
@@ -19,7 +18,7 @@ async fn helper_server(key: &str) -> (SocketIOServerHelper, String, tokio::task:
                 _ => Err(AuthError::missing_token()),
             }
         })
-        .build_with_adapter_ready::<RedisAdapter<_>, _>(state)
+        .build_with_adapter(state.adapter("/"))
         .await
         .expect("helper on the Redis adapter");
     let app = io.attach(axum::Router::new());

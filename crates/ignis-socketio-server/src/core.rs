@@ -1,11 +1,11 @@
 //! The adapter-independent heart of the helper: registry, authentication state
 //! machine, room requests, application event dispatch and timers.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, SystemTime};
 
 use futures_util::FutureExt;
 use ignis_socketio_protocol::{
@@ -28,56 +28,14 @@ use crate::{
     ServerError, ServerOptions, SocketIOServerHelper, UNAUTHENTICATED_ROOM,
 };
 
-/// How long the helper waits for socketioxide to mark a socket connected
-/// before it emits to it (an `authenticate` answering the CONNECT reply at
-/// once, or an auth timer with a zero timeout), and then gives up on it.
+/// How long the helper waits for the engine to mark a socket connected
+/// before it emits to it (an auth timer with a zero timeout can fire while
+/// the connect handler still runs), and then gives up on it.
 const CONNECT_GRACE: Duration = Duration::from_secs(2);
 
 /// Longest a room validator may take; a join it has not answered by then is
 /// refused (the request must not hang forever).
 pub(crate) const VALIDATOR_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long the id of a refused socket is remembered. socketioxide gives a
-/// namespace socket the id of its Engine.IO connection, and offers no way to
-/// close that connection from the server; a refused client that keeps the
-/// connection open and sends CONNECT again gets the same id, and is refused at
-/// once instead of getting a new authentication window.
-pub(crate) const REFUSED_MEMORY: Duration = Duration::from_secs(300);
-
-/// Most refused ids remembered at once (the oldest are forgotten first).
-const REFUSED_CAPACITY: usize = 100_000;
-
-/// Ids of refused sockets, oldest first, for [`REFUSED_MEMORY`].
-#[derive(Default)]
-struct RefusedIds {
-    ids: HashSet<String>,
-    order: VecDeque<(Instant, String)>,
-}
-
-impl RefusedIds {
-    fn forget_expired(&mut self, now: Instant) {
-        while let Some((at, id)) = self.order.front() {
-            if now.duration_since(*at) < REFUSED_MEMORY && self.order.len() <= REFUSED_CAPACITY {
-                break;
-            }
-            self.ids.remove(id);
-            self.order.pop_front();
-        }
-    }
-
-    fn insert(&mut self, id: &str) {
-        let now = Instant::now();
-        if self.ids.insert(id.to_owned()) {
-            self.order.push_back((now, id.to_owned()));
-        }
-        self.forget_expired(now);
-    }
-
-    fn contains(&mut self, id: &str) -> bool {
-        self.forget_expired(Instant::now());
-        self.ids.contains(id)
-    }
-}
 
 /// The callbacks and the registry, shared by every socket of the helper.
 pub(crate) struct Core {
@@ -91,7 +49,6 @@ pub(crate) struct Core {
     /// Lifecycle observers (see [`SocketObserver`](crate::SocketObserver)).
     pub(crate) observers: Observers,
     records: RwLock<HashMap<String, Arc<ClientRecord>>>,
-    refused: Mutex<RefusedIds>,
     shutting_down: AtomicBool,
     timers: Timers,
 }
@@ -127,7 +84,6 @@ impl Core {
             event_handlers,
             observers,
             records: RwLock::new(HashMap::new()),
-            refused: Mutex::new(RefusedIds::default()),
             shutting_down: AtomicBool::new(false),
             timers: Timers::default(),
         }
@@ -164,15 +120,6 @@ impl Core {
 
     pub(crate) fn client_count(&self) -> usize {
         self.records.read().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    /// Whether socket `id` was refused lately (a CONNECT again on the same
-    /// Engine.IO connection): such a socket is not let in again.
-    pub(crate) fn was_refused(&self, id: &str) -> bool {
-        self.refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(id)
     }
 
     /// Registers a new socket and starts its authentication timer.
@@ -283,10 +230,6 @@ impl Core {
     /// socket's one ordered queue, so the client reads the message before the
     /// disconnect on every transport.
     fn refuse(&self, record: &ClientRecord, code: UnauthenticatedCode, ack: Option<AckResponder>) {
-        self.refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(&record.id);
         let payload = UnauthenticatedPayload::new(code);
         if let Some(ack) = ack {
             let body = AuthenticateAck {

@@ -2,22 +2,20 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use ignis_socketio_protocol::{JoinAck, LeaveAck, RoomLimits, validate_event_name};
 use serde::Serialize;
-use socketioxide::adapter::Adapter;
-use socketioxide_core::adapter::{DefinedAdapter, Spawnable};
+use ignis_socketio_engine::io::Adapter;
 
 use crate::callbacks::{
     Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler,
     IntoEventHandler, RoomValidator,
 };
 use crate::core::Core;
-use crate::engine::{self, Engine};
+use crate::engine::Engine;
 use crate::observer::Observers;
 use crate::{
     AckReply, BuildError, ClientInfo, Payload, ServerError, ServerOptions, SocketObserver, Target,
@@ -397,39 +395,21 @@ impl ServerBuilder {
     /// Builds the helper on the project's own engine with the in-memory
     /// adapter (one node).
     pub fn build(self) -> Result<SocketIOServerHelper, BuildError> {
-        Ok(crate::native::build(self.into_core()?))
+        Ok(crate::native::build_local(self.into_core()?))
     }
 
-    /// Builds the helper with adapter `A` (for example a Redis adapter) and
-    /// its state. The adapter's initialisation is spawned: must be called
-    /// inside a tokio runtime. Use
-    /// [`build_with_adapter_ready`](Self::build_with_adapter_ready) to wait for it.
-    pub fn build_with_adapter<A>(self, state: A::State) -> Result<SocketIOServerHelper, BuildError>
-    where
-        A: Adapter + DefinedAdapter,
-    {
-        let core = self.into_core()?;
-        let (helper, init) = engine::build::<A>(core, state);
-        init.spawn();
-        Ok(helper)
-    }
-
-    /// Builds the helper with adapter `A` and waits until the adapter is ready
-    /// (for example subscribed to Redis), so that no connection is accepted before.
-    pub async fn build_with_adapter_ready<A, E>(
+    /// Builds the helper with `adapter` (for example a Redis adapter) and
+    /// waits until the adapter is ready (for example subscribed to Redis), so
+    /// that no connection is accepted before.
+    pub async fn build_with_adapter(
         self,
-        state: A::State,
-    ) -> Result<SocketIOServerHelper, BuildError>
-    where
-        A: Adapter + DefinedAdapter,
-        A::InitRes: IntoFuture<Output = Result<(), E>>,
-        E: fmt::Display,
-    {
-        let core = self.into_core()?;
-        let (helper, init) = engine::build::<A>(core, state);
-        init.into_future()
+        adapter: Arc<dyn Adapter>,
+    ) -> Result<SocketIOServerHelper, BuildError> {
+        let native = crate::native::build(self.into_core()?, adapter);
+        native
+            .init_adapter()
             .await
             .map_err(|e| BuildError::AdapterInit(e.to_string()))?;
-        Ok(helper)
+        Ok(SocketIOServerHelper { engine: native })
     }
 }

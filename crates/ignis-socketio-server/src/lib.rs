@@ -64,7 +64,6 @@ mod error;
 mod handshake;
 mod helper;
 mod identity;
-mod incoming;
 mod native;
 mod observer;
 mod options;

@@ -11,8 +11,8 @@ use bytes::Bytes;
 use ignis_socketio_engine::codec::{Args, placeholder, placeholder_index};
 use ignis_socketio_engine::engine::{EngineConfig, TransportKind};
 use ignis_socketio_engine::io::{
-    AckSender, BroadcastOptions, ConnectRefusal, DisconnectReason, Event, HandlerFuture, IoConfig,
-    LocalAdapter, Namespace, NamespaceHandler, Socket, SocketIo,
+    AckSender, Adapter, AdapterError, BroadcastOptions, ConnectRefusal, DisconnectReason, Event,
+    HandlerFuture, IoConfig, LocalAdapter, Namespace, NamespaceHandler, Socket, SocketIo,
 };
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -34,8 +34,10 @@ pub(crate) struct Native {
     shutdown: OnceCell<()>,
 }
 
-/// Builds the engine and registers namespace `/`.
-pub(crate) fn build(core: Arc<Core>) -> SocketIOServerHelper {
+/// Builds the engine and registers namespace `/` with `adapter` (the
+/// in-memory [`LocalAdapter`] for one node); the adapter still has to be
+/// initialised with [`Native::init_adapter`].
+pub(crate) fn build(core: Arc<Core>, adapter: Arc<dyn Adapter>) -> Arc<Native> {
     let options = &core.options;
     let io = SocketIo::new(IoConfig {
         engine: EngineConfig {
@@ -45,17 +47,23 @@ pub(crate) fn build(core: Arc<Core>) -> SocketIOServerHelper {
         },
         ..IoConfig::default()
     });
-    let native = Arc::new_cyclic(|weak: &Weak<Native>| {
+    Arc::new_cyclic(|weak: &Weak<Native>| {
         let handler = Arc::new(Handler(weak.clone()));
-        let ns = io.ns_with_adapter("/", handler, Arc::new(LocalAdapter));
+        let ns = io.ns_with("/", handler, adapter);
         Native {
             core,
             io,
             ns,
             shutdown: OnceCell::new(),
         }
-    });
-    SocketIOServerHelper { engine: native }
+    })
+}
+
+/// The one-node helper (in-memory adapter).
+pub(crate) fn build_local(core: Arc<Core>) -> SocketIOServerHelper {
+    SocketIOServerHelper {
+        engine: build(core, Arc::new(LocalAdapter)),
+    }
 }
 
 /// The namespace handler: the helper's connect middleware, event dispatch and teardown.
@@ -205,6 +213,11 @@ fn resolve_binary(value: &Value, attachments: &[Bytes]) -> Value {
 }
 
 impl Native {
+    /// Lets the adapter subscribe (or whatever it needs) before clients come.
+    pub(crate) async fn init_adapter(&self) -> Result<(), AdapterError> {
+        self.ns.init_adapter().await
+    }
+
     fn options(&self, target: &Target) -> Result<BroadcastOptions, ServerError> {
         if self.core.is_shutting_down() {
             return Err(ServerError::ShutDown);
@@ -250,11 +263,13 @@ impl Engine for Native {
         let replies = self
             .ns
             .broadcast_with_ack(&options, event, &payload_args(&payload), timeout)
-            .await;
+            .await
+            .map_err(|e| ServerError::Broadcast(e.to_string()))?;
         Ok(replies
             .into_iter()
             .map(|(socket_id, result)| AckReply {
-                socket_id,
+                // Other nodes do not say which socket answered.
+                socket_id: socket_id.unwrap_or_default(),
                 result: result
                     .map(|args| ack_as_json(&args))
                     .map_err(|e| e.to_string()),
@@ -264,21 +279,21 @@ impl Engine for Native {
 
     async fn fetch_socket_ids(&self, target: Target) -> Result<Vec<String>, ServerError> {
         let options = self.options(&target)?;
-        Ok(self
+        let sockets = self
             .ns
-            .local_targets(&options)
-            .iter()
-            .map(|s| s.id().to_owned())
-            .collect())
+            .fetch_sockets(&options)
+            .await
+            .map_err(|e| ServerError::Broadcast(e.to_string()))?;
+        Ok(sockets.into_iter().map(|s| s.id).collect())
     }
 
     async fn fetch_rooms(&self) -> Result<Vec<String>, ServerError> {
-        // Like Node's adapter: every socket is in its own id room.
-        let mut rooms: Vec<String> = self.ns.rooms();
-        rooms.extend(self.ns.sockets().iter().map(|s| s.id().to_owned()));
+        let mut rooms = self
+            .ns
+            .all_rooms()
+            .await
+            .map_err(|e| ServerError::Broadcast(e.to_string()))?;
         rooms.retain(|r| r != UNAUTHENTICATED_ROOM);
-        rooms.sort();
-        rooms.dedup();
         Ok(rooms)
     }
 
@@ -296,7 +311,7 @@ impl Engine for Native {
                 {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
-                self.io.close();
+                self.io.close().await;
                 tracing::info!(%identifier, "Socket.IO server helper shut down");
             })
             .await;

@@ -4,8 +4,10 @@
 
 mod engine_packet;
 mod socket_packet;
+mod serialize;
 
 pub use engine_packet::{EnginePacket, Frame, SEPARATOR, decode_payload, encode_payload};
+pub use serialize::{is_tuple, to_args};
 pub use socket_packet::{
     Args, PacketKind, RESERVED_EVENTS, SocketPacket, placeholder, placeholder_index,
 };

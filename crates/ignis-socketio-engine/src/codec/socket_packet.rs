@@ -225,7 +225,7 @@ impl Args {
                 return Err(CodecError::TooDeep);
             }
             match value {
-                Value::Object(map) if map.contains_key("_placeholder") => {
+                Value::Object(map) if map.get("_placeholder") == Some(&Value::Bool(true)) => {
                     match placeholder_index(value) {
                         Some(i) if i < count => Ok(()),
                         _ => Err(CodecError::BadPlaceholder),
@@ -338,5 +338,8 @@ mod tests {
         );
         let bad = Args::json(vec![json!({"_placeholder": true, "num": "0"})]);
         assert_eq!(bad.check_placeholders(), Err(CodecError::BadPlaceholder));
+        // Only `_placeholder: true` is a placeholder, as in Node's parser.
+        let data = Args::json(vec![json!({"_placeholder": false, "num": 9})]);
+        assert_eq!(data.check_placeholders(), Ok(()));
     }
 }

@@ -181,16 +181,17 @@ impl<H: EngineHandler> Engine<H> {
         }
     }
 
+    /// The handshake, keys in Node's order (some clients match on `0{"sid":`).
     fn open_packet(&self, sid: &str, upgrades: &[&str]) -> String {
         let config = &self.shared.config;
-        let open = serde_json::json!({
-            "sid": sid,
-            "upgrades": upgrades,
-            "pingInterval": config.ping_interval.as_millis() as u64,
-            "pingTimeout": config.ping_timeout.as_millis() as u64,
-            "maxPayload": config.max_payload,
-        });
-        format!("0{open}")
+        let upgrades = serde_json::Value::from(upgrades.to_vec());
+        let sid = serde_json::Value::from(sid);
+        format!(
+            "0{{\"sid\":{sid},\"upgrades\":{upgrades},\"pingInterval\":{},\"pingTimeout\":{},\"maxPayload\":{}}}",
+            config.ping_interval.as_millis(),
+            config.ping_timeout.as_millis(),
+            config.max_payload,
+        )
     }
 
     fn new_session(&self, transport: TransportKind) -> Arc<Session> {

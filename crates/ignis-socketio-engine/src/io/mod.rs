@@ -3,15 +3,21 @@
 
 mod adapter;
 mod client;
+mod fleet;
 mod frames;
 mod handler;
 mod namespace;
+mod operators;
 mod server;
 mod socket;
 
-pub use adapter::{Adapter, AdapterError, AdapterFuture, BroadcastOptions, LocalAdapter};
+pub use adapter::{
+    Adapter, AdapterError, AdapterFuture, BroadcastOptions, LocalAdapter, SocketSummary,
+};
+pub use fleet::AckAnswer;
 pub use client::ClientConn;
 pub use handler::{ConnectRefusal, DisconnectReason, Event, HandlerFuture, NamespaceHandler};
 pub use namespace::Namespace;
+pub use operators::{IntoRooms, OperatorError, Operators};
 pub use server::{IoConfig, IoHandler, SocketIo, SocketIoLayer, SocketIoService};
 pub use socket::{AckError, AckSender, EmitError, Socket};

@@ -1,18 +1,13 @@
-//! A namespace: its sockets and rooms on this node, broadcasts, and its
-//! adapter to the rest of the fleet.
+//! A namespace: its sockets and rooms on this node. What reaches the rest
+//! of the fleet is in `fleet.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
-use futures_util::future::join_all;
-
-use super::adapter::{Adapter, AdapterError, BroadcastOptions};
-use super::frames;
+use super::adapter::{Adapter, BroadcastOptions};
 use super::handler::{DisconnectReason, NamespaceHandler};
-use super::socket::{AckError, Socket};
-use crate::codec::Args;
+use super::socket::Socket;
 
 type RoomMap = HashMap<Arc<str>, HashSet<Arc<str>>>;
 
@@ -20,7 +15,7 @@ type RoomMap = HashMap<Arc<str>, HashSet<Arc<str>>>;
 pub struct Namespace {
     name: String,
     pub(crate) handler: Arc<dyn NamespaceHandler>,
-    adapter: Arc<dyn Adapter>,
+    pub(crate) adapter: Arc<dyn Adapter>,
     sockets: RwLock<HashMap<Arc<str>, Socket>>,
     /// Joined rooms and their members; a socket's own id room is implicit.
     rooms: RwLock<RoomMap>,
@@ -57,6 +52,11 @@ impl Namespace {
             rooms: RwLock::new(HashMap::new()),
             ack_ids: AtomicU64::new(0),
         }
+    }
+
+    /// Lets the adapter keep a handle to this namespace and get ready.
+    pub async fn init_adapter(self: &Arc<Self>) -> Result<(), super::adapter::AdapterError> {
+        self.adapter.init(Arc::downgrade(self)).await
     }
 
     /// Its name (`/`, `/admin`, …).
@@ -219,55 +219,5 @@ impl Namespace {
             }
         }
         targets
-    }
-
-    /// Sends an event to every matching socket of the fleet: this node's are
-    /// served first (the packet is encoded once and shared), then the
-    /// adapter carries it to the others. A client too slow to take it is
-    /// disconnected (see the engine's queue bound), which does not fail the
-    /// broadcast.
-    pub async fn broadcast(
-        &self,
-        options: &BroadcastOptions,
-        event: &str,
-        args: &Args,
-    ) -> Result<(), AdapterError> {
-        let frames = frames::event(&self.name, event, args, None);
-        for socket in self.local_targets(options) {
-            if let Err(error) = socket.send_frames(&frames) {
-                tracing::debug!(socket_id = %socket.id(), %error, "broadcast not queued");
-            }
-        }
-        if options.local {
-            return Ok(());
-        }
-        self.adapter
-            .broadcast(&self.name, event, args, options)
-            .await
-    }
-
-    /// Sends an event to this node's matching sockets and collects their
-    /// acknowledgements (or why each is missing).
-    pub async fn broadcast_with_ack(
-        &self,
-        options: &BroadcastOptions,
-        event: &str,
-        args: &Args,
-        timeout: Duration,
-    ) -> Vec<(String, Result<Args, AckError>)> {
-        let id = self.next_ack_id();
-        let frames = frames::event(&self.name, event, args, Some(id));
-        let waits = self.local_targets(options).into_iter().map(|socket| {
-            let frames = frames.clone();
-            async move {
-                let rx = socket.register_ack(id);
-                let result = match socket.send_frames(&frames) {
-                    Ok(()) => socket.wait_ack(id, rx, timeout).await,
-                    Err(error) => Err(AckError::Send(error)),
-                };
-                (socket.id().to_owned(), result)
-            }
-        });
-        join_all(waits).await
     }
 }

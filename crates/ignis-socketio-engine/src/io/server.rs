@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::body::Body;
 use http::{Request, Response};
 
-use super::adapter::{Adapter, LocalAdapter};
+use super::adapter::{Adapter, AdapterError, LocalAdapter};
 use super::client::ClientConn;
 use super::handler::NamespaceHandler;
 use super::namespace::Namespace;
@@ -103,11 +103,25 @@ impl SocketIo {
     /// Declares namespace `name` (replacing one of the same name), served by
     /// `handler`, on this node only.
     pub fn ns(&self, name: &str, handler: impl NamespaceHandler) -> Arc<Namespace> {
-        self.ns_with_adapter(name, Arc::new(handler), Arc::new(LocalAdapter))
+        self.ns_with(name, Arc::new(handler), Arc::new(LocalAdapter))
     }
 
-    /// Declares namespace `name` with an adapter to the rest of a fleet.
-    pub fn ns_with_adapter(
+    /// Declares namespace `name` with an adapter to the rest of a fleet, and
+    /// waits until the adapter is ready (e.g. subscribed).
+    pub async fn ns_with_adapter(
+        &self,
+        name: &str,
+        handler: Arc<dyn NamespaceHandler>,
+        adapter: Arc<dyn Adapter>,
+    ) -> Result<Arc<Namespace>, AdapterError> {
+        let ns = self.ns_with(name, handler, adapter);
+        ns.init_adapter().await?;
+        Ok(ns)
+    }
+
+    /// Declares namespace `name` with an adapter whose
+    /// [`Namespace::init_adapter`] the caller runs.
+    pub fn ns_with(
         &self,
         name: &str,
         handler: Arc<dyn NamespaceHandler>,
@@ -148,9 +162,21 @@ impl SocketIo {
         self.engine.handle(req).await
     }
 
-    /// Closes every connection (what is queued is written first).
-    pub fn close(&self) {
+    /// Closes every connection (what is queued is written first) and tells
+    /// the namespaces' adapters to stop.
+    pub async fn close(&self) {
         self.engine.close_all("server shutting down");
+        let namespaces: Vec<Arc<Namespace>> = self
+            .shared
+            .namespaces
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for ns in namespaces {
+            ns.adapter.close().await;
+        }
     }
 
     /// A tower layer serving this server's path in front of an inner

@@ -138,10 +138,10 @@ impl Socket {
         self.0.state.load(Ordering::Acquire) == GONE
     }
 
-    /// Sends an event with one JSON argument.
+    /// Sends an event with `data` as its argument (a tuple is several).
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        let value = serde_json::to_value(data).map_err(EmitError::Serialize)?;
-        Ok(self.emit_args(event, &Args::json(vec![value]))?)
+        let args = crate::codec::to_args(data).map_err(EmitError::Serialize)?;
+        Ok(self.emit_args(event, &args)?)
     }
 
     /// Sends an event with its arguments (binary attachments included).
@@ -300,7 +300,7 @@ impl Socket {
 pub enum EmitError {
     /// The data does not serialize to JSON.
     #[error("data does not serialize: {0}")]
-    Serialize(#[source] serde_json::Error),
+    Serialize(#[source] rmpv::ext::Error),
     /// The packet could not be queued.
     #[error(transparent)]
     Send(#[from] SendError),

@@ -1,27 +1,26 @@
-//! Test harness: Rust servers (socketioxide + RedisAdapter) on 127.0.0.1:0, Node
+//! Test harness: Rust servers (the engine + RedisAdapter) on 127.0.0.1:0, Node
 //! processes driven by JSON lines, and a random key prefix per test.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
 pub mod redis_process;
 
-use std::{convert::Infallible, path::PathBuf, process::Stdio, time::Duration};
+use std::{path::PathBuf, process::Stdio, sync::Arc, time::Duration};
 
-use ignis_socketio_redis::{RedisAdapter, RedisAdapterState, RedisConfig, SocketDetails};
-use serde_json::{Value, json};
-use socketioxide::{
+use ignis_socketio_engine::codec::Args;
+use ignis_socketio_engine::io::{
+    AckSender, ConnectRefusal, Event, HandlerFuture, IoConfig, Namespace, NamespaceHandler, Socket,
     SocketIo,
-    adapter::Emitter,
-    extract::{AckSender, Data, SocketRef},
-    handler::ConnectHandler,
 };
+use ignis_socketio_redis::{RedisAdapterState, RedisConfig, SocketDetails};
+use serde_json::{Value, json};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     process::{Child, ChildStdin, Command},
     sync::mpsc,
 };
 
-pub type Adapter = RedisAdapter<Emitter>;
-pub type Io = SocketIo<Adapter>;
+/// The namespace `/` of a test server (Node's `io` for sends and fetches).
+pub type Io = Arc<Namespace>;
 
 /// The shared Redis; tests fail loudly without it.
 pub fn redis_url() -> String {
@@ -60,55 +59,72 @@ impl RustServer {
     }
 }
 
-/// Starts socketioxide with the Redis adapter. Sockets join their own id room and
-/// register their details, in a middleware so it happens before the CONNECT ack.
+/// The test servers' namespace `/`: each socket registers its details (so
+/// Node's fetchSockets sees them) before its CONNECT answer; `join` joins the
+/// room named by its argument and acks "joined"; `broadcast [event, arg]`
+/// sends to every other socket of the fleet and acks "ok".
+struct TestNamespace {
+    state: RedisAdapterState,
+    ns: std::sync::OnceLock<std::sync::Weak<Namespace>>,
+}
+
+impl NamespaceHandler for TestNamespace {
+    fn on_connect(&self, socket: Socket) -> HandlerFuture<Result<(), ConnectRefusal>> {
+        let details = SocketDetails::from_request(
+            socket.request(),
+            json!({}),
+            json!({ "user": format!("rust-{}", socket.id()) }),
+        );
+        self.state.register_socket("/", socket.id(), details);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn on_event(&self, socket: Socket, event: Event, ack: Option<AckSender>) -> HandlerFuture<()> {
+        let ns = self.ns.get().and_then(std::sync::Weak::upgrade);
+        Box::pin(async move {
+            let answer = match event.name.as_str() {
+                "join" => {
+                    if let Some(Value::String(room)) = event.args.values.first() {
+                        socket.join([room.as_str()]);
+                    }
+                    "joined"
+                }
+                "broadcast" => {
+                    let (Some(ns), [Value::String(name), arg, ..]) = (ns, event.args.values.as_slice()) else {
+                        return;
+                    };
+                    let _ = ns.except(socket.id()).emit_args(name, &Args::json(vec![arg.clone()])).await;
+                    "ok"
+                }
+                _ => return,
+            };
+            if let Some(ack) = ack {
+                let _ = ack.send(&Args::json(vec![json!(answer)]));
+            }
+        })
+    }
+}
+
+/// Starts the engine with the Redis adapter on namespace `/`.
 pub async fn start_rust_server(state: RedisAdapterState) -> RustServer {
-    let (layer, io) = SocketIo::builder()
-        .with_adapter::<Adapter>(state.clone())
-        .build_layer();
-    let registry = state.clone();
-    let middleware = move |socket: SocketRef<Adapter>| {
-        let registry = registry.clone();
-        async move {
-            socket.join(socket.id);
-            let details = SocketDetails::from_request(
-                socket.req_parts(),
-                json!({}),
-                json!({ "user": format!("rust-{}", socket.id) }),
-            );
-            registry.register_socket("/", &socket.id.to_string(), details);
-            socket.on(
-                "join",
-                async |socket: SocketRef<Adapter>,
-                       Data(room): Data<String>,
-                       ack: AckSender<Adapter>| {
-                    socket.join(room);
-                    let _ = ack.send(&"joined");
-                },
-            );
-            socket.on(
-                "broadcast",
-                async |socket: SocketRef<Adapter>,
-                       Data((event, arg)): Data<(String, Value)>,
-                       ack: AckSender<Adapter>| {
-                    let _ = socket.broadcast().emit(event, &arg).await;
-                    let _ = ack.send(&"ok");
-                },
-            );
-            Ok::<(), Infallible>(())
-        }
-    };
-    io.ns("/", { async || () }.with(middleware))
+    let io = SocketIo::new(IoConfig::default());
+    let handler = Arc::new(TestNamespace {
+        state: state.clone(),
+        ns: std::sync::OnceLock::new(),
+    });
+    let ns = io
+        .ns_with_adapter("/", handler.clone(), state.adapter("/"))
         .await
         .expect("namespace subscribed");
-    let app = axum::Router::new().layer(layer);
+    let _ = handler.ns.set(Arc::downgrade(&ns));
+    let app = axum::Router::new().layer(io.layer());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let task = tokio::spawn(async move {
-        let _ = ignis_socketio_server::serve(listener, app, std::future::pending()).await;
+        let _ = ignis_socketio_engine::serve(listener, app, std::future::pending()).await;
     });
     RustServer {
-        io,
+        io: ns,
         state,
         port,
         task,
