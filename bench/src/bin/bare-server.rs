@@ -1,4 +1,4 @@
-//! `bare-server`: the `DEMO-SERVER.md` contract written directly on
+//! `bare-server`: the demo server's contract (`docs/demo-server.md`) written directly on
 //! socketioxide and axum, without the framework, so that the framework's own
 //! cost shows in `ignis-bench`. In-memory adapter only.
 #![allow(clippy::print_stdout)]
