@@ -1,7 +1,7 @@
 //! Load generator and baseline servers behind `cargo xtask bench`.
 //!
 //! The generator speaks just enough Engine.IO v4 / Socket.IO v5 over
-//! WebSocket to drive any server that follows `DEMO-SERVER.md`: the
+//! WebSocket to drive any server that follows `docs/demo-server.md`: the
 //! project's demo server, a bare socketioxide server and the Node reference.
 //! Every scenario runs against every server in the same process, on the same
 //! machine, so that only ratios measured in one run are compared.

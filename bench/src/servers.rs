@@ -1,4 +1,4 @@
-//! The servers under test: anything that follows `DEMO-SERVER.md`, started
+//! The servers under test: anything that follows `docs/demo-server.md`, started
 //! as a child process with a raised descriptor limit, ready when it prints
 //! `READY <port>`.
 

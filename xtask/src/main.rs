@@ -4,24 +4,32 @@
 //! whole command (non-zero exit) and a summary of the steps is printed at the
 //! end either way. Standard library only, so the pipelines build in seconds.
 
+mod prereqs;
 mod steps;
 
 use std::process::ExitCode;
 
+use prereqs::Prereq;
 use steps::Pipeline;
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  ci        fmt check, clippy -D warnings, build, Redis check, cargo test --workspace
-            (doc tests included), then the Node-driven suites; stops at the first
-            failure unless given --keep-going (which still exits non-zero)
+  ci        prerequisites check, fmt check, clippy -D warnings, build, cargo test
+            --workspace (doc tests included), then the Node-driven suites; stops at
+            the first failure unless given --keep-going (which still exits non-zero)
   lint      fmt check and clippy -D warnings
-  test      Redis check and cargo test --workspace
-  interop   the Node-driven suites only: testing/node/conformance and testing/node/interop
+  test      cargo test --workspace (checks Redis and Node first)
+  interop   the Node-driven suites only: conformance, interop, emitter worker, browser
   e2e       the reference example's end-to-end scenario against a release demo server
   bench     cargo run --release -p ignis-socketio-bench --bin ignis-bench -- <args>
+
+prerequisites (checked first, each missing one named with how to get it; ci
+stops there unless given --keep-going, the other commands run what they can):
+  Redis answering PING at REDIS_URL (default 127.0.0.1:6379) via redis-cli,
+  Node 18+ and npm, Chromium at /usr/bin/chromium or CHROMIUM_PATH (browser test).
+  `bash .ci/run` installs and starts them all on Debian.
 ";
 
 fn main() -> ExitCode {
@@ -35,6 +43,11 @@ fn main() -> ExitCode {
     let outcome = match command.as_str() {
         "ci" => {
             let keep_going = rest.iter().any(|a| a == "--keep-going");
+            // Said before anything starts: without them the run would fail late.
+            let mut outcome = steps::prerequisites(&mut pipeline, &prereqs::ALL);
+            if outcome.is_err() && !keep_going {
+                return pipeline.summary(outcome);
+            }
             let stages: [steps::Stage; 5] = [
                 steps::fmt_check,
                 steps::clippy,
@@ -42,7 +55,6 @@ fn main() -> ExitCode {
                 steps::rust_tests,
                 steps::node_suites,
             ];
-            let mut outcome = Ok(());
             for stage in stages {
                 if let Err(failed) = stage(&mut pipeline) {
                     let first = outcome.is_ok();
@@ -57,9 +69,20 @@ fn main() -> ExitCode {
             outcome
         }
         "lint" => steps::lint(&mut pipeline),
-        "test" => steps::rust_tests(&mut pipeline),
-        "interop" => steps::node_suites(&mut pipeline),
-        "e2e" => steps::e2e(&mut pipeline),
+        // These name what is missing first, then run what can run (a suite
+        // that lacks something still fails on its own).
+        "test" => {
+            let ready = steps::prerequisites(&mut pipeline, &[Prereq::Redis, Prereq::Node]);
+            ready.and(steps::rust_tests(&mut pipeline))
+        }
+        "interop" => {
+            let ready = steps::prerequisites(&mut pipeline, &prereqs::ALL);
+            ready.and(steps::node_suites(&mut pipeline))
+        }
+        "e2e" => {
+            let ready = steps::prerequisites(&mut pipeline, &[Prereq::Node]);
+            ready.and(steps::e2e(&mut pipeline))
+        }
         // `cargo xtask bench -- --quick` and `cargo xtask bench --quick` mean the same.
         "bench" => steps::bench(
             &mut pipeline,

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant, SystemTime};
 
-/// Oldest Node major version with what the suites use (built-in test runner, fetch); CI uses 20.
-const MIN_NODE_MAJOR: u32 = 18;
+use crate::prereqs::{self, MIN_NODE_MAJOR, Prereq};
+
 /// Where the Node peers live, relative to the workspace root.
 const NODE_DIR: &str = "testing/node";
 /// The Node-driven suites (label, folder relative to the workspace root).
@@ -101,6 +101,24 @@ impl Pipeline {
             }
         }
     }
+}
+
+/// Says which of `needed` the machine lacks, with how to get each (see
+/// [`prereqs`]); fails when anything is missing.
+pub(crate) fn prerequisites(p: &mut Pipeline, needed: &[Prereq]) -> StepResult {
+    let missing = prereqs::report(needed);
+    let outcome = if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StepFailed(format!(
+            "missing prerequisites: {} (how to get each is printed above; \
+             `bash .ci/run` installs them all)",
+            missing.join(", ")
+        )))
+    };
+    p.done
+        .push(("prerequisites".to_owned(), outcome.is_ok(), Duration::ZERO));
+    outcome
 }
 
 /// `cargo fmt --check` and clippy with warnings as errors.
@@ -265,12 +283,7 @@ fn node_version_ok() -> StepResult {
         .output()
         .map_err(|e| StepFailed(format!("Node.js is required on PATH (node --version: {e})")))?;
     let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let major = version
-        .trim_start_matches('v')
-        .split('.')
-        .next()
-        .and_then(|m| m.parse::<u32>().ok());
-    match major {
+    match prereqs::node_major(&version) {
         Some(m) if m >= MIN_NODE_MAJOR => {
             eprintln!("    node {version}");
             Ok(())

@@ -1,6 +1,8 @@
-//! `bare-server`: the `DEMO-SERVER.md` contract written directly on
-//! socketioxide and axum, without the framework, so that the framework's own
-//! cost shows in `ignis-bench`. In-memory adapter only.
+//! `bare-server`: the demo server's contract (`docs/demo-server.md`) written
+//! directly on socketioxide and axum, without the framework, so that the
+//! framework's own cost shows in `ignis-bench`. In-memory adapter only; what
+//! the benchmarks do not use is simplified (e.g. `chat:message` to a room is
+//! not checked against the sender's rooms).
 #![allow(clippy::print_stdout)]
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! `SocketIOClientHelper`: the reference's client helper (SPEC section 7) on
+//! `SocketIOClientHelper`: the reference's client helper on
 //! top of [`SocketClient`]: the authentication state machine, rooms,
 //! subscriptions whose handlers can really be removed, and lifecycle callbacks.
 

@@ -8,7 +8,7 @@
 //!   server's emit-with-ack, and reconnects with exponential backoff and
 //!   jitter. No OpenSSL: `ws://` always, `wss://` with the `rustls` feature
 //!   (rustls with the ring provider and the Mozilla roots).
-//! - [`SocketIOClientHelper`]: the reference's client helper (SPEC section 7):
+//! - [`SocketIOClientHelper`]: the reference's client helper:
 //!   `authenticate` → `authenticated`/`unauthenticated`, rooms, subscriptions
 //!   that can really be removed, lifecycle callbacks, and beyond the
 //!   reference: automatic re-authentication and re-join after a reconnect, a

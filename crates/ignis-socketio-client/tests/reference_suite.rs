@@ -1,4 +1,4 @@
-//! The reference suite (`socket-io.test.ts`, research spec section 7), cases
+//! The reference framework's client suite (`socket-io.test.ts`), cases
 //! 6 to 50, ported to Rust and run against a real socketioxide server on
 //! 127.0.0.1:0. Cases 1 to 5 (binding keys) belong to the component crate.
 //! Each test name starts with its case number.

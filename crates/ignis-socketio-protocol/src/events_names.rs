@@ -1,4 +1,4 @@
-//! Event and room names (SPEC section 1) and the reserved event names.
+//! Event and room names of the wire protocol, and the reserved event names.
 
 use crate::EventNameError;
 

@@ -1,4 +1,5 @@
-//! SPEC sections 1 and 2: wire payloads, the connection and authentication state machine.
+//! Wire payloads and the connection and authentication state machine
+//! (docs/protocol.md "Events" and "States").
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

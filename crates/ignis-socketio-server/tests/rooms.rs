@@ -1,4 +1,4 @@
-//! SPEC section 3: rooms, validation, protected rooms, malformed payloads, limits.
+//! Rooms (docs/protocol.md "Rooms"): validation, protected rooms, malformed payloads, limits.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -1,4 +1,4 @@
-//! SPEC section 4: sending to everyone, rooms and sockets; falsy data; reserved names;
+//! Sending (docs/protocol.md "Sending from the server"): to everyone, rooms and sockets; falsy data; reserved names;
 //! acknowledgements, except lists and binary payloads.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

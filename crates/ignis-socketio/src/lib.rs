@@ -3,20 +3,143 @@
 //!
 //! A port of the Ignis TypeScript framework's Socket.IO component
 //! (`SocketIOComponent`, `SocketIOServerHelper`, `SocketIOClientHelper`),
-//! wire-compatible with clients and servers written for it. This crate
-//! re-exports the five crates of the project:
+//! wire-compatible with clients and servers written for it. Clients connect,
+//! emit `authenticate`, are checked by your authenticator against the
+//! handshake, join rooms your validator allows, and receive what the server
+//! sends to them, to their rooms or to everyone, on every node sharing a Redis.
+//!
+//! This crate is the one to depend on: it re-exports the project's crates as
+//! modules.
 //!
 //! | module | crate | what |
 //! |---|---|---|
-//! | [`protocol`] | `ignis-socketio-protocol` | event and room names, states, payloads |
-//! | [`server`] | `ignis-socketio-server` | [`SocketIOServerHelper`](server::SocketIOServerHelper): auth handshake, rooms, ping, send |
-//! | `redis` (feature `redis`) | `ignis-socketio-redis` | Redis adapter and emitter in the Node wire format |
-//! | `client` (feature `client`) | `ignis-socketio-client` | `SocketIOClientHelper`, a Rust client |
-//! | `component` (feature `component`) | `ignis-socketio-component` | the application container, `SocketIOComponent` |
+//! | [`server`] | `ignis-socketio-server` | [`SocketIOServerHelper`](server::SocketIOServerHelper): the authentication handshake, rooms, ping, the client registry, [`send`](server::SocketIOServerHelper::send) to a [`Target`](server::Target), acknowledgements ([`AckResponder`](server::AckResponder)), [`Payload`](server::Payload)s with binary, [`bind_listener`](server::bind_listener) and [`serve`](server::serve) |
+//! | [`component`] (feature `component`) | `ignis-socketio-component` | the application container ([`Application`](component::Application), [`Container`](component::Container)), [`SocketIOComponent`](component::SocketIOComponent) and its [`SocketIOBindingKeys`](component::SocketIOBindingKeys), [`ServerOptions`](component::ServerOptions) |
+//! | [`redis`] (feature `redis`) | `ignis-socketio-redis` | [`RedisAdapter`](redis::RedisAdapter) and [`RedisEmitter`](redis::RedisEmitter) in the wire format of Node's `@socket.io/redis-adapter`, single Redis or Cluster ([`RedisConfig`](redis::RedisConfig)) |
+//! | [`client`] (feature `client`) | `ignis-socketio-client` | [`SocketIOClientHelper`](client::SocketIOClientHelper), a Rust client with the authentication protocol; handlers are [`EventHandler`](client::EventHandler)s |
+//! | [`protocol`] | `ignis-socketio-protocol` | event and room names ([`events`](protocol::events), [`rooms`](protocol::rooms)), [`ClientState`](protocol::ClientState), payloads, timestamps |
+//! | [`prelude`] | | the everyday names: `use ignis_socketio::prelude::*;` |
 //!
-//! All features are on by default. [`prelude`] brings the everyday names in.
+//! The features `component`, `redis` and `client` are on by default
+//! (`component` needs `redis`).
 //!
-//! # Example
+//! # Cargo.toml
+//!
+//! The crates are not on crates.io yet; depend on the facade by path (or with
+//! `git = "<URL of this repository>"`, see the setup guide):
+//!
+//! ```toml
+//! [dependencies]
+//! ignis-socketio = { path = "../ignis-socketio/crates/ignis-socketio" }
+//! tokio = { version = "1", features = ["full"] }
+//! axum = "0.8"
+//! serde_json = "1"
+//! tracing = "0.1"
+//! tracing-subscriber = { version = "0.3", features = ["env-filter"] }
+//! ```
+//!
+//! # `main.rs`
+//!
+//! A complete server: logs through `tracing` (`RUST_LOG=debug` shows each
+//! client's handshake, rooms and events), a token checked against the
+//! handshake, rooms starting with `public-`, a chat event, a REST route that
+//! sends to a room, Redis when `REDIS_URL` is set, and a clean stop on Ctrl-C
+//! or SIGTERM.
+//!
+//! ```no_run
+//! use axum::{Extension, Json, extract::Path, routing::post};
+//! use ignis_socketio::prelude::*;
+//! use serde_json::{Value, json};
+//! use tracing_subscriber::EnvFilter;
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     tracing_subscriber::fmt()
+//!         .with_env_filter(
+//!             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+//!         )
+//!         .init();
+//!
+//!     let mut app = Application::new().listen_on("127.0.0.1:3000".parse()?);
+//!     // Who the client is, from the handshake (`auth.token` or `authorization: Bearer`).
+//!     app.bind(&SocketIOBindingKeys::AUTHENTICATE_HANDLER).to_value(AuthenticateFn::new(
+//!         |handshake: Handshake| async move {
+//!             match handshake.bearer_token() {
+//!                 Some("secret") => Ok(Identity::new("alice")),
+//!                 Some(_) => Err(AuthError::rejected("unknown token")),
+//!                 None => Err(AuthError::missing_token()),
+//!             }
+//!         },
+//!     ));
+//!     // Which requested rooms a client may join.
+//!     app.bind(&SocketIOBindingKeys::VALIDATE_ROOM_HANDLER).to_value(ValidateRoomFn::new(
+//!         |request: JoinRequest| async move { request.keep(|room| room.starts_with("public-")) },
+//!     ));
+//!     // Once per authenticated client: its events.
+//!     app.bind(&SocketIOBindingKeys::CLIENT_CONNECTED_HANDLER).to_value(ClientConnectedFn::new(
+//!         |client: AuthenticatedClient| async move {
+//!             tracing::info!(id = client.id(), user = client.identity().id(), "client ready");
+//!             client.on("chat:message", |client: AuthenticatedClient, data: Value| async move {
+//!                 let line = json!({ "from": client.id(), "message": data["message"] });
+//!                 client.server().send(Target::all(), "chat:broadcast", &line).await
+//!             });
+//!         },
+//!     ));
+//!     if let Ok(url) = std::env::var("REDIS_URL") {
+//!         app.bind(&SocketIOBindingKeys::REDIS_CONNECTION).to_value(url.parse::<RedisConfig>()?);
+//!     }
+//!     app.component(SocketIOComponent::new());
+//!     // The application's own routes reach the running helper through the container.
+//!     app.route("/rooms/{room}/send", post(send_to_room));
+//!
+//!     let running = app.start().await?; // Socket.IO on /io
+//!     tracing::info!(addr = %running.local_addr(), "listening");
+//!     running.stop_on_signal().await?; // clients told, Redis closed
+//!     Ok(())
+//! }
+//!
+//! async fn send_to_room(
+//!     Extension(container): Extension<Container>,
+//!     Path(room): Path<String>,
+//!     Json(data): Json<Value>,
+//! ) -> Json<Value> {
+//!     let Ok(io) = container.get(&SocketIOBindingKeys::SOCKET_IO_INSTANCE) else {
+//!         return Json(json!({ "error": "Socket.IO is stopped" }));
+//!     };
+//!     match io.send(Target::room(room), "notice", &data).await {
+//!         Ok(()) => Json(json!({ "success": true })),
+//!         Err(error) => Json(json!({ "error": error.to_string() })),
+//!     }
+//! }
+//! ```
+//!
+//! # Component or bare helper?
+//!
+//! **The component** ([`component`]) is the reference framework's way, and the
+//! shortest: bind the handlers and options under
+//! [`SocketIOBindingKeys`](component::SocketIOBindingKeys), register
+//! [`SocketIOComponent`](component::SocketIOComponent) on an
+//! [`Application`](component::Application), add your routes. The application
+//! validates every binding before it listens (the error names the key), opens
+//! and closes the Redis connections, applies CORS and the `Origin` check to the
+//! Socket.IO path, binds the running helper where routes and hooks find it,
+//! and stops everything in order. Take it for an application, or when porting
+//! one from the Node component.
+//!
+//! **The bare helper** ([`server`]) is for an axum application you already
+//! have, or when you want every piece in your own hands:
+//! [`SocketIOServerHelper::builder()`](server::SocketIOServerHelper::builder)
+//! takes the same handlers as closures,
+//! [`attach`](server::SocketIOServerHelper::attach) mounts it on your
+//! `Router`, and you run the HTTP server ([`bind_listener`](server::bind_listener)
+//! and [`serve`](server::serve), or `axum::serve`), CORS, Redis
+//! ([`build_with_adapter_ready`](server::ServerBuilder::build_with_adapter_ready)
+//! with a [`RedisAdapter`](redis::RedisAdapter)) and the shutdown
+//! ([`shutdown`](server::SocketIOServerHelper::shutdown)) yourself. The
+//! project README's "A server in a few lines" is that way. Both serve the
+//! same protocol; the component builds a bare helper inside.
+//!
+//! # A round trip, tested
 //!
 //! A server built the way the reference application builds it (bind the
 //! handlers under the component's keys, register the component, add the
@@ -92,19 +215,25 @@
 //!
 //! The `docs/` folder of the repository: setup and configuration, usage,
 //! API overview, errors and troubleshooting, Redis scaling and Node interop,
-//! migrating from the Node component, and the wire protocol. Every Rust
-//! example there is compiled as a doc test of this crate.
+//! migrating from the Node component, the wire protocol, the demo server and
+//! performance. Every Rust example there and in the README is compiled as a
+//! doc test of this crate (`cargo test -p ignis-socketio --doc`).
 
+#[doc(inline)]
 pub use ignis_socketio_protocol as protocol;
+#[doc(inline)]
 pub use ignis_socketio_server as server;
 
 #[cfg(feature = "redis")]
+#[doc(inline)]
 pub use ignis_socketio_redis as redis;
 
 #[cfg(feature = "client")]
+#[doc(inline)]
 pub use ignis_socketio_client as client;
 
 #[cfg(feature = "component")]
+#[doc(inline)]
 pub use ignis_socketio_component as component;
 
 /// The everyday names: `use ignis_socketio::prelude::*;`.
@@ -134,9 +263,11 @@ pub mod prelude {
     };
 }
 
-/// The guide's pages, compiled as doc tests (`cargo test -p ignis-socketio --doc`).
+/// The README and the guide's pages, compiled as doc tests (`cargo test -p ignis-socketio --doc`).
 #[cfg(all(doctest, feature = "component", feature = "client", feature = "redis"))]
 mod guide {
+    #[doc = include_str!("../../../README.md")]
+    mod readme {}
     #[doc = include_str!("../../../docs/setup.md")]
     mod setup {}
     #[doc = include_str!("../../../docs/usage.md")]
@@ -151,4 +282,8 @@ mod guide {
     mod migration {}
     #[doc = include_str!("../../../docs/protocol.md")]
     mod protocol {}
+    #[doc = include_str!("../../../docs/demo-server.md")]
+    mod demo_server {}
+    #[doc = include_str!("../../../docs/performance.md")]
+    mod performance {}
 }

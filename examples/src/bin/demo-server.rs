@@ -1,4 +1,4 @@
-//! `demo-server`: the demo server of DEMO-SERVER.md, an application with
+//! `demo-server`: the demo server of `docs/demo-server.md`, an application with
 //! `SocketIOComponent` (see [`ignis_socketio_examples::demo`]).
 //!
 //! Listens on 127.0.0.1:`--port`, prints `READY <port>` on stdout once it

@@ -1,4 +1,4 @@
-//! The demo server's command line and environment (DEMO-SERVER.md "Process").
+//! The demo server's command line and environment (`docs/demo-server.md` "Process").
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! The demo server (DEMO-SERVER.md): the Rust counterpart of the reference
+//! The demo server (`docs/demo-server.md`): the Rust counterpart of the reference
 //! framework's example app, built the way that app is: an [`Application`]
 //! with the Socket.IO handlers and options bound under
 //! [`SocketIOBindingKeys`], [`SocketIOComponent`] registered, and the REST
@@ -38,9 +38,20 @@ pub const DEMO_IDENTITY: &str = "demo-user";
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Whether the handshake carries `token`: header `authorization: Bearer <token>`
-/// or handshake `auth.token`.
+/// or handshake `auth.token`, either one.
+///
+/// Only the handshake is read: the payload of the `authenticate` event
+/// ([`Handshake::credentials`]) is not a credential of the demo, and neither is
+/// the query string. The two places are checked independently, so a wrong
+/// value in one does not hide the right one in the other (which
+/// [`Handshake::bearer_token`], returning the first token it finds, would).
 pub fn handshake_has_token(handshake: &Handshake, token: &str) -> bool {
-    let from_header = handshake.bearer_token() == Some(token);
+    let from_header = handshake
+        .header("authorization")
+        .and_then(|value| value.split_once(' '))
+        .is_some_and(|(scheme, value)| {
+            scheme.eq_ignore_ascii_case("bearer") && value.trim() == token
+        });
     let from_auth = handshake.auth().get("token").and_then(|t| t.as_str()) == Some(token);
     from_header || from_auth
 }
@@ -133,4 +144,59 @@ pub fn application(config: &DemoConfig) -> Result<Application, DemoError> {
     app.component(SocketIOComponent::new());
     app.merge(cors.apply_to(rest::router())?);
     Ok(app)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn handshake(authorization: Option<&str>, auth: Option<Value>) -> Handshake {
+        let mut request = axum::http::Request::builder().uri("/io/?EIO=4&token=secret");
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let (parts, ()) = request.body(()).unwrap().into_parts();
+        Handshake::from_request_parts(&parts, auth)
+    }
+
+    #[test]
+    fn either_handshake_place_carries_the_token() {
+        assert!(handshake_has_token(
+            &handshake(Some("Bearer secret"), None),
+            "secret"
+        ));
+        assert!(handshake_has_token(
+            &handshake(Some("bearer  secret "), None),
+            "secret"
+        ));
+        let auth = Some(json!({ "token": "secret" }));
+        assert!(handshake_has_token(&handshake(None, auth), "secret"));
+        // A wrong value in one place does not hide the right one in the other.
+        let wrong_auth = Some(json!({ "token": "nope" }));
+        assert!(handshake_has_token(
+            &handshake(Some("Bearer secret"), wrong_auth),
+            "secret"
+        ));
+        let auth = Some(json!({ "token": "secret" }));
+        assert!(handshake_has_token(
+            &handshake(Some("Bearer nope"), auth),
+            "secret"
+        ));
+    }
+
+    #[test]
+    fn the_query_string_and_other_schemes_are_not_credentials() {
+        assert!(!handshake_has_token(&handshake(None, None), "secret"));
+        assert!(!handshake_has_token(
+            &handshake(Some("Basic secret"), None),
+            "secret"
+        ));
+        assert!(!handshake_has_token(
+            &handshake(Some("Bearer"), None),
+            "secret"
+        ));
+        let auth = Some(json!({ "token": 5 }));
+        assert!(!handshake_has_token(&handshake(None, auth), "secret"));
+    }
 }

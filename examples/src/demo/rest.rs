@@ -1,5 +1,5 @@
-//! The REST control plane under `/api/socket` (DEMO-SERVER.md "REST control
-//! plane"): the application's own routes beside Socket.IO. Handlers stay
+//! The REST control plane under `/api/socket` (`docs/demo-server.md` "REST
+//! control plane"): the application's own routes beside Socket.IO. Handlers stay
 //! thin: read the body, call the helper the component bound under
 //! `@app/socket-io/instance`, map its answer or error to the contract's JSON.
 
@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ignis_socketio_component::{Container, SocketIOBindingKeys};
 use ignis_socketio_protocol::{ClientState, RejectedRoom, now_timestamp};
-use ignis_socketio_server::{ServerError, SocketIOServerHelper, Target};
+use ignis_socketio_server::{ClientInfo, ServerError, SocketIOServerHelper, Target};
 use serde_json::{Map, Value, json};
 
 /// The `/api/socket/...` routes, and a plain 404 for any other path (so that
@@ -23,6 +23,7 @@ pub fn router() -> Router {
     Router::new()
         .route("/api/socket/info", get(info))
         .route("/api/socket/clients", get(clients))
+        .route("/api/socket/clients/details", get(client_details))
         .route("/api/socket/health", get(health))
         .route("/api/socket/broadcast", post(broadcast))
         .route("/api/socket/room/{room_id}/send", post(send_to_room))
@@ -177,9 +178,34 @@ async fn info(Io(io): Io) -> Response {
         .into_response()
 }
 
+/// `{count, clients: [ids]}`: the same ids as `/info`'s `clientIds`.
 async fn clients(Io(io): Io) -> Response {
-    let clients = io.get_clients();
+    let ids: Vec<String> = io.get_clients().into_iter().map(|c| c.id).collect();
+    Json(json!({ "count": ids.len(), "clients": ids })).into_response()
+}
+
+/// `{count, clients: [{id, state, rooms, identity, connectedAt, authenticatedAt, transport}]}`.
+async fn client_details(Io(io): Io) -> Response {
+    let clients: Vec<Value> = io.get_clients().iter().map(client_detail).collect();
     Json(json!({ "count": clients.len(), "clients": clients })).into_response()
+}
+
+/// One client of `/clients/details`, with the camelCase keys of the other routes
+/// (written out here so that the answer does not follow the Rust field names).
+fn client_detail(client: &ClientInfo) -> Value {
+    let identity = client
+        .identity
+        .as_ref()
+        .map(|identity| json!({ "id": identity.id(), "claims": identity.claims() }));
+    json!({
+        "id": client.id,
+        "state": client.state.as_str(),
+        "rooms": client.rooms,
+        "identity": identity,
+        "connectedAt": client.connected_at,
+        "authenticatedAt": client.authenticated_at,
+        "transport": client.transport,
+    })
 }
 
 async fn health(Healthy(healthy): Healthy) -> Response {

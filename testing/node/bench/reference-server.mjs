@@ -1,4 +1,4 @@
-// The Node reference of the demo server contract (shared/DEMO-SERVER.md),
+// The Node reference of the demo server contract (docs/demo-server.md),
 // built on the published @venizia/ignis-helpers SocketIOServerHelper with
 // the Redis adapter and emitter it always uses. Baseline for ignis-bench.
 //

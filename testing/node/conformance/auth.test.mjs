@@ -1,8 +1,9 @@
-// Authentication handshake, ping and the client registry (SPEC 1, 2, 5), over both transports.
+// Authentication handshake, ping and the client registry (docs/protocol.md "Events" and
+// "States", docs/demo-server.md "Process"), over both transports.
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  TRANSPORTS, AUTH_TIMEOUT_MS, PING_INTERVAL_MS, ISO_MS, QUIET_MS, EVENT_TIMEOUT_MS,
+  TRANSPORTS, TOKEN, AUTH_TIMEOUT_MS, PING_INTERVAL_MS, ISO_MS, QUIET_MS, EVENT_TIMEOUT_MS,
   Peers, startServer, connect, connected, waitFor, expectNoEvent, emitWithAck, sleep, api,
   roomsOf, eventually, describeSocket,
 } from './harness.mjs';
@@ -16,14 +17,22 @@ before(async () => { server = await startServer(); });
 after(async () => { peers.closeAll(); await server?.stop(); });
 afterEach(() => peers.closeAll());
 
-/** Records the order of the control events a socket sees until it is disconnected. */
+/**
+ * Records the order of the control events a socket sees until it is
+ * disconnected, or (ending the list with `timeout`) until EVENT_TIMEOUT_MS passed.
+ */
 function recordUntilDisconnect(socket) {
   const events = [];
   for (const name of ['ping', 'authenticated', 'unauthenticated']) {
     socket.on(name, (payload) => events.push({ name, payload }));
   }
   const done = new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      events.push({ name: 'timeout' });
+      resolve(events);
+    }, EVENT_TIMEOUT_MS);
     socket.on('disconnect', (reason) => {
+      clearTimeout(timer);
       events.push({ name: 'disconnect', payload: reason });
       resolve(events);
     });
@@ -102,6 +111,42 @@ for (const transport of TRANSPORTS) {
       assert.ok([INVALID_TOKEN, FAILED].includes(payload.message), payload.message);
       assert.match(payload.time, ISO_MS);
       assert.equal(typeof payload.code, 'string');
+    });
+
+    // Credentials come from the handshake only: the `authenticate` event's payload is not read.
+    test('token_only_in_the_authenticate_payload_is_refused', async () => {
+      const socket = peers.track(connect(server, { transport, credentials: 'none' }));
+      await connected(socket);
+      const events = recordUntilDisconnect(socket);
+      socket.emit('authenticate', { token: TOKEN });
+      const seen = await events;
+      assert.deepEqual(seen.map((e) => e.name), ['unauthenticated', 'disconnect'],
+        JSON.stringify(seen));
+    });
+
+    test('authenticate_payload_token_does_not_override_a_wrong_handshake_token', async () => {
+      const socket = peers.track(connect(server, { transport, credentials: 'auth', token: 'nope' }));
+      await connected(socket);
+      const events = recordUntilDisconnect(socket);
+      socket.emit('authenticate', { token: TOKEN });
+      const seen = await events;
+      assert.deepEqual(seen.map((e) => e.name), ['unauthenticated', 'disconnect'],
+        JSON.stringify(seen));
+      assertUnauthenticatedPayload(seen[0].payload, INVALID_TOKEN, 'invalid_token');
+    });
+
+    test('right_header_token_is_accepted_whatever_auth_token_says', async () => {
+      const socket = await peers.authenticated(server, {
+        transport, credentials: 'auth', token: 'nope', headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      assert.equal(socket.connected, true);
+    });
+
+    test('right_auth_token_is_accepted_whatever_the_header_says', async () => {
+      const socket = await peers.authenticated(server, {
+        transport, credentials: 'auth', headers: { authorization: 'Bearer nope' },
+      });
+      assert.equal(socket.connected, true);
     });
 
     test('refused_client_is_removed_from_the_registry', async () => {

@@ -1,9 +1,9 @@
-// client-cli (examples/src/bin/client-cli.rs) against real servers, issue 3
-// "Done when": it authenticates against our demo server and against the Node
-// reference server (testing/node/bench/reference-server.mjs, on a private
-// Redis), receives room messages, prints `unauthenticated` and exits 3 with a
-// wrong token (the reference never delivers that notice: exit 3 only), and
-// exits 2 when it cannot connect.
+// client-cli (examples/src/bin/client-cli.rs) against real servers: it
+// authenticates against our demo server and against the Node reference server
+// (testing/node/bench/reference-server.mjs, on a private Redis), receives
+// room messages, prints `unauthenticated` and exits 3 with a wrong token (the
+// reference never delivers that notice: exit 3 only), and exits 2 when it
+// cannot connect.
 //
 // Binaries: CLIENT_CLI_BIN (default: client-cli next to DEMO_SERVER_BIN) and
 // DEMO_SERVER_BIN. The Node reference server needs redis-server on PATH
@@ -63,7 +63,7 @@ function describeRun(run) {
  * `deliversUnauthenticated`: whether the server's `unauthenticated` notice
  * reaches the client. The Node reference loses it (it sends it through its
  * Redis emitter and disconnects on setImmediate, before the pub/sub echo
- * arrives: research/ignis-socketio-spec.md, finding H), so against it only the
+ * arrives, a defect of the reference), so against it only the
  * refusal (exit 3) is checked.
  */
 function clientCliChecks(target, { deliversUnauthenticated }) {
@@ -108,7 +108,7 @@ function clientCliChecks(target, { deliversUnauthenticated }) {
       assert.ok(notice, `unauthenticated printed: ${describeRun(run)}`);
       assert.equal(typeof notice.data.message, 'string');
     } else {
-      t.diagnostic(`unauthenticated ${notice ? 'arrived' : 'lost (reference finding H)'}`);
+      t.diagnostic(`unauthenticated ${notice ? 'arrived' : 'lost (a defect of the reference)'}`);
     }
   });
 }

@@ -1,10 +1,11 @@
-// The demo's application events (DEMO-SERVER.md "Socket events"): echo, chat:message
+// The demo's application events (docs/demo-server.md "Socket events"): echo, chat:message
 // to a room and to everyone, get-clients. The sender uses one transport and its
 // peers the other, so delivery across transports is covered too.
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   TRANSPORTS, ISO_MS, Peers, startServer, waitFor, waitForMatching, expectNoEvent, emitWithAck,
+  api,
 } from './harness.mjs';
 
 let server;
@@ -69,6 +70,81 @@ for (const transport of TRANSPORTS) {
       }
       await expectNoEvent(outsider, 'chat:message');
       assert.ok(!outsider.received.some((e) => e.event === 'chat:broadcast'));
+    });
+
+    test('chat_message_to_a_room_the_sender_did_not_join_is_refused_with_chat_error', async () => {
+      const a = await peers.authenticated(server, { transport });
+      const b = await peers.authenticated(server, { transport: other });
+      const room = `public-closed-${transport}`;
+      await emitWithAck(b, 'join', { rooms: [room] });
+      const refused = waitFor(a, 'chat:error');
+      a.emit('chat:message', { room, message: 'not a member' });
+      const error = await refused;
+      assert.equal(error.code, 'not_in_room', JSON.stringify(error));
+      assert.equal(error.room, room);
+      assert.equal(typeof error.message, 'string');
+      await expectNoEvent(b, 'chat:message');
+      assert.ok(!a.received.some((e) => e.event === 'chat:message'));
+    });
+
+    test('chat_message_to_an_unjoined_room_with_an_ack_gets_an_ack_error_only', async () => {
+      const a = await peers.authenticated(server, { transport });
+      const b = await peers.authenticated(server, { transport: other });
+      const room = `public-closed-ack-${transport}`;
+      await emitWithAck(b, 'join', { rooms: [room] });
+      const ack = await emitWithAck(a, 'chat:message', { room, message: 'not a member' });
+      assert.equal(ack.error?.code, 'not_in_room', JSON.stringify(ack));
+      assert.equal(typeof ack.error.message, 'string');
+      await expectNoEvent(b, 'chat:message');
+      assert.ok(!a.received.some((e) => e.event === 'chat:error'), 'the ack carries the error');
+    });
+
+    test('chat_message_to_its_own_id_room_or_a_default_room_is_refused', async () => {
+      const a = await peers.authenticated(server, { transport });
+      const b = await peers.authenticated(server, { transport: other });
+      for (const room of [a.id, 'io-default', 'io-notification', b.id]) {
+        const ack = await emitWithAck(a, 'chat:message', { room, message: 'sneaky' });
+        assert.equal(ack.error?.code, 'not_in_room', `${room}: ${JSON.stringify(ack)}`);
+      }
+      await expectNoEvent(b, 'chat:message');
+      assert.ok(!a.received.some((e) => e.event === 'chat:message'));
+    });
+
+    test('chat_message_after_leaving_the_room_is_refused', async () => {
+      const a = await peers.authenticated(server, { transport });
+      const b = await peers.authenticated(server, { transport: other });
+      const room = `public-left-${transport}`;
+      await emitWithAck(a, 'join', { rooms: [room] });
+      await emitWithAck(b, 'join', { rooms: [room] });
+      const first = waitFor(b, 'chat:message');
+      assert.deepEqual(await emitWithAck(a, 'chat:message', { room, message: 'member' }), { ok: true });
+      assert.equal((await first).message, 'member');
+      await emitWithAck(a, 'leave', { rooms: [room] });
+      const ack = await emitWithAck(a, 'chat:message', { room, message: 'former member' });
+      assert.equal(ack.error?.code, 'not_in_room', JSON.stringify(ack));
+      await expectNoEvent(b, 'chat:message');
+    });
+
+    test('chat_message_to_a_room_joined_through_rest_is_delivered', async () => {
+      const a = await peers.authenticated(server, { transport });
+      const b = await peers.authenticated(server, { transport: other });
+      const room = `server-side-${transport}`;
+      for (const s of [a, b]) {
+        const res = await api(server, 'POST', `/api/socket/client/${s.id}/join`, { rooms: [room] });
+        assert.equal(res.body.success, true, res.text);
+      }
+      const atB = waitFor(b, 'chat:message');
+      a.emit('chat:message', { room, message: 'joined by the server' });
+      assert.equal((await atB).message, 'joined by the server');
+    });
+
+    test('malformed_chat_message_is_answered_with_chat_error', async () => {
+      const a = await peers.authenticated(server, { transport });
+      const refused = waitFor(a, 'chat:error');
+      a.emit('chat:message', { room: 5, message: 'x' });
+      assert.equal((await refused).code, 'invalid_payload');
+      const ack = await emitWithAck(a, 'chat:message', 'not an object');
+      assert.equal(ack.error?.code, 'invalid_payload', JSON.stringify(ack));
     });
 
     test('chat_message_without_room_is_broadcast_to_every_authenticated_client', async () => {

@@ -30,7 +30,7 @@ export const TOKEN = 'secret';
 export const AUTH_TIMEOUT_MS = 1500;
 export const PING_INTERVAL_MS = 1000;
 export const ROOM_PREFIX = 'public-';
-/** The flags every suite starts the server with (DEMO-SERVER.md, issue 2 "Done when"). */
+/** The flags every suite starts the server with (docs/demo-server.md "Process"). */
 export const STANDARD_ARGS = [
   '--port', '0',
   '--auth-token', TOKEN,
@@ -158,9 +158,10 @@ export async function startServer({ args = STANDARD_ARGS, env = {}, pinnedArgs =
 /**
  * A socket.io-client socket to the server, not yet authenticated.
  * credentials: 'auth' (handshake auth.token), 'header' (authorization: Bearer), or 'none'.
+ * headers: further HTTP headers sent with the handshake (e.g. a second credential).
  */
 export function connect(server, { transport = 'websocket', credentials = 'auth', token = TOKEN,
-  path = '/io' } = {}) {
+  path = '/io', headers = {} } = {}) {
   const opts = {
     path,
     transports: [transport],
@@ -169,7 +170,8 @@ export function connect(server, { transport = 'websocket', credentials = 'auth',
     timeout: EVENT_TIMEOUT_MS,
   };
   if (credentials === 'auth') opts.auth = { token };
-  if (credentials === 'header') opts.extraHeaders = { authorization: `Bearer ${token}` };
+  opts.extraHeaders = { ...headers };
+  if (credentials === 'header') opts.extraHeaders.authorization = `Bearer ${token}`;
   const socket = ioClient(server.url, opts);
   socket.received = [];
   socket.onAny((event, ...args) => socket.received.push({ event, args }));

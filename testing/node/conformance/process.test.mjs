@@ -1,4 +1,4 @@
-// The demo server as a process (DEMO-SERVER.md "Process"): READY line, flags and
+// The demo server as a process (docs/demo-server.md "Process"): READY line, flags and
 // their environment variables, the Socket.IO path, clean exit on SIGTERM and SIGINT.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -68,6 +68,8 @@ describe('two demo servers on one Redis', () => {
     const a = await peers.authenticated(first, { transport: 'websocket' });
     const b = await peers.authenticated(second, { transport: 'websocket' });
     const outsider = await peers.authenticated(second, { transport: 'polling' });
+    // The sender must be in the room too: chat to a room it did not join is refused.
+    await emitWithAck(a, 'join', { rooms: ['public-cluster'] });
     await emitWithAck(b, 'join', { rooms: ['public-cluster'] });
     const atB = waitFor(b, 'chat:message');
     a.emit('chat:message', { room: 'public-cluster', message: 'hello other node' });

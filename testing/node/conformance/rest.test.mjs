@@ -1,5 +1,6 @@
-// The REST control plane under /api (DEMO-SERVER.md), including every error answer,
-// falsy data passed through unchanged, and CORS (SPEC 6). Receivers use both transports.
+// The REST control plane under /api (docs/demo-server.md "REST control plane"),
+// including every error answer, falsy data passed through unchanged, and CORS.
+// Receivers use both transports.
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -25,7 +26,12 @@ function sendRoutes(clientId) {
   ];
 }
 
-const isClientEntry = (entry, id) => entry === id || entry?.id === id;
+/** Every key of `value`, at any depth (objects inside arrays included). */
+function allKeys(value) {
+  if (Array.isArray(value)) return value.flatMap(allKeys);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => [k, ...allKeys(v)]);
+}
 
 describe('read-only routes', () => {
   test('info_reports_running_with_the_connected_client_ids', async () => {
@@ -39,13 +45,48 @@ describe('read-only routes', () => {
     assert.ok(res.body.clientIds.includes(a.id) && res.body.clientIds.includes(b.id));
   });
 
-  test('clients_reports_count_and_clients', async () => {
+  test('clients_reports_count_and_the_socket_ids', async () => {
     const a = await peers.authenticated(server, { transport: 'websocket' });
+    const stranger = await peers.connectedOnly(server, { transport: 'polling' });
     const res = await api(server, 'GET', '/api/socket/clients');
     assert.equal(res.status, 200);
+    assert.deepEqual(Object.keys(res.body).sort(), ['clients', 'count'], res.text);
     assert.ok(Array.isArray(res.body.clients));
     assert.equal(res.body.count, res.body.clients.length);
-    assert.ok(res.body.clients.some((c) => isClientEntry(c, a.id)), res.text);
+    for (const entry of res.body.clients) assert.equal(typeof entry, 'string', res.text);
+    assert.ok(res.body.clients.includes(a.id), res.text);
+    // The same ids as /info's clientIds: every client of this node, authenticated or not.
+    assert.ok(res.body.clients.includes(stranger.id), res.text);
+    const info = await api(server, 'GET', '/api/socket/info');
+    assert.deepEqual([...res.body.clients].sort(), [...info.body.clientIds].sort());
+  });
+
+  test('clients_details_describes_each_client_with_camel_case_keys', async () => {
+    const a = await peers.authenticated(server, { transport: 'websocket' });
+    const stranger = await peers.connectedOnly(server, { transport: 'polling' });
+    const res = await api(server, 'GET', '/api/socket/clients/details');
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(Object.keys(res.body).sort(), ['clients', 'count'], res.text);
+    assert.equal(res.body.count, res.body.clients.length);
+    for (const key of allKeys(res.body)) {
+      assert.ok(!key.includes('_'), `key "${key}" is not camelCase: ${res.text}`);
+    }
+    const mine = res.body.clients.find((c) => c.id === a.id);
+    assert.ok(mine, res.text);
+    assert.deepEqual(Object.keys(mine).sort(),
+      ['authenticatedAt', 'connectedAt', 'id', 'identity', 'rooms', 'state', 'transport']);
+    assert.equal(mine.state, 'authenticated');
+    assert.equal(mine.transport, 'websocket');
+    assert.match(mine.connectedAt, ISO_MS);
+    assert.match(mine.authenticatedAt, ISO_MS);
+    assert.deepEqual([...mine.rooms].sort(), [a.id, 'io-default', 'io-notification'].sort());
+    assert.equal(typeof mine.identity?.id, 'string');
+    const waiting = res.body.clients.find((c) => c.id === stranger.id);
+    assert.ok(waiting, res.text);
+    assert.notEqual(waiting.state, 'authenticated');
+    assert.equal(waiting.transport, 'polling');
+    assert.equal(waiting.authenticatedAt, null);
+    assert.equal(waiting.identity, null);
   });
 
   test('health_is_healthy_with_a_timestamp', async () => {
@@ -64,7 +105,7 @@ describe('read-only routes', () => {
   });
 
   for (const path of ['/api/socket/nope', '/api/nothing', '/nothing', '/api/socket/client/x/unknown',
-    '/api/socket/room/r/unknown']) {
+    '/api/socket/room/r/unknown', '/api/socket/clients/unknown']) {
     test(`unknown_route_answers_404: GET ${path}`, async () => {
       assert.equal((await api(server, 'GET', path)).status, 404);
     });

@@ -1,4 +1,4 @@
-// Rooms (SPEC 3): default rooms, the prefix validator, join/leave acks, protected
+// Rooms (docs/protocol.md "Rooms"): default rooms, the prefix validator, join/leave acks, protected
 // rooms, and malformed payloads that must never hurt the server. Both transports.
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The mixed fleet of the interop suite (issue 4): a private Redis, the Rust
+// The mixed fleet of the interop suite: a private Redis, the Rust
 // demo server and the Node reference server on it, real socket.io-client
 // peers, the REST control plane, a Node emitter and a plain Node socket.io
 // server with @socket.io/redis-adapter, all on 127.0.0.1.
@@ -170,7 +170,7 @@ export async function startPrivateRedis() {
   throw new Error(`could not start a private redis-server (is it installed? set REDIS_SERVER_BIN): ${lastError.message}`);
 }
 
-/** The Rust demo server (DEMO-SERVER.md) on `redisUrl`. */
+/** The Rust demo server (docs/demo-server.md) on `redisUrl`. */
 export async function startRustServer(redisUrl, extraArgs = []) {
   const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' };
   for (const k of ['PORT', 'IO_PATH', 'REDIS_URL', 'REDIS_KEY', 'AUTH_TOKEN', 'AUTH_TIMEOUT_MS',

@@ -104,7 +104,8 @@ describe('REST on either server reaches clients on both', () => {
     await sleep(QUIET_MS);
     // The reference's emitter publishes "everyone" (rooms [] except []): a
     // receiver cannot tell authenticated sockets apart, so this is reference
-    // behaviour (SPEC 4 FIX only applies to sends made by this project).
+    // behaviour (this project keeps unauthenticated sockets out of its own
+    // broadcasts only).
     t.diagnostic(`unauthenticated Rust client got the Node broadcast: ${strangerGot.length > 0}`);
   });
 
