@@ -4,6 +4,7 @@
 //! whole command (non-zero exit) and a summary of the steps is printed at the
 //! end either way. Standard library only, so the pipelines build in seconds.
 
+mod fuzz;
 mod prereqs;
 mod steps;
 
@@ -24,6 +25,9 @@ commands:
   interop   the Node-driven suites only: conformance, interop, emitter worker, browser
   e2e       the reference example's end-to-end scenario against a release demo server
   bench     cargo run --release -p ignis-socketio-bench --bin ignis-bench -- <args>
+  fuzz      [--seconds N] [target...]: each cargo-fuzz target of the engine's parsers for
+            N seconds (default 60) with cargo +nightly fuzz run; fails if any crashes.
+            Needs nightly and cargo-fuzz; not part of ci
 
 prerequisites (checked first, each missing one named with how to get it; ci
 stops there unless given --keep-going, the other commands run what they can):
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
             &mut pipeline,
             rest.strip_prefix(&["--".to_owned()]).unwrap_or(&rest),
         ),
+        "fuzz" => return fuzz::run(&rest),
         "help" | "-h" | "--help" => {
             eprint!("{USAGE}");
             return ExitCode::SUCCESS;

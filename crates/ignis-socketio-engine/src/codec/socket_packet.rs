@@ -326,6 +326,30 @@ mod tests {
         }
     }
 
+    /// Found by the `socket_packet` fuzz target: without serde_json's
+    /// `float_roundtrip` feature, the shortest form of a float (what `encode`
+    /// and JavaScript's `JSON.stringify` write) could parse to a neighbouring
+    /// float, so a relayed number changed on its way through the server.
+    #[test]
+    fn floats_survive_decode_and_encode() {
+        let text = "2[\"m\",1.3333333333333334e+107,133333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333333]";
+        let packet = SocketPacket::decode(text).unwrap();
+        assert_eq!(
+            packet.data,
+            Some(json!([
+                "m",
+                1.3333333333333334e107_f64,
+                1.3333333333333334e107_f64
+            ]))
+        );
+        let encoded = packet.encode();
+        assert_eq!(
+            encoded,
+            "2[\"m\",1.3333333333333334e+107,1.3333333333333334e+107]"
+        );
+        assert_eq!(SocketPacket::decode(&encoded).unwrap(), packet);
+    }
+
     #[test]
     fn placeholders_must_point_at_an_attachment() {
         let mut args = Args::json(vec![json!("m"), placeholder(0)]);
