@@ -121,7 +121,11 @@ impl RedisAdapter {
     }
 
     /// This node's sockets matching `rooms`/`except`, with their details.
-    pub(crate) fn local_socket_infos(&self, rooms: &[String], except: &[String]) -> Vec<SocketInfo> {
+    pub(crate) fn local_socket_infos(
+        &self,
+        rooms: &[String],
+        except: &[String],
+    ) -> Vec<SocketInfo> {
         let Some(ns) = self.namespace() else {
             return Vec::new();
         };
@@ -201,7 +205,12 @@ impl Adapter for RedisAdapter {
         timeout: Duration,
     ) -> AdapterFuture<'a, Result<Vec<Args>, AdapterError>> {
         Box::pin(async move {
-            let remote_servers = self.core.server_count().await.map_err(adapter_err)?.saturating_sub(1);
+            let remote_servers = self
+                .core
+                .server_count()
+                .await
+                .map_err(adapter_err)?
+                .saturating_sub(1);
             if remote_servers == 0 {
                 return Ok(Vec::new());
             }

@@ -59,11 +59,11 @@ mod state;
 mod value;
 mod wire;
 
+pub use adapter::RedisAdapter;
 pub use config::{RedisConfig, RedisTarget};
 pub use delivery::RedisCounters;
 pub use emitter::{IntoRooms, RESERVED_EVENTS, RedisEmitter};
 pub use error::{RedisAdapterError, Result};
-pub use adapter::RedisAdapter;
 pub use publish::RedisConnection;
 pub use state::{
     RedisAdapterState, RedisHealth, ServerSideAck, ServerSideEvent, ServerSideHandler,

@@ -113,7 +113,11 @@ impl NsCore {
     /// Publishes; on a channel every server subscribes to (broadcasts,
     /// requests: all but responses), a reply that reached fewer servers than
     /// the namespace was seen to have is counted (`short_publishes`).
-    pub(crate) async fn publish(&self, channel: &str, payload: Vec<u8>) -> Result<(), RedisAdapterError> {
+    pub(crate) async fn publish(
+        &self,
+        channel: &str,
+        payload: Vec<u8>,
+    ) -> Result<(), RedisAdapterError> {
         if self.shared.closed.load(Ordering::SeqCst) {
             return Err(RedisAdapterError::Closed);
         }

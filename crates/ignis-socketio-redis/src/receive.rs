@@ -107,17 +107,21 @@ impl RedisAdapter {
             Some(Pending::Collect(tx)) => {
                 let _ = tx.send(response);
             }
-            Some(Pending::BroadcastAck(tx)) => match field(&response, "type").and_then(Mp::as_u64) {
-                Some(rt::BROADCAST_CLIENT_COUNT) => {
-                    let count = field(&response, "clientCount").and_then(Mp::as_u64).unwrap_or(0);
-                    let _ = tx.send(AckEvent::ClientCount(count));
+            Some(Pending::BroadcastAck(tx)) => {
+                match field(&response, "type").and_then(Mp::as_u64) {
+                    Some(rt::BROADCAST_CLIENT_COUNT) => {
+                        let count = field(&response, "clientCount")
+                            .and_then(Mp::as_u64)
+                            .unwrap_or(0);
+                        let _ = tx.send(AckEvent::ClientCount(count));
+                    }
+                    Some(rt::BROADCAST_ACK) => {
+                        let arg = field(&response, "packet").cloned().unwrap_or(Mp::Nil);
+                        let _ = tx.send(AckEvent::Ack(mp_to_args(vec![arg])));
+                    }
+                    _ => {}
                 }
-                Some(rt::BROADCAST_ACK) => {
-                    let arg = field(&response, "packet").cloned().unwrap_or(Mp::Nil);
-                    let _ = tx.send(AckEvent::Ack(mp_to_args(vec![arg])));
-                }
-                _ => {}
-            },
+            }
             None => {}
         }
     }
@@ -149,7 +153,9 @@ impl RedisAdapter {
             rt::REMOTE_JOIN | rt::REMOTE_LEAVE | rt::REMOTE_DISCONNECT if !from_self => {
                 self.apply_remote_membership(kind, &request, uid, request_id);
             }
-            rt::SERVER_SIDE_EMIT if !from_self => self.dispatch_server_side_emit(&request, request_id),
+            rt::SERVER_SIDE_EMIT if !from_self => {
+                self.dispatch_server_side_emit(&request, request_id)
+            }
             rt::BROADCAST => {
                 if from_self || self.core.is_own_request(request_id) {
                     return;
@@ -203,7 +209,13 @@ impl RedisAdapter {
         }
     }
 
-    fn apply_remote_membership(&self, kind: u64, request: &Mp, uid: Option<&str>, request_id: Option<&str>) {
+    fn apply_remote_membership(
+        &self,
+        kind: u64,
+        request: &Mp,
+        uid: Option<&str>,
+        request_id: Option<&str>,
+    ) {
         let Some(ns) = self.namespace() else { return };
         let mut reply = None;
         let (options, rooms) = if let Some(opts) = field(request, "opts") {
@@ -213,7 +225,9 @@ impl RedisAdapter {
             (options, string_list(field(request, "rooms")))
         } else {
             // Legacy 7.x form: one socket id (and one room), answered with `{requestId}`.
-            let Some(sid) = str_field(request, "sid") else { return };
+            let Some(sid) = str_field(request, "sid") else {
+                return;
+            };
             if ns.socket(sid).is_none() {
                 return;
             }
@@ -295,14 +309,18 @@ impl RedisAdapter {
             .map_or(Duration::from_secs(5), Duration::from_millis);
         let reply_channel = self.core.reply_channel(uid);
         let mut data = data.into_iter();
-        let event = data.next().and_then(|e| e.as_str().map(str::to_owned)).unwrap_or_default();
+        let event = data
+            .next()
+            .and_then(|e| e.as_str().map(str::to_owned))
+            .unwrap_or_default();
         let args = mp_to_args(data.collect());
         let options = local_opts(&opts);
         let core = self.core.clone();
         tokio::spawn(async move {
             let (count, mut acks) = match &options {
                 Some(options) => {
-                    let (count, acks) = ns.local_broadcast_with_ack(options, &event, &args, timeout);
+                    let (count, acks) =
+                        ns.local_broadcast_with_ack(options, &event, &args, timeout);
                     (count, Some(acks))
                 }
                 None => (0, None),

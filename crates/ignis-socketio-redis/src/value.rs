@@ -6,8 +6,8 @@
 //! Node's adapter carries the socket.io packet *before* encoding: `[event, ...args]`
 //! with binaries inline as msgpack `bin`, so binary stays binary both ways.
 
-use rmpv::Value as Mp;
 use ignis_socketio_engine::codec::Args as EngineArgs;
+use rmpv::Value as Mp;
 use serde::Serialize;
 
 use crate::error::RedisAdapterError;

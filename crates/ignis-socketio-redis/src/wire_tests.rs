@@ -1,8 +1,8 @@
 //! Replays frames captured from real Node processes and checks that decoding
 //! and re-encoding gives the same bytes.
 
-use rmpv::Value as Mp;
 use ignis_socketio_engine::codec::{PacketKind, SocketPacket};
+use rmpv::Value as Mp;
 
 use crate::{
     value::{args_to_mp, mp_to_args},

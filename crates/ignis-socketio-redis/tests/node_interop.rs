@@ -267,11 +267,7 @@ async fn requests_fetch_rooms_sse_and_acks_work_both_ways() {
     // Remote join/leave/disconnect requests from Node apply on Rust, and back.
     node.call(json!({"cmd": "join", "rooms": [cr_id], "room": "from-node"}))
         .await;
-    rust.io
-        .to(cn_id.clone())
-        .join("from-rust")
-        .await
-        .unwrap();
+    rust.io.to(cn_id.clone()).join("from-rust").await.unwrap();
     // Node broadcasts to its local sockets before it reads its subscriber, so wait
     // until the join has been applied there.
     let mut applied = false;
@@ -297,11 +293,7 @@ async fn requests_fetch_rooms_sse_and_acks_work_both_ways() {
     cn.event("joined").await;
     node.call(json!({"cmd": "leave", "rooms": [cr_id], "room": "from-node"}))
         .await;
-    rust.io
-        .to(cn_id.clone())
-        .leave("from-rust")
-        .await
-        .unwrap();
+    rust.io.to(cn_id.clone()).leave("from-rust").await.unwrap();
     rust.io
         .to(vec!["from-node", "from-rust"])
         .emit("left", &())

@@ -71,11 +71,7 @@ async fn three_rust_servers_share_broadcasts_rooms_acks_and_requests() {
     assert_eq!(got, ["ack-from-c1", "ack-from-c2", "ack-from-c3"]);
 
     // Remote join by socket id, then a room broadcast.
-    s2.io
-        .to(id3.clone())
-        .join("joined-remotely")
-        .await
-        .unwrap();
+    s2.io.to(id3.clone()).join("joined-remotely").await.unwrap();
     s1.io
         .to("joined-remotely")
         .emit("remote-join", &())
@@ -118,7 +114,10 @@ async fn three_rust_servers_share_broadcasts_rooms_acks_and_requests() {
         .await
         .unwrap();
     assert_eq!(acks.len(), 1);
-    assert_eq!(acks[0].1.as_ref().unwrap().values, vec![json!("ack-from-c1")]);
+    assert_eq!(
+        acks[0].1.as_ref().unwrap().values,
+        vec![json!("ack-from-c1")]
+    );
 
     // Server-side emit with and without ack.
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use ignis_socketio_engine::io::Adapter;
 use ignis_socketio_protocol::{JoinAck, LeaveAck, RoomLimits, validate_event_name};
 use serde::Serialize;
-use ignis_socketio_engine::io::Adapter;
 
 use crate::callbacks::{
     Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler,

@@ -9,7 +9,9 @@ use std::sync::{Arc, Weak};
 
 use common::{Driver, TestServer};
 use ignis_socketio_engine::codec::Args;
-use ignis_socketio_engine::io::{Adapter, AdapterError, AdapterFuture, BroadcastOptions, Namespace};
+use ignis_socketio_engine::io::{
+    Adapter, AdapterError, AdapterFuture, BroadcastOptions, Namespace,
+};
 use ignis_socketio_server::{SocketIOServerHelper, Target};
 use serde_json::json;
 
@@ -52,7 +54,11 @@ async fn helper_runs_on_a_custom_adapter_and_sends_through_its_broadcast() {
         .build_with_adapter(adapter.clone())
         .await
         .unwrap();
-    assert_eq!(adapter.inits.load(Ordering::SeqCst), 1, "initialised once, before serving");
+    assert_eq!(
+        adapter.inits.load(Ordering::SeqCst),
+        1,
+        "initialised once, before serving"
+    );
     let server = TestServer::serve(io.clone()).await;
 
     let mut d = Driver::spawn().await;

@@ -3,8 +3,8 @@
 //! by the server engine and clients.
 
 mod engine_packet;
-mod socket_packet;
 mod serialize;
+mod socket_packet;
 
 pub use engine_packet::{EnginePacket, Frame, SEPARATOR, decode_payload, encode_payload};
 pub use serialize::{is_tuple, to_args};

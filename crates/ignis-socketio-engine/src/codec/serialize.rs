@@ -97,7 +97,12 @@ fn mp_to_json(value: Mp, attachments: &mut Vec<Bytes>) -> Value {
             attachments.push(Bytes::from(bytes));
             placeholder(attachments.len() - 1)
         }
-        Mp::Array(items) => Value::Array(items.into_iter().map(|v| mp_to_json(v, attachments)).collect()),
+        Mp::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|v| mp_to_json(v, attachments))
+                .collect(),
+        ),
         Mp::Map(entries) => Value::Object(
             entries
                 .into_iter()
@@ -129,7 +134,9 @@ fn json_to_mp(value: &Value, attachments: &[Bytes]) -> Mp {
             .or_else(|| n.as_i64().map(Mp::from))
             .unwrap_or_else(|| Mp::F64(n.as_f64().unwrap_or(f64::NAN))),
         Value::String(s) => Mp::String(s.as_str().into()),
-        Value::Array(items) => Mp::Array(items.iter().map(|v| json_to_mp(v, attachments)).collect()),
+        Value::Array(items) => {
+            Mp::Array(items.iter().map(|v| json_to_mp(v, attachments)).collect())
+        }
         Value::Object(map) => Mp::Map(
             map.iter()
                 .map(|(k, v)| (Mp::String(k.as_str().into()), json_to_mp(v, attachments)))
@@ -178,7 +185,11 @@ impl Serializer for Probe {
         Err(Found::Other)
     }
 
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, value: &T) -> Result<(), Found> {
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Found> {
         value.serialize(self)
     }
 
@@ -200,7 +211,11 @@ impl Serializer for Probe {
         Err(Found::Tuple)
     }
 
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeTupleStruct, Found> {
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Found> {
         Err(Found::Other)
     }
 
@@ -246,9 +261,18 @@ mod tests {
         assert!(!is_tuple(&serde_json::json!([1, 2])));
         assert!(!is_tuple(&()));
         let values = |args: Args| args.values;
-        assert_eq!(values(to_args(&("hi", 1)).unwrap()), vec![serde_json::json!("hi"), serde_json::json!(1)]);
-        assert_eq!(values(to_args(&vec![1, 2]).unwrap()), vec![serde_json::json!([1, 2])]);
-        assert!(values(to_args(&()).unwrap()).is_empty(), "() is no argument");
+        assert_eq!(
+            values(to_args(&("hi", 1)).unwrap()),
+            vec![serde_json::json!("hi"), serde_json::json!(1)]
+        );
+        assert_eq!(
+            values(to_args(&vec![1, 2]).unwrap()),
+            vec![serde_json::json!([1, 2])]
+        );
+        assert!(
+            values(to_args(&()).unwrap()).is_empty(),
+            "() is no argument"
+        );
     }
 }
 
@@ -266,10 +290,20 @@ mod binary_tests {
             name: &'static str,
             data: Bytes,
         }
-        let args = to_args(&("hello", Upload { name: "a.png", data: Bytes::from_static(&[4, 5]) })).unwrap();
+        let args = to_args(&(
+            "hello",
+            Upload {
+                name: "a.png",
+                data: Bytes::from_static(&[4, 5]),
+            },
+        ))
+        .unwrap();
         assert_eq!(
             args.values,
-            vec![json!("hello"), json!({"name": "a.png", "data": {"_placeholder": true, "num": 0}})]
+            vec![
+                json!("hello"),
+                json!({"name": "a.png", "data": {"_placeholder": true, "num": 0}})
+            ]
         );
         assert_eq!(args.attachments, vec![Bytes::from_static(&[4, 5])]);
         assert_eq!(Args::from_msgpack(args.to_msgpack()), args);

@@ -19,27 +19,36 @@ use crate::codec::Args;
 /// none came.
 pub type AckAnswer = (Option<String>, Result<Args, AckError>);
 
+/// One local socket's acknowledgement: its id and the answer.
+pub type LocalAck =
+    std::pin::Pin<Box<dyn Future<Output = (String, Result<Args, AckError>)> + Send + 'static>>;
+
+/// This node's acknowledgements, each as it arrives.
+pub type LocalAcks = FuturesUnordered<LocalAck>;
+
 impl Namespace {
-    /// Sends an event to every matching socket of the fleet. This node's are
-    /// served first (the packet is encoded once and shared); a client too slow
-    /// to take it is disconnected (the engine's queue bound), which does not
-    /// fail the broadcast. An error says the other nodes were not reached.
+    /// Sends an event to every matching socket of the fleet. The adapter
+    /// carries it to the other nodes first: when that fails, nobody got it
+    /// (this node's sockets neither), so a retry delivers once. Then this
+    /// node's sockets are served (the packet is encoded once and shared); a
+    /// client too slow to take it is disconnected (the engine's queue bound),
+    /// which does not fail the broadcast.
     pub async fn broadcast(
         &self,
         options: &BroadcastOptions,
         event: &str,
         args: &Args,
     ) -> Result<(), AdapterError> {
+        if !options.local {
+            self.adapter.broadcast(event, args, options).await?;
+        }
         let frames = frames::event(self.name(), event, args, None);
         for socket in self.local_targets(options) {
             if let Err(error) = socket.send_frames(&frames) {
                 tracing::debug!(socket_id = %socket.id(), %error, "broadcast not queued");
             }
         }
-        if options.local {
-            return Ok(());
-        }
-        self.adapter.broadcast(event, args, options).await
+        Ok(())
     }
 
     /// Sends an event to this node's matching sockets; returns how many and
@@ -50,22 +59,23 @@ impl Namespace {
         event: &str,
         args: &Args,
         timeout: Duration,
-    ) -> (usize, FuturesUnordered<impl Future<Output = (String, Result<Args, AckError>)> + use<>>) {
+    ) -> (usize, LocalAcks) {
         let id = self.next_ack_id();
         let frames = frames::event(self.name(), event, args, Some(id));
-        let waits: FuturesUnordered<_> = self
+        let waits: LocalAcks = self
             .local_targets(options)
             .into_iter()
             .map(|socket: Socket| {
                 let frames = frames.clone();
-                async move {
+                let wait: LocalAck = Box::pin(async move {
                     let rx = socket.register_ack(id);
                     let result = match socket.send_frames(&frames) {
                         Ok(()) => socket.wait_ack(id, rx, timeout).await,
                         Err(error) => Err(AckError::Send(error)),
                     };
                     (socket.id().to_owned(), result)
-                }
+                });
+                wait
             })
             .collect();
         (waits.len(), waits)
@@ -81,18 +91,26 @@ impl Namespace {
         timeout: Duration,
     ) -> Result<Vec<AckAnswer>, AdapterError> {
         let (_, local) = self.local_broadcast_with_ack(options, event, args, timeout);
-        let local = local.map(|(id, result)| (Some(id), result)).collect::<Vec<_>>();
+        let local = local
+            .map(|(id, result)| (Some(id), result))
+            .collect::<Vec<_>>();
         if options.local {
             return Ok(local.await);
         }
-        let remote = self.adapter.broadcast_with_ack(event, args, options, timeout);
+        let remote = self
+            .adapter
+            .broadcast_with_ack(event, args, options, timeout);
         let (mut answers, remote) = futures_util::join!(local, remote);
         answers.extend(remote?.into_iter().map(|args| (None, Ok(args))));
         Ok(answers)
     }
 
     /// Makes the fleet's matching sockets join `rooms`.
-    pub async fn add_sockets(&self, options: &BroadcastOptions, rooms: &[String]) -> Result<(), AdapterError> {
+    pub async fn add_sockets(
+        &self,
+        options: &BroadcastOptions,
+        rooms: &[String],
+    ) -> Result<(), AdapterError> {
         for socket in self.local_targets(options) {
             socket.join(rooms);
         }
@@ -103,7 +121,11 @@ impl Namespace {
     }
 
     /// Makes the fleet's matching sockets leave `rooms`.
-    pub async fn del_sockets(&self, options: &BroadcastOptions, rooms: &[String]) -> Result<(), AdapterError> {
+    pub async fn del_sockets(
+        &self,
+        options: &BroadcastOptions,
+        rooms: &[String],
+    ) -> Result<(), AdapterError> {
         for socket in self.local_targets(options) {
             socket.leave(rooms);
         }
@@ -125,7 +147,10 @@ impl Namespace {
     }
 
     /// The fleet's matching sockets.
-    pub async fn fetch_sockets(&self, options: &BroadcastOptions) -> Result<Vec<SocketSummary>, AdapterError> {
+    pub async fn fetch_sockets(
+        &self,
+        options: &BroadcastOptions,
+    ) -> Result<Vec<SocketSummary>, AdapterError> {
         let mut sockets: Vec<SocketSummary> = self
             .local_targets(options)
             .iter()

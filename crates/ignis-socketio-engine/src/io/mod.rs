@@ -14,8 +14,8 @@ mod socket;
 pub use adapter::{
     Adapter, AdapterError, AdapterFuture, BroadcastOptions, LocalAdapter, SocketSummary,
 };
-pub use fleet::AckAnswer;
 pub use client::ClientConn;
+pub use fleet::{AckAnswer, LocalAck, LocalAcks};
 pub use handler::{ConnectRefusal, DisconnectReason, Event, HandlerFuture, NamespaceHandler};
 pub use namespace::Namespace;
 pub use operators::{IntoRooms, OperatorError, Operators};

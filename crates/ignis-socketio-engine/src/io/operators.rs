@@ -66,7 +66,11 @@ pub struct Operators {
 
 impl Namespace {
     /// Emits to every socket of the namespace, fleet-wide (Node's `io.emit`).
-    pub async fn emit<T: Serialize + ?Sized>(self: &Arc<Self>, event: &str, data: &T) -> Result<(), OperatorError> {
+    pub async fn emit<T: Serialize + ?Sized>(
+        self: &Arc<Self>,
+        event: &str,
+        data: &T,
+    ) -> Result<(), OperatorError> {
         self.all().emit(event, data).await
     }
 
@@ -114,7 +118,11 @@ impl Operators {
     }
 
     /// Emits an event with `data` as its argument (a tuple is several).
-    pub async fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), OperatorError> {
+    pub async fn emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), OperatorError> {
         let args = crate::codec::to_args(data).map_err(OperatorError::Serialize)?;
         Ok(self.emit_args(event, &args).await?)
     }
@@ -125,18 +133,29 @@ impl Operators {
     }
 
     /// Emits an event and collects the acknowledgements.
-    pub async fn emit_with_ack(&self, event: &str, args: &Args, timeout: Duration) -> Result<Vec<AckAnswer>, AdapterError> {
-        self.ns.broadcast_with_ack(&self.options, event, args, timeout).await
+    pub async fn emit_with_ack(
+        &self,
+        event: &str,
+        args: &Args,
+        timeout: Duration,
+    ) -> Result<Vec<AckAnswer>, AdapterError> {
+        self.ns
+            .broadcast_with_ack(&self.options, event, args, timeout)
+            .await
     }
 
     /// Makes the selected sockets join `rooms`.
     pub async fn join(&self, rooms: impl IntoRooms) -> Result<(), AdapterError> {
-        self.ns.add_sockets(&self.options, &rooms.into_rooms()).await
+        self.ns
+            .add_sockets(&self.options, &rooms.into_rooms())
+            .await
     }
 
     /// Makes the selected sockets leave `rooms`.
     pub async fn leave(&self, rooms: impl IntoRooms) -> Result<(), AdapterError> {
-        self.ns.del_sockets(&self.options, &rooms.into_rooms()).await
+        self.ns
+            .del_sockets(&self.options, &rooms.into_rooms())
+            .await
     }
 
     /// Disconnects the selected sockets.

@@ -90,10 +90,15 @@ impl NamespaceHandler for TestNamespace {
                     "joined"
                 }
                 "broadcast" => {
-                    let (Some(ns), [Value::String(name), arg, ..]) = (ns, event.args.values.as_slice()) else {
+                    let (Some(ns), [Value::String(name), arg, ..]) =
+                        (ns, event.args.values.as_slice())
+                    else {
                         return;
                     };
-                    let _ = ns.except(socket.id()).emit_args(name, &Args::json(vec![arg.clone()])).await;
+                    let _ = ns
+                        .except(socket.id())
+                        .emit_args(name, &Args::json(vec![arg.clone()]))
+                        .await;
                     "ok"
                 }
                 _ => return,
