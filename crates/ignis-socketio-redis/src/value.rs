@@ -6,7 +6,7 @@
 //! Node's adapter carries the socket.io packet *before* encoding: `[event, ...args]`
 //! with binaries inline as msgpack `bin`, so binary stays binary both ways.
 
-use ignis_socketio_engine::codec::Args as EngineArgs;
+use ignis_socketio_engine::codec::{Args as EngineArgs, to_args};
 use rmpv::Value as Mp;
 use serde::Serialize;
 
@@ -129,20 +129,14 @@ pub(crate) fn mp_to_json(value: Mp) -> serde_json::Value {
     }
 }
 
-/// Serializes any serde value to msgpack values with `bin` for bytes, expanding a
-/// tuple into several arguments, like Node's `emit(event, a, b)`.
+/// Serializes any serde value to msgpack values with `bin` for bytes, a
+/// tuple spread into several arguments (the engine's [`to_args`]).
 pub(crate) fn serialize_args<T: ?Sized + Serialize>(
     data: &T,
 ) -> Result<Vec<Mp>, RedisAdapterError> {
-    let value = rmpv::ext::to_value(data).map_err(|e| RedisAdapterError::Payload(e.to_string()))?;
-    if ignis_socketio_engine::codec::is_tuple(data) {
-        match value {
-            Mp::Array(items) => Ok(items),
-            other => Ok(vec![other]),
-        }
-    } else {
-        Ok(vec![value])
-    }
+    to_args(data)
+        .map(|args| args.to_msgpack())
+        .map_err(|e| RedisAdapterError::Payload(e.to_string()))
 }
 
 #[cfg(test)]

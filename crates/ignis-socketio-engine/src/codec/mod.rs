@@ -7,7 +7,7 @@ mod serialize;
 mod socket_packet;
 
 pub use engine_packet::{EnginePacket, Frame, SEPARATOR, decode_payload, encode_payload};
-pub use serialize::{is_tuple, to_args};
+pub use serialize::{ArgsError, is_tuple, to_args};
 pub use socket_packet::{
     Args, PacketKind, RESERVED_EVENTS, SocketPacket, placeholder, placeholder_index,
 };

@@ -38,6 +38,11 @@ impl ser::Error for Found {
     }
 }
 
+/// Why a value could not be turned into event arguments.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot serialize the event data: {0}")]
+pub struct ArgsError(#[source] rmp_serde::encode::Error);
+
 /// Whether `value` serializes as a tuple at its top level.
 pub fn is_tuple<T: ?Sized + Serialize>(value: &T) -> bool {
     matches!(value.serialize(Probe), Err(Found::Tuple))
@@ -45,11 +50,14 @@ pub fn is_tuple<T: ?Sized + Serialize>(value: &T) -> bool {
 
 /// The event arguments of `data`: one argument, or one per element of a
 /// tuple; bytes become binary attachments.
-pub fn to_args<T: ?Sized + Serialize>(data: &T) -> Result<Args, rmpv::ext::Error> {
+pub fn to_args<T: ?Sized + Serialize>(data: &T) -> Result<Args, ArgsError> {
     if is_unit(data) {
         return Ok(Args::default());
     }
-    let value = rmpv::ext::to_value(data)?;
+    // msgpack keeps bytes apart from arrays; structs are written as maps.
+    let bytes = rmp_serde::to_vec_named(data).map_err(ArgsError)?;
+    let value = rmpv::decode::read_value(&mut bytes.as_slice())
+        .map_err(|e| ArgsError(rmp_serde::encode::Error::Syntax(e.to_string())))?;
     let items = match value {
         Mp::Array(items) if is_tuple(data) => items,
         other => vec![other],

@@ -51,7 +51,7 @@ impl<const N: usize> IntoRooms for [&str; N] {
 pub enum OperatorError {
     /// The data does not serialize to JSON.
     #[error("data does not serialize: {0}")]
-    Serialize(#[source] rmpv::ext::Error),
+    Serialize(#[source] crate::codec::ArgsError),
     /// The other nodes were not reached.
     #[error(transparent)]
     Adapter(#[from] AdapterError),

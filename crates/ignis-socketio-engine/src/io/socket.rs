@@ -300,7 +300,7 @@ impl Socket {
 pub enum EmitError {
     /// The data does not serialize to JSON.
     #[error("data does not serialize: {0}")]
-    Serialize(#[source] rmpv::ext::Error),
+    Serialize(#[source] crate::codec::ArgsError),
     /// The packet could not be queued.
     #[error(transparent)]
     Send(#[from] SendError),
