@@ -153,8 +153,8 @@ impl CorsOptions {
 
 /// Per-message-deflate settings of the reference.
 ///
-/// socketioxide 0.18 (through tungstenite) does not implement the WebSocket
-/// per-message-deflate extension, so messages are never compressed: these
+/// The engine does not implement the WebSocket per-message-deflate extension
+/// yet, so messages are never compressed: these
 /// values are accepted so that ported configurations keep working, and
 /// `enabled = true` logs a warning at start-up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -231,7 +231,7 @@ pub struct ServerOptions {
     pub path: Option<String>,
     /// CORS of the Socket.IO endpoint.
     pub cors: CorsOptions,
-    /// Per-message deflate (not supported by socketioxide; see the type).
+    /// Per-message deflate (not supported yet; see the type).
     pub per_message_deflate: PerMessageDeflateOptions,
     /// Time a client has to authenticate; default 10 s.
     pub auth_timeout: Option<Duration>,
@@ -242,7 +242,7 @@ pub struct ServerOptions {
     /// Limits on room names and counts.
     pub room_limits: RoomLimitsOptions,
     /// Largest Engine.IO payload accepted from a client, in bytes; default
-    /// 100 000 (engineioxide's; Node's `maxHttpBufferSize` is 1 000 000).
+    /// 100 000 (Node's `maxHttpBufferSize` is 1 000 000).
     pub max_payload: Option<u64>,
     /// Default timeout of sends with acknowledgement; default 5 s.
     pub ack_timeout: Option<Duration>,

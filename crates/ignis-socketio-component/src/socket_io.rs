@@ -160,7 +160,7 @@ impl Component for SocketIOComponent {
             tracing::warn!(
                 component = COMPONENT_NAME,
                 threshold = options.per_message_deflate.threshold,
-                "per-message deflate was asked for but socketioxide does not implement it; \
+                "per-message deflate was asked for but the engine does not implement it yet; \
                  messages are sent uncompressed"
             );
         }

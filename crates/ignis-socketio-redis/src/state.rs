@@ -218,7 +218,7 @@ impl Shared {
 
 /// The adapter state: pass it to `SocketIo::builder().with_adapter::<RedisAdapter<_>>(state)`
 /// (or the server helper's `build_with_adapter`). Cheap to clone; keep a clone to
-/// reach the APIs socketioxide has no place for (server-side emit, fetching Node
+/// reach the APIs the engine's adapter trait has no place for (server-side emit, fetching Node
 /// sockets by string id, health, close).
 #[derive(Clone)]
 pub struct RedisAdapterState {
@@ -372,7 +372,7 @@ impl RedisAdapterState {
     }
 
     /// Drops the details of sockets that are no longer connected here. Recent
-    /// entries are kept: a socket registers before socketioxide lists it.
+    /// entries are kept: a socket registers before the namespace lists it.
     fn prune_sockets(&self, nsp: &str) {
         let Ok(handler) = self.shared.namespace(nsp) else {
             return;
@@ -442,8 +442,7 @@ impl RedisAdapterState {
     }
 
     /// Node's `fetchSockets()` over the whole cluster, with string ids, handshake,
-    /// rooms and data (socketioxide's own `fetch_sockets` cannot hold Node's
-    /// 20-character ids).
+    /// rooms and data (the engine's `fetch_sockets` gives ids and rooms only).
     pub async fn fetch_sockets(
         &self,
         nsp: &str,

@@ -259,7 +259,7 @@ impl Core {
         credentials: Option<Value>,
         ack: Option<AckResponder>,
     ) {
-        // Answered only once socketioxide marked the socket connected: before
+        // Answered only once the engine marked the socket connected: before
         // that every emit fails, and `ping`, `authenticated` or
         // `unauthenticated` would be lost.
         if !record.wait_connected(CONNECT_GRACE).await {
@@ -668,9 +668,9 @@ mod tests {
     use crate::record::SocketHandle;
     use crate::{Handshake, Payload, ServerError};
 
-    /// A socket in socketioxide's window between queuing the CONNECT reply and
-    /// marking the socket connected: like socketioxide's `Socket::emit`, every
-    /// emit fails until [`finish_connecting`](Self::finish_connecting).
+    /// A socket between the connect handler and the engine accepting it:
+    /// like the engine's `Socket::emit`, every emit fails until
+    /// [`finish_connecting`](Self::finish_connecting).
     #[derive(Default)]
     struct ConnectingSocket {
         connected: AtomicBool,

@@ -22,7 +22,7 @@ use crate::{
 };
 
 /// The Socket.IO server helper: authentication handshake, rooms, application
-/// ping, client registry and sending, on socketioxide with any adapter.
+/// ping, client registry and sending, on the project's engine with any adapter.
 ///
 /// Cheap to clone (all clones share one server). No adapter type appears in
 /// its signature: [`ServerBuilder::build`] uses the in-memory adapter,

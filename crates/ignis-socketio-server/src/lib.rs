@@ -1,4 +1,5 @@
-//! `SocketIOServerHelper`: the Ignis Socket.IO server on socketioxide.
+//! `SocketIOServerHelper`: the Ignis Socket.IO server on the project's engine
+//! (`ignis-socketio-engine`).
 //!
 //! A client connects, emits `authenticate` (optionally with credentials and an
 //! acknowledgement), and the application's authenticator decides from the
@@ -8,8 +9,14 @@
 //! receives `ping {time}` and `authenticated {id, time}`, may `join`/`leave`
 //! rooms through the room validator, and its application events reach the
 //! handlers registered in the client-connected handler. A refused client
-//! receives `unauthenticated {message, time, code}` before it is disconnected;
-//! a CONNECT again on the same Engine.IO connection is refused at once.
+//! receives `unauthenticated {message, time, code}` before it is disconnected,
+//! and its connection is closed.
+//!
+//! The events of one client reach the helper (and the application's
+//! handlers) one at a time, in the order the client sent them; a handler that
+//! awaits delays that client only. What is queued for a client is bounded
+//! (4 MiB): a client that stops reading is disconnected as a slow consumer
+//! instead of losing messages while it looks connected.
 //!
 //! [`SocketObserver`]s registered with [`ServerBuilder::observer`] learn when
 //! each socket connects, authenticates and disconnects, without depending on
@@ -18,8 +25,9 @@
 //! `fetchSockets()` see the helper's clients as they see their own.
 //!
 //! The helper mounts on any axum [`Router`](axum::Router) and works with any
-//! socketioxide adapter without the adapter type appearing in application
-//! code.
+//! engine adapter (in-memory, or Redis through
+//! [`ServerBuilder::build_with_adapter`]) without the adapter type appearing
+//! in application code.
 //!
 //! ```no_run
 //! use std::time::Duration;

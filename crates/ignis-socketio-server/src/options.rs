@@ -12,13 +12,13 @@ pub const DEFAULT_PATH: &str = "/io";
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_millis(10_000);
 /// Default interval of the application-level `ping` event.
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_millis(30_000);
-/// Default largest Engine.IO payload accepted from a client, in bytes (engineioxide's default).
+/// Default largest Engine.IO payload accepted from a client, in bytes.
 pub const DEFAULT_MAX_PAYLOAD: u64 = 100_000;
 /// Default time to wait for an acknowledgement.
 pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default size of each WebSocket's read buffer, in bytes. socketioxide's
-/// default is 4096; Socket.IO messages are mostly small, and every idle
-/// connection holds this buffer (larger messages take more reads).
+/// Default of [`ServerOptions::ws_read_buffer_size`], which has no effect
+/// since the engine keeps no read buffer per connection; accepted so that
+/// configurations that set it keep working.
 pub const DEFAULT_WS_READ_BUFFER_SIZE: usize = 1024;
 
 /// Everything configurable on the helper, with the reference defaults.
@@ -40,7 +40,8 @@ pub struct ServerOptions {
     pub default_rooms: Vec<String>,
     /// Limits on room names and counts.
     pub room_limits: RoomLimits,
-    /// Largest Engine.IO payload accepted from a client, in bytes (engineioxide's `max_payload`).
+    /// Largest Engine.IO payload accepted from a client, in bytes: a larger
+    /// WebSocket frame is refused from its header, a larger polling body with 413.
     pub max_payload: u64,
     /// Default acknowledgement timeout of emits with acknowledgement.
     pub ack_timeout: Duration,

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use crate::callbacks::EventHandler;
 use crate::{ClientInfo, Handshake, Identity, Payload, ServerError, UNAUTHENTICATED_ROOM};
 
-/// What the helper needs from a socketioxide socket, without its adapter type.
+/// What the helper needs from an engine socket.
 #[async_trait]
 pub(crate) trait SocketHandle: Send + Sync + 'static {
     /// Emits an event directly on the socket (no adapter round trip).
@@ -80,7 +80,7 @@ pub(crate) struct ClientRecord {
     pub(crate) span: tracing::Span,
     guarded: Mutex<Guarded>,
     handlers: RwLock<HashMap<String, Arc<dyn EventHandler>>>,
-    /// Notified when the readiness changes, when socketioxide marked the
+    /// Notified when the readiness changes, when the engine marked the
     /// socket connected, and on close: wakes [`wait_ready`](Self::wait_ready)
     /// and [`wait_connected`](Self::wait_connected). (A `Notify` lives inline;
     /// a `watch` channel would cost two allocations per connection.)
@@ -157,18 +157,18 @@ impl ClientRecord {
         .await
     }
 
-    /// Called from the namespace's connect handler, which socketioxide runs
+    /// Called from the namespace's `on_connected`, which the engine runs
     /// right after it marked the socket connected.
     pub(crate) fn signal_connected(&self) {
         self.changed.notify_waiters();
     }
 
-    /// Waits, at most `limit`, until socketioxide marks the socket connected.
+    /// Waits, at most `limit`, until the engine marks the socket connected.
     ///
-    /// socketioxide queues the CONNECT reply before it marks the socket
-    /// connected, and `emit` fails until then: a client answering the reply
-    /// at once is handled in between. True once the socket is connected;
-    /// false when the record closed or `limit` passed first.
+    /// The record exists from the connect handler on, but `emit` fails until
+    /// the engine accepted the socket (an auth timer with a zero timeout can
+    /// fire in between). True once the socket is connected; false when the
+    /// record closed or `limit` passed first.
     pub(crate) async fn wait_connected(&self, limit: Duration) -> bool {
         let settled = self.wait_until(|record| {
             if record.lock().closed {

@@ -1,5 +1,5 @@
 //! Ignis Socket.IO for Rust: authenticated, room-based real-time messaging on
-//! socketioxide and axum, scaling through Redis alongside Node servers.
+//! its own engine and axum, scaling through Redis alongside Node servers.
 //!
 //! A port of the Ignis TypeScript framework's Socket.IO component
 //! (`SocketIOComponent`, `SocketIOServerHelper`, `SocketIOClientHelper`),
@@ -286,4 +286,6 @@ mod guide {
     mod demo_server {}
     #[doc = include_str!("../../../docs/performance.md")]
     mod performance {}
+    #[doc = include_str!("../../../docs/engine.md")]
+    mod engine {}
 }
