@@ -87,10 +87,9 @@ impl RedisAdapter {
             return tracing::debug!(nsp = %self.core.path, "broadcast without an event name");
         };
         let args = mp_to_args(data.collect());
-        tokio::spawn(async move {
-            // Local only: the options say so, so nothing goes back to Redis.
-            let _ = ns.broadcast(&options, &event, &args).await;
-        });
+        // At once, in the subscriber's order: one task per message would let
+        // later messages overtake earlier ones.
+        ns.local_broadcast(&options, &event, &args);
     }
 
     fn on_response(&self, payload: &[u8]) {
@@ -243,17 +242,18 @@ impl RedisAdapter {
             let room = str_field(request, "room").map(str::to_owned);
             (options, room.into_iter().collect())
         };
-        let core = self.core.clone();
-        tokio::spawn(async move {
-            let _ = match kind {
-                rt::REMOTE_JOIN => ns.add_sockets(&options, &rooms).await,
-                rt::REMOTE_LEAVE => ns.del_sockets(&options, &rooms).await,
-                _ => ns.disconnect_sockets(&options).await,
-            };
-            if let Some((channel, body)) = reply {
-                core.publish_detached(channel, body);
+        // At once, in the subscriber's order, like broadcasts: a join followed
+        // by a broadcast to the room must find the socket in it.
+        for socket in ns.local_targets(&options) {
+            match kind {
+                rt::REMOTE_JOIN => socket.join(&rooms),
+                rt::REMOTE_LEAVE => socket.leave(&rooms),
+                _ => socket.disconnect(),
             }
-        });
+        }
+        if let Some((channel, body)) = reply {
+            self.core.publish_detached(channel, body);
+        }
     }
 
     fn dispatch_server_side_emit(&self, request: &Mp, request_id: Option<&str>) {

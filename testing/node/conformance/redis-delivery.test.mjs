@@ -32,17 +32,8 @@ afterEach(() => peers.closeAll());
 
 const ws = { transport: 'websocket' };
 
-// Known server bug (found by these tests, branch redis-port 8145012): the
-// receiving node delivers Redis broadcasts out of order. The lines are
-// PUBLISHed in order, but RedisAdapter::on_broadcast
-// (crates/ignis-socketio-redis/src/receive.rs) spawns one task per received
-// message to broadcast it locally, and those tasks run in any order. Until
-// that is fixed these two tests run as `todo` (reported, not failing the suite):
-// remove the option once they pass.
-const REORDERED_ON_RECEIVE = 'the receiving node reorders Redis broadcasts (receive.rs on_broadcast spawns per message)';
-
 describe('chat:message delivery from one node to another over Redis', () => {
-  test('a_member_on_the_other_node_receives_200_lines_in_order', { timeout: 60_000, todo: REORDERED_ON_RECEIVE }, async (t) => {
+  test('a_member_on_the_other_node_receives_200_lines_in_order', { timeout: 60_000}, async (t) => {
     const sender = await peers.authenticated(first, ws);
     const member = await peers.authenticated(second, ws);
     const room = 'public-cluster-order-200';
@@ -50,7 +41,7 @@ describe('chat:message delivery from one node to another over Redis', () => {
     await sendInOrder(t, { sender, member, room, count: 200, tag: 'order' });
   });
 
-  test('a_burst_of_2000_lines_reaches_a_member_on_the_other_node_complete_and_in_order', { timeout: 60_000, todo: REORDERED_ON_RECEIVE }, async (t) => {
+  test('a_burst_of_2000_lines_reaches_a_member_on_the_other_node_complete_and_in_order', { timeout: 60_000}, async (t) => {
     const sender = await peers.authenticated(first, ws);
     const member = await peers.authenticated(second, ws);
     const room = 'public-cluster-burst-2000';

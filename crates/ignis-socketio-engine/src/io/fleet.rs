@@ -42,13 +42,20 @@ impl Namespace {
         if !options.local {
             self.adapter.broadcast(event, args, options).await?;
         }
+        self.local_broadcast(options, event, args);
+        Ok(())
+    }
+
+    /// Sends an event to this node's matching sockets only, at once (what an
+    /// adapter calls for a broadcast that came from another node: calling it
+    /// in arrival order keeps that order).
+    pub fn local_broadcast(&self, options: &BroadcastOptions, event: &str, args: &Args) {
         let frames = frames::event(self.name(), event, args, None);
         for socket in self.local_targets(options) {
             if let Err(error) = socket.send_frames(&frames) {
                 tracing::debug!(socket_id = %socket.id(), %error, "broadcast not queued");
             }
         }
-        Ok(())
     }
 
     /// Sends an event to this node's matching sockets; returns how many and
