@@ -12,6 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::EventData;
+
 use crate::{
     AckResponder, AuthError, AuthenticatedClient, ClientInfo, Handshake, Identity, JoinRequest,
 };
@@ -117,30 +119,23 @@ where
 #[async_trait]
 pub trait EventHandler: Send + Sync + 'static {
     /// Called with the client, the event data (the first argument the client
-    /// emitted; `null` when none; further arguments are not passed; binary
-    /// attachments arrive as arrays of bytes, readable with
-    /// `serde_json::from_value::<Vec<u8>>`) and an
-    /// acknowledgement responder when the client asked for an acknowledgement.
-    async fn handle(&self, client: AuthenticatedClient, data: Value, ack: Option<AckResponder>);
+    /// emitted, binary attachments kept as bytes; `null` when none; further
+    /// arguments are not passed) and an acknowledgement responder when the
+    /// client asked for an acknowledgement.
+    async fn handle(&self, client: AuthenticatedClient, data: EventData, ack: Option<AckResponder>);
 }
 
-#[async_trait]
-impl<F, Fut> EventHandler for F
-where
-    F: Fn(AuthenticatedClient, Value, Option<AckResponder>) -> Fut + Send + Sync + 'static,
-    Fut: Future + Send + 'static,
-    Fut::Output: HandlerOutcome,
-{
-    async fn handle(&self, client: AuthenticatedClient, data: Value, ack: Option<AckResponder>) {
-        let id = client.id().to_owned();
-        if let Err(error) = self(client, data, ack).await.into_outcome() {
-            tracing::warn!(socket_id = %id, %error, "event handler failed");
-        }
+/// Runs a handler closure's future and logs its failure.
+async fn run_logged<O: HandlerOutcome>(id: String, outcome: impl Future<Output = O>) {
+    if let Err(error) = outcome.await.into_outcome() {
+        tracing::warn!(socket_id = %id, %error, "event handler failed");
     }
 }
 
-/// What [`AuthenticatedClient::on`] accepts: an [`EventHandler`] (including a
-/// closure taking `(client, data, ack)`), or a closure taking `(client, data)`.
+/// What [`AuthenticatedClient::on`] accepts: an [`EventHandler`], or a
+/// closure taking `(client, data)` or `(client, data, ack)`, where `data` is
+/// a [`serde_json::Value`] (binary attachments as arrays of byte values) or
+/// an [`EventData`] (binary kept as bytes, readable into any serde type).
 pub trait IntoEventHandler<Marker>: Send + Sync + 'static {
     /// Converts into a shareable handler.
     fn into_event_handler(self) -> Arc<dyn EventHandler>;
@@ -148,45 +143,112 @@ pub trait IntoEventHandler<Marker>: Send + Sync + 'static {
 
 /// Marker for [`IntoEventHandler`]: a value implementing [`EventHandler`].
 #[derive(Debug)]
+pub enum HandlerMarker {}
+
+/// Marker for [`IntoEventHandler`]: a closure taking `(client, data, ack)`
+/// with JSON data.
+#[derive(Debug)]
 pub enum WithAckMarker {}
 
-/// Marker for [`IntoEventHandler`]: a closure taking `(client, data)`.
+/// Marker for [`IntoEventHandler`]: a closure taking `(client, data)` with
+/// JSON data.
 #[derive(Debug)]
 pub enum WithoutAckMarker {}
 
-impl<H: EventHandler> IntoEventHandler<WithAckMarker> for H {
+/// Marker for [`IntoEventHandler`]: a closure taking `(client, data, ack)`
+/// with [`EventData`].
+#[derive(Debug)]
+pub enum DataWithAckMarker {}
+
+/// Marker for [`IntoEventHandler`]: a closure taking `(client, data)` with
+/// [`EventData`].
+#[derive(Debug)]
+pub enum DataMarker {}
+
+impl<H: EventHandler> IntoEventHandler<HandlerMarker> for H {
     fn into_event_handler(self) -> Arc<dyn EventHandler> {
         Arc::new(self)
     }
 }
 
-struct TwoArgs<F>(F);
+/// Adapts a closure to [`EventHandler`]; `M` says which arguments it takes.
+struct Closure<F, M>(F, std::marker::PhantomData<fn() -> M>);
 
-#[async_trait]
-impl<F, Fut> EventHandler for TwoArgs<F>
-where
-    F: Fn(AuthenticatedClient, Value) -> Fut + Send + Sync + 'static,
-    Fut: Future + Send + 'static,
-    Fut::Output: HandlerOutcome,
-{
-    async fn handle(&self, client: AuthenticatedClient, data: Value, _ack: Option<AckResponder>) {
-        let id = client.id().to_owned();
-        if let Err(error) = (self.0)(client, data).await.into_outcome() {
-            tracing::warn!(socket_id = %id, %error, "event handler failed");
+macro_rules! closure_handler {
+    ($marker:ty, $data:ty, |$f:ident, $client:ident, $d:ident, $ack:ident| $call:expr) => {
+        #[async_trait]
+        impl<F, Fut> EventHandler for Closure<F, $marker>
+        where
+            F: Fn(AuthenticatedClient, $data, Option<AckResponder>) -> Fut + Send + Sync + 'static,
+            Fut: Future + Send + 'static,
+            Fut::Output: HandlerOutcome,
+        {
+            async fn handle(
+                &self,
+                $client: AuthenticatedClient,
+                $d: EventData,
+                $ack: Option<AckResponder>,
+            ) {
+                let $f = &self.0;
+                run_logged($client.id().to_owned(), $call).await
+            }
         }
-    }
+    };
 }
 
-impl<F, Fut> IntoEventHandler<WithoutAckMarker> for F
-where
-    F: Fn(AuthenticatedClient, Value) -> Fut + Send + Sync + 'static,
-    Fut: Future + Send + 'static,
-    Fut::Output: HandlerOutcome,
-{
-    fn into_event_handler(self) -> Arc<dyn EventHandler> {
-        Arc::new(TwoArgs(self))
-    }
+closure_handler!(WithAckMarker, Value, |f, client, data, ack| f(
+    client,
+    data.json(),
+    ack
+));
+closure_handler!(DataWithAckMarker, EventData, |f, client, data, ack| f(
+    client, data, ack
+));
+
+/// A two-argument closure seen as a three-argument one.
+struct IgnoreAck<F>(F);
+
+macro_rules! two_args {
+    ($marker:ty, $three:ty, $data:ty) => {
+        impl<F, Fut> IntoEventHandler<$marker> for F
+        where
+            F: Fn(AuthenticatedClient, $data) -> Fut + Send + Sync + 'static,
+            Fut: Future + Send + 'static,
+            Fut::Output: HandlerOutcome,
+        {
+            fn into_event_handler(self) -> Arc<dyn EventHandler> {
+                let f = IgnoreAck(self);
+                Arc::new(Closure::<_, $three>(
+                    move |client: AuthenticatedClient, data: $data, _ack: Option<AckResponder>| {
+                        (f.0)(client, data)
+                    },
+                    std::marker::PhantomData,
+                ))
+            }
+        }
+    };
 }
+
+two_args!(WithoutAckMarker, WithAckMarker, Value);
+two_args!(DataMarker, DataWithAckMarker, EventData);
+
+macro_rules! three_args {
+    ($marker:ty, $data:ty) => {
+        impl<F, Fut> IntoEventHandler<$marker> for F
+        where
+            F: Fn(AuthenticatedClient, $data, Option<AckResponder>) -> Fut + Send + Sync + 'static,
+            Fut: Future + Send + 'static,
+            Fut::Output: HandlerOutcome,
+        {
+            fn into_event_handler(self) -> Arc<dyn EventHandler> {
+                Arc::new(Closure::<_, $marker>(self, std::marker::PhantomData))
+            }
+        }
+    };
+}
+
+three_args!(WithAckMarker, Value);
+three_args!(DataWithAckMarker, EventData);
 
 /// What a callback closure may return: `()` or `Result<(), E>` (an `Err` is logged).
 pub trait HandlerOutcome: Send {

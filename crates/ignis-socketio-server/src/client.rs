@@ -124,7 +124,7 @@ impl AuthenticatedClient {
     /// Emits `event` with `data` directly to this client.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), ServerError> {
         validate_event_name(event)?;
-        let payload = Payload::Json(serde_json::to_value(data)?);
+        let payload = Payload::from_serialize(data)?;
         self.record.socket.emit(event, &payload)
     }
 
@@ -142,7 +142,7 @@ impl AuthenticatedClient {
         timeout: Duration,
     ) -> Result<Value, ServerError> {
         validate_event_name(event)?;
-        let payload = Payload::Json(serde_json::to_value(data)?);
+        let payload = Payload::from_serialize(data)?;
         self.record
             .socket
             .emit_with_ack(event, &payload, timeout)
@@ -246,7 +246,7 @@ impl fmt::Debug for AckResponder {
 impl AckResponder {
     /// Sends `data` as the acknowledgement.
     pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), ServerError> {
-        let payload = Payload::Json(serde_json::to_value(data)?);
+        let payload = Payload::from_serialize(data)?;
         (self.send)(&payload)
     }
 

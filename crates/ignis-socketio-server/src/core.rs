@@ -602,7 +602,7 @@ impl Core {
         server: SocketIOServerHelper,
         record: Arc<ClientRecord>,
         event: String,
-        data: Value,
+        data: crate::EventData,
         ack: Option<AckResponder>,
     ) {
         let identity = {

@@ -21,6 +21,9 @@ pub enum ServerError {
     /// The data could not be serialized.
     #[error("data cannot be serialized: {0}")]
     InvalidData(#[from] serde_json::Error),
+    /// Data with bytes that could not be serialized or read.
+    #[error(transparent)]
+    InvalidPayload(#[from] crate::DataError),
     /// The room request was refused whole.
     #[error(transparent)]
     InvalidRooms(#[from] RoomRequestError),

@@ -85,7 +85,7 @@ impl SocketIOServerHelper {
         data: &T,
     ) -> Result<(), ServerError> {
         validate_event_name(event)?;
-        let payload = Payload::Json(serde_json::to_value(data)?);
+        let payload = Payload::from_serialize(data)?;
         self.engine.send(target, event, payload).await
     }
 
@@ -110,7 +110,7 @@ impl SocketIOServerHelper {
         timeout: Duration,
     ) -> Result<Vec<AckReply>, ServerError> {
         validate_event_name(event)?;
-        let payload = Payload::Json(serde_json::to_value(data)?);
+        let payload = Payload::from_serialize(data)?;
         self.engine
             .send_with_ack(target, event, payload, timeout)
             .await

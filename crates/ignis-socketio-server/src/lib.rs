@@ -69,6 +69,7 @@ mod client;
 mod core;
 mod engine;
 mod error;
+mod event_data;
 mod handshake;
 mod helper;
 mod identity;
@@ -86,6 +87,7 @@ pub use callbacks::{
 };
 pub use client::{AckResponder, AuthenticatedClient, ClientInfo, JoinRequest};
 pub use error::{BuildError, ServerError};
+pub use event_data::{DataError, EventData};
 pub use handshake::Handshake;
 pub use helper::{ServerBuilder, SocketIOServerHelper};
 pub use identity::{AuthError, Identity};

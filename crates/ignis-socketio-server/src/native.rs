@@ -22,8 +22,8 @@ use crate::core::Core;
 use crate::engine::Engine;
 use crate::record::{ClientRecord, SocketHandle};
 use crate::{
-    AckReply, AckResponder, Handshake, Payload, ServerError, SocketIOServerHelper, Target,
-    UNAUTHENTICATED_ROOM,
+    AckReply, AckResponder, EventData, Handshake, Payload, ServerError, SocketIOServerHelper,
+    Target, UNAUTHENTICATED_ROOM,
 };
 
 /// The helper's engine side on `ignis-socketio-engine`.
@@ -115,25 +115,25 @@ impl NamespaceHandler for Handler {
         };
         Box::pin(async move {
             let span = record.span.clone();
-            let data = first_arg_as_json(&event.args);
+            let data = EventData::first_of(event.args);
             let ack = ack.map(responder);
             let core = native.core.clone();
             let helper = SocketIOServerHelper { engine: native };
             match event.name.as_str() {
                 crate::events::AUTHENTICATE => {
-                    let credentials = Some(data).filter(|v| !v.is_null());
+                    let credentials = Some(data.json()).filter(|v| !v.is_null());
                     core.handle_authenticate(helper, record, credentials, ack)
                         .instrument(span)
                         .await;
                 }
                 crate::events::JOIN => {
-                    core.handle_join(helper, record, data, ack)
+                    core.handle_join(helper, record, data.json(), ack)
                         .instrument(span)
                         .await;
                 }
                 crate::events::LEAVE => {
                     let _enter = span.entered();
-                    core.handle_leave(&record, data, ack);
+                    core.handle_leave(&record, data.json(), ack);
                 }
                 _ => {
                     core.dispatch(helper, record, event.name, data, ack)
@@ -168,15 +168,8 @@ fn payload_args(payload: &Payload) -> Args {
             values: vec![placeholder(0)],
             attachments: vec![bytes.clone()],
         },
+        Payload::Data(data) => data.to_args(),
     }
-}
-
-/// The first argument as JSON, binary attachments as arrays of byte values
-/// (what the helper's handlers have received so far).
-fn first_arg_as_json(args: &Args) -> Value {
-    args.values
-        .first()
-        .map_or(Value::Null, |v| resolve_binary(v, &args.attachments))
 }
 
 /// Acknowledgement arguments as one JSON value: the argument itself when

@@ -96,6 +96,9 @@ pub enum Payload {
     Json(Value),
     /// Raw bytes, received by JavaScript clients as an `ArrayBuffer`/`Buffer`.
     Binary(Bytes),
+    /// JSON with binary attachments inside it (for example a client's
+    /// [`EventData`](crate::EventData) sent back as received).
+    Data(crate::EventData),
 }
 
 impl Serialize for Payload {
@@ -103,6 +106,7 @@ impl Serialize for Payload {
         match self {
             Payload::Json(value) => value.serialize(serializer),
             Payload::Binary(bytes) => serializer.serialize_bytes(bytes),
+            Payload::Data(data) => data.json().serialize(serializer),
         }
     }
 }
@@ -110,6 +114,26 @@ impl Serialize for Payload {
 impl From<Value> for Payload {
     fn from(value: Value) -> Self {
         Payload::Json(value)
+    }
+}
+
+impl From<crate::EventData> for Payload {
+    fn from(data: crate::EventData) -> Self {
+        Payload::Data(data)
+    }
+}
+
+impl Payload {
+    /// A payload from any serde value: JSON, or [`Payload::Data`] when it
+    /// holds bytes (`bytes::Bytes`, `serde_bytes`), which then travel as
+    /// binary attachments.
+    pub fn from_serialize<T: Serialize + ?Sized>(data: &T) -> Result<Self, crate::DataError> {
+        let data = crate::EventData::from_serialize(data)?;
+        Ok(if data.attachments().is_empty() {
+            Payload::Json(data.value().clone())
+        } else {
+            Payload::Data(data)
+        })
     }
 }
 

@@ -2,7 +2,9 @@
 //! (`docs/demo-server.md` "Socket events"): `chat:message`, `echo`, `get-clients`.
 
 use ignis_socketio_protocol::now_timestamp;
-use ignis_socketio_server::{AckResponder, AuthenticatedClient, ServerError, Target};
+use ignis_socketio_server::{
+    AckResponder, AuthenticatedClient, EventData, Payload, ServerError, Target,
+};
 use serde_json::{Value, json};
 
 /// Client → server: a chat line, to a room or to everyone.
@@ -144,9 +146,10 @@ async fn on_chat_message(
     }
 }
 
-async fn on_echo(client: AuthenticatedClient, data: Value) -> Result<(), ServerError> {
-    let reply = json!({ "original": data, "timestamp": now_timestamp() });
-    client.emit(ECHO_RESPONSE, &reply)
+/// Answers with the data as it came: binary attachments go back as binary.
+async fn on_echo(client: AuthenticatedClient, data: EventData) -> Result<(), ServerError> {
+    let reply = data.map(|original| json!({ "original": original, "timestamp": now_timestamp() }));
+    client.emit_payload(ECHO_RESPONSE, Payload::Data(reply))
 }
 
 async fn on_get_clients(client: AuthenticatedClient, _data: Value) -> Result<(), ServerError> {

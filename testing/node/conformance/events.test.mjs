@@ -43,6 +43,19 @@ for (const transport of TRANSPORTS) {
       });
     }
 
+    test('echo_returns_binary_as_binary_wherever_it_sits', async () => {
+      const socket = await peers.authenticated(server, { transport });
+      const reply = waitFor(socket, 'echo:response');
+      const bin = Buffer.from([0, 1, 2, 250, 255]);
+      socket.emit('echo', { bin, tag: 't', nested: [{ more: Buffer.from([7]) }] });
+      const { original } = await reply;
+      assert.ok(Buffer.isBuffer(original.bin), `bin came back as ${JSON.stringify(original.bin)}`);
+      assert.deepEqual([...original.bin], [0, 1, 2, 250, 255]);
+      assert.equal(original.tag, 't');
+      assert.ok(Buffer.isBuffer(original.nested[0].more));
+      assert.deepEqual([...original.nested[0].more], [7]);
+    });
+
     test('echo_answers_only_the_sender', async () => {
       const a = await peers.authenticated(server, { transport });
       const b = await peers.authenticated(server, { transport: other });
