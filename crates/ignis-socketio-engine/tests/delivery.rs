@@ -133,6 +133,7 @@ async fn a_client_that_stops_reading_is_disconnected_as_a_slow_consumer() {
     );
     assert!(reasons[0].contains("slow consumer"), "{reasons:?}");
     assert_eq!(ns.socket_count(), 1, "the reading client stays connected");
+    assert_eq!(io.counters().slow_consumers, 1, "counted");
     drop(ws);
 }
 

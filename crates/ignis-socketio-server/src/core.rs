@@ -49,6 +49,10 @@ pub(crate) struct Core {
     /// Lifecycle observers (see [`SocketObserver`](crate::SocketObserver)).
     pub(crate) observers: Observers,
     records: RwLock<HashMap<String, Arc<ClientRecord>>>,
+    /// Application events handed to a handler.
+    pub(crate) events_handled: std::sync::atomic::AtomicU64,
+    /// Application events dropped: sent before authentication, or with no handler.
+    pub(crate) events_ignored: std::sync::atomic::AtomicU64,
     shutting_down: AtomicBool,
     timers: Timers,
 }
@@ -84,6 +88,8 @@ impl Core {
             event_handlers,
             observers,
             records: RwLock::new(HashMap::new()),
+            events_handled: Default::default(),
+            events_ignored: Default::default(),
             shutting_down: AtomicBool::new(false),
             timers: Timers::default(),
         }
@@ -611,6 +617,7 @@ impl Core {
                 (Some(identity), ClientState::Authenticated) if !guard.closed => identity.clone(),
                 (_, state) => {
                     tracing::debug!(parent: &record.span, %event, %state, "event before authentication ignored");
+                    self.events_ignored.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
             }
@@ -624,8 +631,10 @@ impl Core {
             .or_else(|| self.event_handlers.get(&event).cloned());
         let Some(handler) = handler else {
             tracing::debug!(parent: &record.span, %event, "no handler for event");
+            self.events_ignored.fetch_add(1, Ordering::Relaxed);
             return;
         };
+        self.events_handled.fetch_add(1, Ordering::Relaxed);
         let client = AuthenticatedClient {
             record: record.clone(),
             server,

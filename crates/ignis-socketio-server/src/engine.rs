@@ -25,5 +25,6 @@ pub(crate) trait Engine: Send + Sync + 'static {
     ) -> Result<Vec<AckReply>, ServerError>;
     async fn fetch_socket_ids(&self, target: Target) -> Result<Vec<String>, ServerError>;
     async fn fetch_rooms(&self) -> Result<Vec<String>, ServerError>;
+    fn engine_counters(&self) -> ignis_socketio_engine::engine::CountersSnapshot;
     async fn shutdown(&self);
 }

@@ -189,6 +189,28 @@ impl SocketIOServerHelper {
         self.engine.shutdown().await;
     }
 
+    /// What this node counted since start: events handled and ignored,
+    /// clients disconnected as slow consumers or for missed heartbeats,
+    /// protocol errors, sessions. Cheap (atomic reads).
+    pub fn counters(&self) -> ServerCounters {
+        let core = self.core();
+        let engine = self.engine.engine_counters();
+        ServerCounters {
+            events_handled: core
+                .events_handled
+                .load(std::sync::atomic::Ordering::Relaxed),
+            events_ignored: core
+                .events_ignored
+                .load(std::sync::atomic::Ordering::Relaxed),
+            slow_consumer_disconnects: engine.slow_consumers,
+            ping_timeouts: engine.ping_timeouts,
+            protocol_errors: engine.protocol_errors,
+            sessions_opened: engine.sessions_opened,
+            sessions_closed: engine.sessions_closed,
+            messages_received: engine.messages_received,
+        }
+    }
+
     /// Whether [`shutdown`](Self::shutdown) has been called.
     pub fn is_shut_down(&self) -> bool {
         self.core().is_shutting_down()
@@ -412,4 +434,27 @@ impl ServerBuilder {
             .map_err(|e| BuildError::AdapterInit(e.to_string()))?;
         Ok(SocketIOServerHelper { engine: native })
     }
+}
+
+/// What a helper counted since start (see [`SocketIOServerHelper::counters`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServerCounters {
+    /// Application events handed to a handler.
+    pub events_handled: u64,
+    /// Application events dropped: sent before authentication, or with no handler.
+    pub events_ignored: u64,
+    /// Clients disconnected because more was queued for them than the bound
+    /// allows (they did not read fast enough); nothing sent to them is lost
+    /// silently: they are gone.
+    pub slow_consumer_disconnects: u64,
+    /// Clients disconnected for answering no heartbeat in time.
+    pub ping_timeouts: u64,
+    /// Clients disconnected for breaking the protocol.
+    pub protocol_errors: u64,
+    /// Engine.IO sessions opened.
+    pub sessions_opened: u64,
+    /// Engine.IO sessions closed.
+    pub sessions_closed: u64,
+    /// Engine.IO messages received.
+    pub messages_received: u64,
 }

@@ -89,7 +89,7 @@ pub use client::{AckResponder, AuthenticatedClient, ClientInfo, JoinRequest};
 pub use error::{BuildError, ServerError};
 pub use event_data::{DataError, EventData};
 pub use handshake::Handshake;
-pub use helper::{ServerBuilder, SocketIOServerHelper};
+pub use helper::{ServerBuilder, ServerCounters, SocketIOServerHelper};
 pub use identity::{AuthError, Identity};
 pub use ignis_socketio_engine::{HEADER_READ_TIMEOUT, serve};
 pub use ignis_socketio_engine::{LISTEN_BACKLOG, bind_listener};

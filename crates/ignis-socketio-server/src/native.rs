@@ -290,6 +290,10 @@ impl Engine for Native {
         Ok(rooms)
     }
 
+    fn engine_counters(&self) -> ignis_socketio_engine::engine::CountersSnapshot {
+        self.io.counters()
+    }
+
     async fn shutdown(&self) {
         self.shutdown
             .get_or_init(|| async {

@@ -451,3 +451,51 @@ async fn handlers_registered_on_the_builder_serve_every_client_and_yield_to_clie
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counters_count_handled_and_ignored_events_and_binary_reaches_handlers_as_bytes() {
+    let server = TestServer::start(builder().on_client_connected(
+        |client: AuthenticatedClient| async move {
+            client.on(
+                "upload",
+                |client: AuthenticatedClient, data: ignis_socketio_server::EventData| async move {
+                    #[derive(serde::Deserialize)]
+                    struct Upload {
+                        name: String,
+                        bytes: Bytes,
+                    }
+                    let upload: Upload = data.deserialize()?;
+                    client.emit(
+                        "uploaded",
+                        &json!({"name": upload.name, "bytes": upload.bytes.to_vec()}),
+                    )
+                },
+            );
+        },
+    ))
+    .await;
+    let mut d = Driver::spawn().await;
+    let before = server.io.counters();
+    d.connect_authenticated("a", &server, "websocket").await;
+    d.emit(
+        "a",
+        "upload",
+        json!([{"name": "f", "bytes": {"$binary": "AQL/"}}]),
+    )
+    .await;
+    d.emit("a", "nobody-listens", json!([1])).await;
+    assert_eq!(
+        d.wait_event("a", "uploaded").await["data"],
+        json!({"name": "f", "bytes": [1, 2, 255]})
+    );
+    server
+        .wait_registry("the ignored event counted", |io| {
+            io.counters().events_ignored > before.events_ignored
+        })
+        .await;
+    let after = server.io.counters();
+    assert_eq!(after.events_handled - before.events_handled, 1);
+    assert_eq!(after.events_ignored - before.events_ignored, 1);
+    assert!(after.sessions_opened > before.sessions_opened);
+    assert!(after.messages_received > before.messages_received);
+}

@@ -279,6 +279,7 @@ impl<C: Connection> Driver<C> {
     }
 
     fn on_message(&mut self, message: Message, source: Source) {
+        self.engine.counters.message();
         if source == Source::Probe && self.ws.is_none() {
             // Before the upgrade completes, messages belong on polling.
             return self.protocol_error(source, "message on a WebSocket before the upgrade".into());
@@ -468,7 +469,13 @@ impl<C: Connection> Driver<C> {
         }
         self.session.poll_wake.notify_one();
         self.engine.remove(self.session.id());
-        tracing::debug!(sid = %self.session.id(), %reason, "session closed");
+        self.engine.counters.closed(&reason);
+        if reason == CloseReason::SlowConsumer {
+            // One line per disconnected client: the bound is what keeps it rare.
+            tracing::warn!(sid = %self.session.id(), %reason, "client disconnected");
+        } else {
+            tracing::debug!(sid = %self.session.id(), %reason, "session closed");
+        }
         self.conn.on_close(&reason);
         self.ws = None;
         self.probe = None;

@@ -2,6 +2,7 @@
 //! the upgrade with its probe, heartbeats and payload limits.
 
 mod config;
+mod counters;
 mod driver;
 mod handler;
 mod io;
@@ -11,6 +12,7 @@ mod session;
 mod ws_conn;
 
 pub use config::EngineConfig;
+pub use counters::{Counters, CountersSnapshot};
 pub use handler::{Connection, EngineHandler, Message, Work};
 pub use request::own_request_head;
 pub use server::Engine;

@@ -10,6 +10,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 
 use super::config::EngineConfig;
+use super::counters::{Counters, CountersSnapshot};
 use super::driver::Driver;
 use super::handler::EngineHandler;
 use super::request::own_request_head;
@@ -21,6 +22,7 @@ use crate::ws::{accept_key, is_upgrade_request};
 /// What the sessions' tasks share with the server.
 pub(crate) struct EngineShared {
     pub(crate) config: EngineConfig,
+    pub(crate) counters: Counters,
     sessions: Mutex<HashMap<Box<str>, Arc<Session>>>,
 }
 
@@ -117,6 +119,7 @@ impl<H: EngineHandler> Engine<H> {
         Engine {
             shared: Arc::new(EngineShared {
                 config,
+                counters: Counters::default(),
                 sessions: Mutex::new(HashMap::new()),
             }),
             handler: Arc::new(handler),
@@ -131,6 +134,12 @@ impl<H: EngineHandler> Engine<H> {
     /// The handler given at creation.
     pub fn handler(&self) -> &Arc<H> {
         &self.handler
+    }
+
+    /// What the engine counted since start (slow consumers, heartbeat
+    /// timeouts, protocol errors, messages).
+    pub fn counters(&self) -> CountersSnapshot {
+        self.shared.counters.snapshot()
     }
 
     /// How many sessions are open.
@@ -205,6 +214,7 @@ impl<H: EngineHandler> Engine<H> {
         self.shared
             .sessions()
             .insert(session.id().into(), session.clone());
+        self.shared.counters.opened();
         session
     }
 

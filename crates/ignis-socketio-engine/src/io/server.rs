@@ -146,6 +146,11 @@ impl SocketIo {
         &self.engine
     }
 
+    /// What the engine counted since start.
+    pub fn counters(&self) -> crate::engine::CountersSnapshot {
+        self.engine.counters()
+    }
+
     /// Whether `path` is served by this server.
     pub fn serves(&self, path: &str) -> bool {
         let own = self.shared.config.engine.path.trim_end_matches('/');
