@@ -593,19 +593,38 @@ impl SocketIOClientHelper {
             .await
     }
 
-    /// Subscribes `handler` to `event`; it receives the first argument. Like
-    /// the reference's default `ignoreDuplicate: true`, nothing is added when
-    /// the event already has a handler. Returns the handle that removes it.
+    /// Subscribes `handler` to `event`; it receives the first argument.
+    ///
+    /// Handlers stack like Node's `socket.on`: a second subscription to the
+    /// same event adds a handler that also runs, after the first, on every
+    /// event. (The reference ignored it, `ignoreDuplicate: true`; use
+    /// [`subscribe_handler`](Self::subscribe_handler) with `ignore_duplicate`
+    /// for that rule.) Returns the handle that removes exactly this handler,
+    /// `None` only when `event` is empty.
+    ///
+    /// ```no_run
+    /// # use ignis_socketio_client::SocketIOClientHelper;
+    /// # use serde_json::Value;
+    /// # fn f(helper: &SocketIOClientHelper) {
+    /// let log = helper.subscribe("news", |data: Value| async move { eprintln!("news: {data}") });
+    /// let count = helper.subscribe("news", |_: Value| async move { /* count it */ });
+    /// // Both run on every `news`; remove one, the other stays.
+    /// if let Some(id) = log {
+    ///     helper.unsubscribe_handler(id);
+    /// }
+    /// # let _ = count; }
+    /// ```
     pub fn subscribe<F, Fut, R>(&self, event: &str, handler: F) -> Option<HandlerId>
     where
         F: Fn(Value) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = R> + Send + 'static,
         R: HandlerOutcome,
     {
-        self.subscribe_handler(event, EventHandler::new(handler), true)
+        self.subscribe_handler(event, EventHandler::new(handler), false)
     }
 
-    /// Subscribes a handler that receives the first argument as a `T`.
+    /// Subscribes a handler that receives the first argument as a `T`; it
+    /// stacks with the event's other handlers like [`subscribe`](Self::subscribe).
     pub fn subscribe_typed<T, F, Fut, R>(&self, event: &str, handler: F) -> Option<HandlerId>
     where
         T: DeserializeOwned + Send + 'static,
@@ -613,12 +632,15 @@ impl SocketIOClientHelper {
         Fut: Future<Output = R> + Send + 'static,
         R: HandlerOutcome,
     {
-        self.subscribe_handler(event, EventHandler::typed(handler), true)
+        self.subscribe_handler(event, EventHandler::typed(handler), false)
     }
 
-    /// Subscribes `handler` to `event`. With `ignore_duplicate`, nothing is
-    /// added (and `None` returned) when the event already has a user handler;
-    /// the helper's own listeners do not count.
+    /// Subscribes `handler` to `event`. Without `ignore_duplicate` it stacks
+    /// with the event's other handlers (they all run, in subscription order).
+    /// With `ignore_duplicate`, the reference's rule, nothing is added (and
+    /// `None` returned, logged at debug level) when the event already has a
+    /// user handler; the helper's own listeners do not count. `None` too when
+    /// `event` is empty.
     pub fn subscribe_handler(
         &self,
         event: &str,
@@ -631,7 +653,7 @@ impl SocketIOClientHelper {
         }
         let client = &self.inner.client;
         if ignore_duplicate && client.has_listeners(event) {
-            tracing::info!(id = %self.inner.identifier, event, "Handler already exists");
+            tracing::debug!(id = %self.inner.identifier, event, "Handler already exists; not added");
             return None;
         }
         let handler = handler.0;

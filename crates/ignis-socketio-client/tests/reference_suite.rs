@@ -291,13 +291,33 @@ fn counting(counter: &Counter) -> impl Fn(Value) -> std::future::Ready<()> + Sen
     }
 }
 
+/// DIVERGES from the reference (`ignoreDuplicate: true` by default): like
+/// Node's `socket.on`, a second `subscribe` to an event adds a handler that
+/// also runs; `subscribe_handler(.., true)` keeps the reference's rule.
 #[tokio::test]
-async fn case25_duplicate_subscription_is_ignored_by_default() {
+async fn case25_second_subscription_also_runs() {
+    let server = TestServer::start(echo_trigger_server).await;
+    let helper = helper_to(&server.url()).build().unwrap();
+    let count = Counter::default();
+    let first = helper.subscribe("test-event", counting(&count)).unwrap();
+    let second = helper.subscribe("test-event", counting(&count)).unwrap();
+    assert_ne!(first, second);
+    assert!(helper.client().wait_connected(T).await);
+    trigger(&helper, "test-event", json!(1)).await;
+    wait_for("both handlers", T, || count.get() == 2).await;
+    flush(&helper).await;
+    assert_eq!(count.get(), 2);
+    helper.shutdown().await;
+}
+
+#[tokio::test]
+async fn case25b_ignore_duplicate_keeps_the_references_rule() {
     let server = TestServer::start(echo_trigger_server).await;
     let helper = helper_to(&server.url()).build().unwrap();
     let count = Counter::default();
     assert!(helper.subscribe("test-event", counting(&count)).is_some());
-    assert!(helper.subscribe("test-event", counting(&count)).is_none());
+    let again = EventHandler::new(counting(&count));
+    assert!(helper.subscribe_handler("test-event", again, true).is_none());
     assert!(helper.client().wait_connected(T).await);
     trigger(&helper, "test-event", json!(1)).await;
     flush(&helper).await;
