@@ -79,6 +79,20 @@ impl Event {
 
     /// Answers the server's emit-with-ack. Only the first answer is sent;
     /// later ones, and answers to events that asked for none, return `Ok(false)`.
+    ///
+    /// A handler may return this result as it is (see [`HandlerOutcome`]):
+    /// an error is then logged.
+    ///
+    /// ```
+    /// use ignis_socketio_client::{Event, EventHandler};
+    /// use serde_json::json;
+    ///
+    /// let handler = EventHandler::event(|event: Event| async move {
+    ///     let q = event.data()["q"].as_i64().unwrap_or(0);
+    ///     event.ack(json!({ "answer": q + 1 }))
+    /// });
+    /// # let _ = handler;
+    /// ```
     pub fn ack(&self, payload: impl Into<Payload>) -> Result<bool, ClientError> {
         match &self.ack {
             Some(responder) => responder.send(payload.into()),

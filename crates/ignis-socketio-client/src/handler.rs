@@ -13,8 +13,20 @@ use futures_util::FutureExt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HandlerId(pub(crate) u64);
 
-/// What a handler may return: `()` or `Result<(), E>` with a displayable error.
-/// An error is logged; it never stops the client.
+/// What a handler may return: `()`, `Result<(), E>` with a displayable
+/// error, or `Result<bool, E>`, what [`Event::ack`](crate::Event::ack)
+/// returns, so that a handler can end with `event.ack(..)`. An error is
+/// logged; it never stops the client. `Ok(false)` (an ack that was not sent:
+/// the server asked for none, or the event was already answered) is logged at
+/// debug level and is not an error.
+///
+/// ```
+/// use ignis_socketio_client::{Event, EventHandler};
+/// use serde_json::json;
+///
+/// let answer = EventHandler::event(|event: Event| async move { event.ack(json!("pong")) });
+/// # let _ = answer;
+/// ```
 pub trait HandlerOutcome {
     /// `Err(message)` when the handler failed.
     fn into_outcome(self) -> Result<(), String>;
@@ -29,6 +41,19 @@ impl HandlerOutcome for () {
 impl<E: Display> HandlerOutcome for Result<(), E> {
     fn into_outcome(self) -> Result<(), String> {
         self.map_err(|e| e.to_string())
+    }
+}
+
+impl<E: Display> HandlerOutcome for Result<bool, E> {
+    fn into_outcome(self) -> Result<(), String> {
+        match self {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                tracing::debug!("The handler's acknowledgement was not sent (none asked for, or already answered)");
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 
