@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use ignis_socketio_client::{Event, Payload, SocketClient};
+use ignis_socketio_client::{Event, ClientPayload, SocketClient};
 use serde_json::{Value, json};
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Data, SocketRef};
@@ -99,7 +99,7 @@ async fn main() {
     let start = Instant::now();
     for i in 0..rounds {
         client
-            .emit_with_ack("rt", Payload::from(json!(i)), Duration::from_secs(5))
+            .emit_with_ack("rt", ClientPayload::from(json!(i)), Duration::from_secs(5))
             .await
             .unwrap();
     }

@@ -29,7 +29,7 @@ use crate::codec::{
     self, CodecError, EnginePacket, OpenPacket, PacketKind, PendingBinary, SocketPacket,
 };
 use crate::handler::{Callback, HandlerId, HandlerOutcome, callback, run_contained};
-use crate::{ClientConfig, ClientError, Payload, ReconnectConfig};
+use crate::{ClientConfig, ClientError, ClientPayload, ReconnectConfig};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Frames = Vec<Message>;
@@ -52,7 +52,7 @@ pub mod reasons {
 #[derive(Debug, Clone)]
 pub struct Event {
     name: Arc<str>,
-    payload: Payload,
+    payload: ClientPayload,
     ack: Option<AckResponder>,
 }
 
@@ -63,7 +63,7 @@ impl Event {
     }
 
     /// All arguments and attachments.
-    pub fn payload(&self) -> &Payload {
+    pub fn payload(&self) -> &ClientPayload {
         &self.payload
     }
 
@@ -93,7 +93,7 @@ impl Event {
     /// });
     /// # let _ = handler;
     /// ```
-    pub fn ack(&self, payload: impl Into<Payload>) -> Result<bool, ClientError> {
+    pub fn ack(&self, payload: impl Into<ClientPayload>) -> Result<bool, ClientError> {
         match &self.ack {
             Some(responder) => responder.send(payload.into()),
             None => Ok(false),
@@ -110,7 +110,7 @@ struct AckResponder {
 }
 
 impl AckResponder {
-    fn send(&self, payload: Payload) -> Result<bool, ClientError> {
+    fn send(&self, payload: ClientPayload) -> Result<bool, ClientError> {
         if self.sent.swap(true, Ordering::AcqRel) {
             return Ok(false);
         }
@@ -199,7 +199,7 @@ struct Inner {
     tls: tokio_tungstenite::Connector,
     namespace: Arc<str>,
     registry: Arc<Mutex<Registry>>,
-    acks: Mutex<HashMap<u64, oneshot::Sender<Payload>>>,
+    acks: Mutex<HashMap<u64, oneshot::Sender<ClientPayload>>>,
     next_ack: AtomicU64,
     next_handler: AtomicU64,
     outbound: Mutex<Option<mpsc::Sender<Frames>>>,
@@ -591,7 +591,7 @@ impl SocketClient {
         Ok(outbound)
     }
 
-    fn event_frames(&self, event: &str, payload: Payload, ack: Option<u64>) -> Frames {
+    fn event_frames(&self, event: &str, payload: ClientPayload, ack: Option<u64>) -> Frames {
         let (mut args, binaries) = payload.into_parts();
         args.insert(0, Value::String(event.to_owned()));
         encode_frames(
@@ -605,7 +605,7 @@ impl SocketClient {
 
     /// Sends `event` with `payload` (fire and forget). Errors when not
     /// connected, when `event` is empty or reserved, or when the queue is full.
-    pub fn emit(&self, event: &str, payload: impl Into<Payload>) -> Result<(), ClientError> {
+    pub fn emit(&self, event: &str, payload: impl Into<ClientPayload>) -> Result<(), ClientError> {
         let outbound = self.check_emit(event)?;
         push_frames(&outbound, self.event_frames(event, payload.into(), None))
     }
@@ -615,7 +615,7 @@ impl SocketClient {
     pub async fn emit_async(
         &self,
         event: &str,
-        payload: impl Into<Payload>,
+        payload: impl Into<ClientPayload>,
     ) -> Result<(), ClientError> {
         let outbound = self.check_emit(event)?;
         outbound
@@ -628,9 +628,9 @@ impl SocketClient {
     pub async fn emit_with_ack(
         &self,
         event: &str,
-        payload: impl Into<Payload>,
+        payload: impl Into<ClientPayload>,
         timeout: Duration,
-    ) -> Result<Payload, ClientError> {
+    ) -> Result<ClientPayload, ClientError> {
         let outbound = self.check_emit(event)?;
         let id = self.inner.next_ack.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
@@ -1134,7 +1134,7 @@ async fn deliver(
             });
             let event = Event {
                 name: Arc::from(name),
-                payload: Payload::from_parts(items, binaries),
+                payload: ClientPayload::from_parts(items, binaries),
                 ack,
             };
             inner.dispatch(Dispatch::Event(event)).await;
@@ -1144,7 +1144,7 @@ async fn deliver(
             let waiter = packet.ack_id.and_then(|id| lock(&inner.acks).remove(&id));
             match (waiter, packet.data) {
                 (Some(waiter), Some(Value::Array(items))) => {
-                    let _ = waiter.send(Payload::from_parts(items, binaries));
+                    let _ = waiter.send(ClientPayload::from_parts(items, binaries));
                 }
                 _ => tracing::debug!(ack_id = ?packet.ack_id, "Acknowledgement nobody waits for"),
             }

@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::handler::{Callback, HandlerOutcome, callback, run_contained};
-use crate::{ClientConfig, ClientError, Event, HandlerId, Payload, ReconnectConfig, SocketClient};
+use crate::{ClientConfig, ClientError, Event, HandlerId, ClientPayload, ReconnectConfig, SocketClient};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -532,7 +532,7 @@ impl SocketIOClientHelper {
             return false;
         }
         let generation = inner.auth_generation.fetch_add(1, Ordering::AcqRel) + 1;
-        let payload = credentials.map(Payload::from).unwrap_or_default();
+        let payload = credentials.map(ClientPayload::from).unwrap_or_default();
         if let Err(error) = inner.client.emit(events::AUTHENTICATE, payload) {
             tracing::warn!(id = %inner.identifier, %error, "Cannot authenticate");
             inner.end_authentication(ClientState::Unauthorized);
@@ -570,11 +570,11 @@ impl SocketIOClientHelper {
     /// Errors when not connected, when `topic` is empty or reserved.
     pub fn emit<T: Serialize + ?Sized>(&self, topic: &str, data: &T) -> Result<(), ClientError> {
         self.check_can_emit(topic)?;
-        self.inner.client.emit(topic, Payload::json(data)?)
+        self.inner.client.emit(topic, ClientPayload::json(data)?)
     }
 
     /// Sends `topic` with several arguments and/or binary attachments.
-    pub fn emit_payload(&self, topic: &str, payload: Payload) -> Result<(), ClientError> {
+    pub fn emit_payload(&self, topic: &str, payload: ClientPayload) -> Result<(), ClientError> {
         self.check_can_emit(topic)?;
         self.inner.client.emit(topic, payload)
     }
@@ -585,11 +585,11 @@ impl SocketIOClientHelper {
         topic: &str,
         data: &T,
         timeout: Duration,
-    ) -> Result<Payload, ClientError> {
+    ) -> Result<ClientPayload, ClientError> {
         self.check_can_emit(topic)?;
         self.inner
             .client
-            .emit_with_ack(topic, Payload::json(data)?, timeout)
+            .emit_with_ack(topic, ClientPayload::json(data)?, timeout)
             .await
     }
 
@@ -718,7 +718,7 @@ impl SocketIOClientHelper {
             tracing::warn!(id = %self.inner.identifier, event, "Cannot send room request | reason: not connected");
             return Err(ClientError::NotConnected);
         }
-        let payload = Payload::json(&RoomsPayload { rooms })?;
+        let payload = ClientPayload::json(&RoomsPayload { rooms })?;
         tracing::info!(id = %self.inner.identifier, event, "Room request sent");
         match self.inner.settings.room_ack_timeout {
             None => self.inner.client.emit(event, payload).map(|()| None),

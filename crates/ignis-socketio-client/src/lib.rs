@@ -60,4 +60,6 @@ pub use error::ClientError;
 pub use handler::{HandlerId, HandlerOutcome};
 pub use helper::{EventHandler, SocketIOClientHelper, SocketIOClientHelperBuilder};
 pub use ignis_socketio_protocol::{ClientState, JoinAck, LeaveAck};
+pub use payload::ClientPayload;
+#[allow(deprecated)]
 pub use payload::Payload;

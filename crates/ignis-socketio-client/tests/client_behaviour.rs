@@ -12,7 +12,7 @@ use bytes::Bytes;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use ignis_socketio_client::{
-    ClientError, ClientState, Event, EventHandler, Payload, ReconnectConfig, SocketClient, reasons,
+    ClientError, ClientState, Event, EventHandler, ClientPayload, ReconnectConfig, SocketClient, reasons,
 };
 use serde_json::{Value, json};
 use socketioxide::extract::{AckSender, Data, SocketRef};
@@ -58,7 +58,7 @@ async fn emit_with_ack_returns_the_server_answer() {
     client.connect().unwrap();
     assert!(client.wait_connected(T).await);
     let answer = client
-        .emit_with_ack("add", Payload::from_args(vec![json!(2), json!(3)]), T)
+        .emit_with_ack("add", ClientPayload::from_args(vec![json!(2), json!(3)]), T)
         .await
         .unwrap();
     assert_eq!(answer.first(), Some(&json!({"sum": 5})));
@@ -113,7 +113,7 @@ async fn client_answers_the_servers_emit_with_ack() {
     });
     client.connect().unwrap();
     assert!(client.wait_connected(T).await);
-    client.emit("ready", Payload::empty()).unwrap();
+    client.emit("ready", ClientPayload::empty()).unwrap();
     wait_for("server got the ack", T, || answers.len() == 1).await;
     assert_eq!(first_of(answers.all()[0].clone()), json!({"answer": 42}));
     client.shutdown().await;
@@ -155,7 +155,7 @@ async fn binary_attachments_travel_both_ways() {
     client.connect().unwrap();
     assert!(client.wait_connected(T).await);
     let payload =
-        Payload::from(json!({"name": "a.bin"})).with_binary(Bytes::from_static(&[1, 2, 3, 0, 255]));
+        ClientPayload::from(json!({"name": "a.bin"})).with_binary(Bytes::from_static(&[1, 2, 3, 0, 255]));
     client.emit("upload", payload).unwrap();
     wait_for("binary echo", T, || got.len() == 1).await;
     assert_eq!(
@@ -792,7 +792,7 @@ async fn events_reach_handlers_in_arrival_order() {
     });
     client.connect().unwrap();
     assert!(client.wait_connected(T).await);
-    client.emit("go", Payload::empty()).unwrap();
+    client.emit("go", ClientPayload::empty()).unwrap();
     wait_for("100 events", T, || seen.len() == 100).await;
     assert_eq!(seen.all(), (0..100).collect::<Vec<i64>>());
     client.shutdown().await;
@@ -826,7 +826,7 @@ async fn a_slow_handler_does_not_stop_heartbeats() {
     client.connect().unwrap();
     assert!(client.wait_connected(T).await);
     let id = client.id();
-    client.emit("go", Payload::empty()).unwrap();
+    client.emit("go", ClientPayload::empty()).unwrap();
     wait_for("slow handler finished", T, || done.get() == 1).await;
     assert!(client.is_connected());
     assert_eq!(
