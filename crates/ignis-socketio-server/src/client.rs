@@ -143,6 +143,33 @@ impl AuthenticatedClient {
     ) -> Result<Value, ServerError> {
         validate_event_name(event)?;
         let payload = Payload::from_serialize(data)?;
+        self.emit_payload_with_ack(event, payload, timeout).await
+    }
+
+    /// Emits `event` with a JSON or binary [`Payload`] and waits up to
+    /// `timeout` for the client's acknowledgement, as JSON (its argument, or
+    /// the list of its arguments when it sent several or none). Like [`emit_with_ack`](Self::emit_with_ack), a reserved or empty
+    /// name is refused before anything is sent; a client that does not answer
+    /// in time gives [`ServerError::Ack`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use ignis_socketio_server::{AuthenticatedClient, Payload, ServerError};
+    /// # async fn f(client: AuthenticatedClient) -> Result<(), ServerError> {
+    /// let chunk = Payload::Binary(vec![0x89, b'P', b'N', b'G'].into());
+    /// let answer = client
+    ///     .emit_payload_with_ack("upload:chunk", chunk, Duration::from_secs(5))
+    ///     .await?;
+    /// tracing::debug!(%answer, "the client stored the chunk");
+    /// # Ok(()) }
+    /// ```
+    pub async fn emit_payload_with_ack(
+        &self,
+        event: &str,
+        payload: Payload,
+        timeout: Duration,
+    ) -> Result<Value, ServerError> {
+        validate_event_name(event)?;
         self.record
             .socket
             .emit_with_ack(event, &payload, timeout)

@@ -262,6 +262,47 @@ async fn send_with_ack_collects_every_reply_and_times_out() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_handle_emits_a_binary_payload_with_ack() {
+    let server = TestServer::start(builder().on_client_connected(
+        |client: AuthenticatedClient| async move {
+            let blob = Payload::Binary(Bytes::from_static(b"\x00\x01binary\xff"));
+            let answer = client
+                .emit_payload_with_ack("blob", blob, Duration::from_secs(5))
+                .await;
+            // Refused before anything is sent: a reserved name.
+            let reserved = client
+                .emit_payload_with_ack("disconnect", json!(1).into(), Duration::from_secs(5))
+                .await;
+            client.emit(
+                "answer",
+                &json!({
+                    "answer": answer.map_err(|e| e.to_string()),
+                    "reserved": reserved.map_err(|e| e.to_string()),
+                }),
+            )
+        },
+    ))
+    .await;
+    let mut d = Driver::spawn().await;
+    d.connect(
+        "c",
+        &server,
+        json!({"auth": {"token": "good"}, "authenticate": true, "ackReplies": {"blob": "got it"}}),
+    )
+    .await;
+    let blob = d.wait_event("c", "blob").await;
+    // base64 of 00 01 "binary" ff: the Node client got a Buffer.
+    assert_eq!(blob["data"], json!({"$binary": "AAFiaW5hcnn/"}), "{blob}");
+    assert_eq!(
+        d.wait_event("c", "answer").await["data"],
+        json!({
+            "answer": {"Ok": "got it"},
+            "reserved": {"Err": "\"disconnect\" is a reserved event name"},
+        })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_binary_payload_arrives_as_binary() {
     let server = TestServer::start(builder()).await;
     let mut d = Driver::spawn().await;
