@@ -16,7 +16,7 @@
 //! | [`server`] | `ignis-socketio-server` | [`SocketIOServerHelper`](server::SocketIOServerHelper): the authentication handshake, rooms, ping, the client registry, [`send`](server::SocketIOServerHelper::send) to a [`Target`](server::Target), acknowledgements ([`AckResponder`](server::AckResponder)), [`Payload`](server::Payload)s with binary, [`bind_listener`](server::bind_listener) and [`serve`](server::serve) |
 //! | [`component`] (feature `component`) | `ignis-socketio-component` | the application container ([`Application`](component::Application), [`Container`](component::Container)), [`SocketIOComponent`](component::SocketIOComponent) and its [`SocketIOBindingKeys`](component::SocketIOBindingKeys), [`ServerOptions`](component::ServerOptions) |
 //! | [`redis`] (feature `redis`) | `ignis-socketio-redis` | [`RedisAdapter`](redis::RedisAdapter) and [`RedisEmitter`](redis::RedisEmitter) in the wire format of Node's `@socket.io/redis-adapter`, single Redis or Cluster ([`RedisConfig`](redis::RedisConfig)) |
-//! | [`client`] (feature `client`) | `ignis-socketio-client` | [`SocketIOClientHelper`](client::SocketIOClientHelper), a Rust client with the authentication protocol; handlers are [`EventHandler`](client::EventHandler)s |
+//! | [`client`] (feature `client`) | `ignis-socketio-client` | [`SocketIOClientHelper`](client::SocketIOClientHelper), a Rust client with the authentication protocol; handlers are [`EventHandler`](client::EventHandler)s, arguments [`ClientPayload`](client::ClientPayload)s |
 //! | [`protocol`] | `ignis-socketio-protocol` | event and room names ([`events`](protocol::events), [`rooms`](protocol::rooms)), [`ClientState`](protocol::ClientState), payloads, timestamps |
 //! | [`prelude`] | | the everyday names: `use ignis_socketio::prelude::*;` |
 //!
@@ -238,8 +238,9 @@ pub use ignis_socketio_component as component;
 
 /// The everyday names: `use ignis_socketio::prelude::*;`.
 ///
-/// Names that two crates share (`ServerOptions`, `Payload`, `EventHandler`,
-/// `HandlerOutcome`) are left out, or taken from the component when it is
+/// Names that two crates share (`ServerOptions`, `EventHandler`,
+/// `HandlerOutcome`, and for one release `Payload`, the client's deprecated
+/// name of `ClientPayload`) are left out, or taken from the component when it is
 /// enabled (`ServerOptions` is then the partial, mergeable options); reach
 /// the others through their modules.
 pub mod prelude {
