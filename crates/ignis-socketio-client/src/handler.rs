@@ -49,7 +49,7 @@ impl<E: Display> HandlerOutcome for Result<bool, E> {
         match self {
             Ok(true) => Ok(()),
             Ok(false) => {
-                tracing::debug!("The handler's acknowledgement was not sent (none asked for, or already answered)");
+                tracing::debug!("Acknowledgement not sent: none asked for, or already sent");
                 Ok(())
             }
             Err(e) => Err(e.to_string()),

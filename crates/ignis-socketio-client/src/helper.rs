@@ -15,7 +15,9 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::handler::{Callback, HandlerOutcome, callback, run_contained};
-use crate::{ClientConfig, ClientError, Event, HandlerId, ClientPayload, ReconnectConfig, SocketClient};
+use crate::{
+    ClientConfig, ClientError, ClientPayload, Event, HandlerId, ReconnectConfig, SocketClient,
+};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex

@@ -12,7 +12,8 @@ use bytes::Bytes;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use ignis_socketio_client::{
-    ClientError, ClientState, Event, EventHandler, ClientPayload, ReconnectConfig, SocketClient, reasons,
+    ClientError, ClientPayload, ClientState, Event, EventHandler, ReconnectConfig, SocketClient,
+    reasons,
 };
 use serde_json::{Value, json};
 use socketioxide::extract::{AckSender, Data, SocketRef};
@@ -154,8 +155,8 @@ async fn binary_attachments_travel_both_ways() {
     });
     client.connect().unwrap();
     assert!(client.wait_connected(T).await);
-    let payload =
-        ClientPayload::from(json!({"name": "a.bin"})).with_binary(Bytes::from_static(&[1, 2, 3, 0, 255]));
+    let payload = ClientPayload::from(json!({"name": "a.bin"}))
+        .with_binary(Bytes::from_static(&[1, 2, 3, 0, 255]));
     client.emit("upload", payload).unwrap();
     wait_for("binary echo", T, || got.len() == 1).await;
     assert_eq!(

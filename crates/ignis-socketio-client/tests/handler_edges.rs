@@ -63,7 +63,11 @@ async fn a_handler_returns_its_ack_directly() {
         let q = event.data()["q"].as_i64().unwrap_or(0);
         event.ack(json!({ "answer": q + 1 }))
     });
-    assert!(helper.subscribe_handler("question", handler, false).is_some());
+    assert!(
+        helper
+            .subscribe_handler("question", handler, false)
+            .is_some()
+    );
     let answers = record_answers(&helper);
     assert!(helper.client().wait_connected(T).await);
     helper.emit("ask", &json!({ "q": 41 })).unwrap();
@@ -106,10 +110,7 @@ async fn stacked_handlers_run_in_order_and_leave_one_by_one() {
         .emit("trigger", &json!({ "event": "news", "data": 1 }))
         .unwrap();
     wait_for("both handlers", T, || seen.len() == 2).await;
-    assert_eq!(
-        seen.all(),
-        vec![("first", json!(1)), ("second", json!(1))]
-    );
+    assert_eq!(seen.all(), vec![("first", json!(1)), ("second", json!(1))]);
 
     // Removing the first handler leaves the second one in place.
     assert!(helper.unsubscribe_handler(ids[0]));

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::*;
-use ignis_socketio_client::{ClientState, Event, ClientPayload, SocketIOClientHelper};
+use ignis_socketio_client::{ClientPayload, ClientState, Event, SocketIOClientHelper};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -198,8 +198,8 @@ async fn binary_attachments_travel_both_ways_with_node() {
         }
     });
     assert!(helper.client().wait_connected(T).await);
-    let payload =
-        ClientPayload::from(json!({"name": "blob"})).with_binary(Bytes::from_static(&[9, 8, 7, 0, 255]));
+    let payload = ClientPayload::from(json!({"name": "blob"}))
+        .with_binary(Bytes::from_static(&[9, 8, 7, 0, 255]));
     let answer = helper
         .client()
         .emit_with_ack("bin-echo", payload, T)

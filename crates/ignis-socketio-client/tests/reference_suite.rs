@@ -317,7 +317,11 @@ async fn case25b_ignore_duplicate_keeps_the_references_rule() {
     let count = Counter::default();
     assert!(helper.subscribe("test-event", counting(&count)).is_some());
     let again = EventHandler::new(counting(&count));
-    assert!(helper.subscribe_handler("test-event", again, true).is_none());
+    assert!(
+        helper
+            .subscribe_handler("test-event", again, true)
+            .is_none()
+    );
     assert!(helper.client().wait_connected(T).await);
     trigger(&helper, "test-event", json!(1)).await;
     flush(&helper).await;
