@@ -8,7 +8,8 @@
 //! sockets' identities with [`RedisIdentities`]). Without Redis they are the
 //! clients of this one node, which is then the whole chat.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ignis_socketio_redis::{RedisAdapterState, SocketDetails};
 use ignis_socketio_server::{
@@ -114,14 +115,47 @@ pub struct Member {
 /// Where the member lists come from: this node's clients, or every node's
 /// through Redis.
 #[derive(Clone)]
-pub enum Directory {
+enum Source {
     /// The in-memory adapter: this node is the whole chat.
     Local,
     /// The Redis adapter: `fetchSockets()` over the fleet.
     Redis(RedisAdapterState),
 }
 
+/// The rooms' member lists: where they come from, and which rooms each
+/// client of this node was listed in (so that its going is told to them:
+/// the last snapshot the disconnect handler gets of a client that closed its
+/// connection lists only its own id room, the others are already left).
+#[derive(Clone)]
+pub struct Directory {
+    source: Source,
+    listed: Arc<Mutex<HashMap<String, BTreeSet<String>>>>,
+}
+
 impl Directory {
+    /// Member lists of this node's clients (the in-memory adapter).
+    pub fn local() -> Self {
+        Self::with(Source::Local)
+    }
+
+    /// Member lists of every node on this Redis (`fetchSockets()`).
+    pub fn redis(state: RedisAdapterState) -> Self {
+        Self::with(Source::Redis(state))
+    }
+
+    fn with(source: Source) -> Self {
+        Directory {
+            source,
+            listed: Arc::default(),
+        }
+    }
+
+    /// Runs `f` on the map of rooms each client was listed in.
+    fn with_listed<T>(&self, f: impl FnOnce(&mut HashMap<String, BTreeSet<String>>) -> T) -> T {
+        let mut listed = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut listed)
+    }
+
     /// The members of `room`, without `except` (a socket on its way out),
     /// sorted by name then id.
     pub async fn members(
@@ -130,8 +164,8 @@ impl Directory {
         room: &str,
         except: Option<&str>,
     ) -> Result<Vec<Member>, String> {
-        let mut members: Vec<Member> = match self {
-            Directory::Local => io
+        let mut members: Vec<Member> = match &self.source {
+            Source::Local => io
                 .get_clients()
                 .into_iter()
                 .filter(|c| c.rooms.iter().any(|r| r == room))
@@ -140,7 +174,7 @@ impl Directory {
                     Some(Member { name, id: c.id })
                 })
                 .collect(),
-            Directory::Redis(state) => {
+            Source::Redis(state) => {
                 let except: Vec<String> = except.map(str::to_owned).into_iter().collect();
                 state
                     .fetch_sockets("/", vec![room.to_owned()], except)
@@ -234,7 +268,14 @@ pub fn register_chat_handlers(client: &AuthenticatedClient, directory: Directory
                 .into_iter()
                 .filter(|r| mine.contains(r))
                 .collect();
-            for room in chat_rooms(client.server(), &wanted, client.id()) {
+            let rooms = chat_rooms(client.server(), &wanted, client.id());
+            directory.with_listed(|listed| {
+                listed
+                    .entry(client.id().to_owned())
+                    .or_default()
+                    .extend(rooms.iter().cloned())
+            });
+            for room in rooms {
                 directory.announce(client.server(), &room, None).await;
             }
             Ok::<(), ServerError>(())
@@ -246,6 +287,11 @@ pub fn register_chat_handlers(client: &AuthenticatedClient, directory: Directory
             let directory = directory.clone();
             async move {
                 let left = client.leave(requested_rooms(&data))?;
+                directory.with_listed(|listed| {
+                    if let Some(rooms) = listed.get_mut(client.id()) {
+                        rooms.retain(|r| !left.left.contains(r));
+                    }
+                });
                 for room in chat_rooms(client.server(), &left.left, client.id()) {
                     directory.announce(client.server(), &room, None).await;
                 }
@@ -270,10 +316,17 @@ pub async fn on_client_gone(
     client: ClientInfo,
 ) {
     let Some(io) = io.get() else { return };
+    let listed = directory
+        .with_listed(|listed| listed.remove(&client.id))
+        .unwrap_or_default();
     if client.identity.is_none() {
         return;
     }
-    for room in chat_rooms(io, &client.rooms, &client.id) {
+    let mut rooms: BTreeSet<String> = chat_rooms(io, &client.rooms, &client.id)
+        .into_iter()
+        .collect();
+    rooms.extend(listed);
+    for room in rooms {
         directory.announce(io, &room, Some(&client.id)).await;
     }
 }

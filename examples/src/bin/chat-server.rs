@@ -134,8 +134,8 @@ async fn chat_io(config: &ChatConfig) -> Result<SocketIOServerHelper, Box<dyn st
         _ => None,
     };
     let directory = match &redis {
-        Some(state) => Directory::Redis(state.clone()),
-        None => Directory::Local,
+        Some(state) => Directory::redis(state.clone()),
+        None => Directory::local(),
     };
     // The disconnect handler needs the helper, which exists only once built.
     let built: Arc<OnceLock<SocketIOServerHelper>> = Arc::new(OnceLock::new());
