@@ -286,7 +286,18 @@ pub fn register_chat_handlers(client: &AuthenticatedClient, directory: Directory
         move |client: AuthenticatedClient, data: Value, ack: Option<AckResponder>| {
             let directory = directory.clone();
             async move {
-                let left = client.leave(requested_rooms(&data))?;
+                let left = match client.leave(requested_rooms(&data)) {
+                    Ok(left) => left,
+                    Err(error) => {
+                        // Answered, so that the page's callback still runs.
+                        let refused = json!({ "left": [], "rejected": [], "error": {
+                            "code": "leave_failed", "message": error.to_string() } });
+                        return match ack {
+                            Some(ack) => ack.send(&refused),
+                            None => Err(error),
+                        };
+                    }
+                };
                 directory.with_listed(|listed| {
                     if let Some(rooms) = listed.get_mut(client.id()) {
                         rooms.retain(|r| !left.left.contains(r));
