@@ -6,5 +6,6 @@
 //! `READY`, signals). The project's README and guide are compiled as doc tests
 //! of the `ignis-socketio` facade.
 
+pub mod chat;
 pub mod demo;
 pub mod process;

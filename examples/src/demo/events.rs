@@ -5,7 +5,7 @@ use ignis_socketio_protocol::now_timestamp;
 use ignis_socketio_server::{
     AckResponder, AuthenticatedClient, EventData, Payload, ServerError, Target,
 };
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// Client → server: a chat line, to a room or to everyone.
 pub const CHAT_MESSAGE: &str = "chat:message";
@@ -116,10 +116,24 @@ async fn on_chat_message(
     data: Value,
     ack: Option<AckResponder>,
 ) -> Result<(), ServerError> {
+    relay_chat_message(client, data, ack, Map::new()).await
+}
+
+/// The `chat:message` handler with `extra` fields added to every line it
+/// delivers (beside `from`, `message` and `timestamp`, which win over an
+/// `extra` of the same name): `chat-server` adds the sender's display name.
+pub async fn relay_chat_message(
+    client: AuthenticatedClient,
+    data: Value,
+    ack: Option<AckResponder>,
+    extra: Map<String, Value>,
+) -> Result<(), ServerError> {
     let sent = match accept_chat(&client, &data) {
         Ok((destination, message)) => {
-            let line =
-                json!({ "from": client.id(), "message": message, "timestamp": now_timestamp() });
+            let mut line = extra;
+            line.insert("from".into(), client.id().into());
+            line.insert("message".into(), message);
+            line.insert("timestamp".into(), now_timestamp().into());
             let (target, topic) = match destination {
                 ChatDestination::Room(room) => (Target::room(room), CHAT_MESSAGE),
                 ChatDestination::Everyone => (Target::all(), CHAT_BROADCAST),

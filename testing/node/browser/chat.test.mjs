@@ -110,6 +110,11 @@ test('two pages authenticate, join a room and see each other\'s room and broadca
   // The server keeps only rooms starting with "public-": the page shows both outcomes.
   assert.match(await join(alice, 'public-lobby, secret'), /^joined: .*public-lobby.*; rejected: secret \(/);
   assert.match(await join(bob, 'public-lobby'), /^joined: .*public-lobby.*; rejected: none$/);
+  // One node, no names chosen: both members are "guest", this page marked.
+  await bob.waitForFunction(() => document
+    .querySelectorAll('#room-list li[data-room="public-lobby"] .member').length === 2);
+  const members = await bob.locator('#room-list li[data-room="public-lobby"] .member').allTextContents();
+  assert.deepEqual([...members].sort(), ['guest', 'guest (you)']);
 
   await send(alice, 'public-lobby', 'hello lobby from alice');
   const roomLine = await waitForMessage(bob, 'hello lobby from alice');
