@@ -705,3 +705,35 @@ async fn shutdown_is_idempotent_disconnects_everyone_and_keeps_http_server() {
     d.wait_type("late", "connect_error").await;
     assert_eq!(server.io.client_count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_disconnected_handler_still_sees_the_rooms_of_a_client_that_closed() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<(String, Vec<String>)>::new()));
+    let s = seen.clone();
+    let server = TestServer::start(builder().on_client_disconnected(
+        move |info: ClientInfo, _reason: String| {
+            let s = s.clone();
+            async move {
+                s.lock().unwrap().push((info.id, info.rooms));
+            }
+        },
+    ))
+    .await;
+    let mut d = Driver::spawn().await;
+    let closed = d
+        .connect_authenticated("closed", &server, "websocket")
+        .await;
+    let killed = d.connect_authenticated("killed", &server, "polling").await;
+    d.disconnect("closed").await;
+    d.send(json!({"cmd": "kill", "name": "killed"})).await;
+    server
+        .wait_registry("both torn down", |_| seen.lock().unwrap().len() == 2)
+        .await;
+    for (id, rooms) in seen.lock().unwrap().iter() {
+        assert!(id == &closed || id == &killed);
+        assert!(
+            rooms.contains(&"io-default".to_owned()) && rooms.contains(id),
+            "{id} left with rooms {rooms:?}"
+        );
+    }
+}

@@ -125,14 +125,16 @@ impl Namespace {
             return false;
         }
         write(&self.sockets).remove(socket.id());
-        self.leave_all(socket);
-        socket.drop_acks();
         let reason = match reason {
             "client namespace disconnect" => DisconnectReason::ClientNamespaceDisconnect,
             "server namespace disconnect" => DisconnectReason::ServerNamespaceDisconnect,
             other => DisconnectReason::Connection(other.to_owned()),
         };
+        // Like Node's `disconnecting`: the handler still sees the rooms (no
+        // broadcast reaches the socket any more: it is gone).
         self.handler.on_disconnect(socket.clone(), reason);
+        self.leave_all(socket);
+        socket.drop_acks();
         true
     }
 
