@@ -1,6 +1,7 @@
 //! A Redis emitter with the `@socket.io/redis-emitter` 5.1 API and wire format,
 //! for processes that run no Socket.IO server. It only publishes.
 
+use ignis_socketio_engine::io::IntoRooms;
 use rmpv::Value as Mp;
 use serde::Serialize;
 
@@ -226,47 +227,5 @@ impl RedisEmitter {
     /// Closes the publishing connections.
     pub fn close(&self) {
         self.conn.close();
-    }
-}
-
-/// Anything that names one or several rooms.
-pub trait IntoRooms {
-    /// The room names.
-    fn into_rooms(self) -> Vec<String>;
-}
-
-impl IntoRooms for &str {
-    fn into_rooms(self) -> Vec<String> {
-        vec![self.to_owned()]
-    }
-}
-impl IntoRooms for String {
-    fn into_rooms(self) -> Vec<String> {
-        vec![self]
-    }
-}
-impl IntoRooms for &String {
-    fn into_rooms(self) -> Vec<String> {
-        vec![self.clone()]
-    }
-}
-impl IntoRooms for Vec<String> {
-    fn into_rooms(self) -> Vec<String> {
-        self
-    }
-}
-impl IntoRooms for Vec<&str> {
-    fn into_rooms(self) -> Vec<String> {
-        self.into_iter().map(str::to_owned).collect()
-    }
-}
-impl IntoRooms for &[&str] {
-    fn into_rooms(self) -> Vec<String> {
-        self.iter().map(|s| (*s).to_owned()).collect()
-    }
-}
-impl<const N: usize> IntoRooms for [&str; N] {
-    fn into_rooms(self) -> Vec<String> {
-        self.into_iter().map(str::to_owned).collect()
     }
 }

@@ -62,8 +62,9 @@ mod wire;
 pub use adapter::RedisAdapter;
 pub use config::{RedisConfig, RedisTarget};
 pub use delivery::RedisCounters;
-pub use emitter::{IntoRooms, RESERVED_EVENTS, RedisEmitter};
+pub use emitter::{RESERVED_EVENTS, RedisEmitter};
 pub use error::{RedisAdapterError, Result};
+pub use ignis_socketio_engine::io::IntoRooms;
 pub use publish::RedisConnection;
 pub use state::{
     RedisAdapterState, RedisHealth, ServerSideAck, ServerSideEvent, ServerSideHandler,

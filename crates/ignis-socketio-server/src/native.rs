@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::Router;
-use bytes::Bytes;
-use ignis_socketio_engine::codec::{Args, placeholder, placeholder_index};
+use ignis_socketio_engine::codec::{Args, placeholder};
 use ignis_socketio_engine::engine::{EngineConfig, TransportKind};
 use ignis_socketio_engine::io::{
     AckSender, Adapter, AdapterError, BroadcastOptions, ConnectRefusal, DisconnectReason, Event,
@@ -173,35 +172,12 @@ fn payload_args(payload: &Payload) -> Args {
 }
 
 /// Acknowledgement arguments as one JSON value: the argument itself when
-/// there is one, else the array of them.
+/// there is one, else the array of them (binary as arrays of byte values).
 fn ack_as_json(args: &Args) -> Value {
+    let json = |value: &Value| EventData::new(value.clone(), args.attachments.clone()).json();
     match args.values.as_slice() {
-        [one] => resolve_binary(one, &args.attachments),
-        many => Value::Array(
-            many.iter()
-                .map(|v| resolve_binary(v, &args.attachments))
-                .collect(),
-        ),
-    }
-}
-
-fn resolve_binary(value: &Value, attachments: &[Bytes]) -> Value {
-    if let Some(bytes) = placeholder_index(value).and_then(|i| attachments.get(i)) {
-        return Value::Array(bytes.iter().map(|b| Value::from(*b)).collect());
-    }
-    match value {
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| resolve_binary(v, attachments))
-                .collect(),
-        ),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), resolve_binary(v, attachments)))
-                .collect(),
-        ),
-        other => other.clone(),
+        [one] => json(one),
+        many => Value::Array(many.iter().map(json).collect()),
     }
 }
 

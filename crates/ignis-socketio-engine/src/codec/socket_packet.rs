@@ -8,14 +8,7 @@ use serde_json::Value;
 use super::CodecError;
 
 /// The event names a peer may not emit (Socket.IO reserves them).
-pub const RESERVED_EVENTS: [&str; 6] = [
-    "connect",
-    "connect_error",
-    "disconnect",
-    "disconnecting",
-    "newListener",
-    "removeListener",
-];
+pub use ignis_socketio_protocol::RESERVED_EVENTS;
 
 /// The longest acknowledgement id accepted, in digits (ids are `u64`).
 const MAX_ACK_ID_DIGITS: usize = 19;

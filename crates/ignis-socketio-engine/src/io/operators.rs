@@ -10,10 +10,22 @@ use super::fleet::AckAnswer;
 use super::namespace::Namespace;
 use crate::codec::Args;
 
-/// Room names, one or many.
+/// Anything that names one or several rooms.
 pub trait IntoRooms {
-    /// The names.
+    /// The room names.
     fn into_rooms(self) -> Vec<String>;
+}
+
+impl IntoRooms for &String {
+    fn into_rooms(self) -> Vec<String> {
+        vec![self.clone()]
+    }
+}
+
+impl IntoRooms for &[&str] {
+    fn into_rooms(self) -> Vec<String> {
+        self.iter().map(|s| (*s).to_owned()).collect()
+    }
 }
 
 impl IntoRooms for &str {
