@@ -85,8 +85,11 @@ impl<C: Connection> Driver<C> {
         loop {
             self.take_shared();
             self.read_transports(cx);
+            // Works already started finish even while closing (bounded by
+            // the closing deadline): a client's last events, its DISCONNECT
+            // included, are handled in order before the session's teardown.
+            self.run_works(cx);
             if self.closing.is_none() {
-                self.run_works(cx);
                 self.check_timers();
             }
             if self.write(cx) {
@@ -141,6 +144,17 @@ impl<C: Connection> Driver<C> {
     }
 
     fn read_transports(&mut self, cx: &mut Context<'_>) {
+        let had_ws = self.ws.is_some();
+        self.read_sources(cx);
+        // An upgrade completed while reading the probe: the probe is now the
+        // main transport and must be read (and its waker registered) too, or
+        // what the client sent right behind its upgrade packet waits unread.
+        if !had_ws && self.ws.is_some() {
+            self.read_sources(cx);
+        }
+    }
+
+    fn read_sources(&mut self, cx: &mut Context<'_>) {
         let mut events = Vec::new();
         for source in [Source::Main, Source::Probe] {
             // While closing, only an upgrade under way is completed, so that
@@ -410,7 +424,6 @@ impl<C: Connection> Driver<C> {
             .close
             .get_or_insert_with(|| reason.clone());
         self.session.poll_wake.notify_one();
-        self.detach_works();
         self.closing = Some(Closing {
             reason,
             flush,
@@ -419,7 +432,8 @@ impl<C: Connection> Driver<C> {
         });
     }
 
-    /// Works already started keep running, in order, outside this task.
+    /// Works unfinished at the closing deadline keep running, in order,
+    /// outside this task.
     fn detach_works(&mut self) {
         let mut works: VecDeque<Work> = self.running.take().into_iter().collect();
         works.extend(self.works.drain(..));
@@ -432,8 +446,12 @@ impl<C: Connection> Driver<C> {
         }
     }
 
-    /// Sends the close frame once everything is written; true when done.
+    /// Sends the close frame once everything is written and the works are
+    /// done; true when done.
     fn try_finish(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.running.is_some() || !self.works.is_empty() {
+            return false;
+        }
         let Some(closing) = self.closing.as_mut() else {
             return false;
         };
@@ -458,6 +476,7 @@ impl<C: Connection> Driver<C> {
     }
 
     fn finish(&mut self) {
+        self.detach_works();
         let reason = self
             .closing
             .as_ref()
