@@ -152,3 +152,37 @@ async fn three_rust_servers_share_broadcasts_rooms_acks_and_requests() {
         assert!(!s.state.is_healthy());
     }
 }
+
+/// One client's 10 000 events, each handled by a handler that awaits 0-2 ms
+/// and relays it through Redis to a member on another server: all arrive, in
+/// order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_events_of_one_client_reach_another_server_in_order() {
+    const COUNT: u64 = 10_000;
+    let url = redis_url();
+    let key = random_key();
+    let s1 = start_rust_server(connect_state(&url, &key).await).await;
+    let s2 = start_rust_server(connect_state(&url, &key).await).await;
+    wait_server_count(&s1.state, 2).await;
+    let (mut sender, _) = NodeProc::client(&s1.url(), "sender").await;
+    let (mut member, _) = NodeProc::client(&s2.url(), "member").await;
+    let joined = member
+        .call(json!({"cmd": "emit", "event": "join", "args": ["relay"]}))
+        .await;
+    assert_eq!(joined["reply"], json!("joined"));
+    sender
+        .call(json!({"cmd": "burst", "event": "relay", "count": COUNT}))
+        .await;
+    let mut inversions = 0;
+    let mut last = None;
+    for _ in 0..COUNT {
+        let args = member.event("relayed").await;
+        let n = args[0].as_u64().unwrap();
+        if last.is_some_and(|l| n < l) {
+            inversions += 1;
+        }
+        last = Some(n);
+    }
+    assert_eq!(inversions, 0, "events out of order");
+    assert_eq!(last, Some(COUNT - 1));
+}

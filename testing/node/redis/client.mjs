@@ -33,6 +33,10 @@ readline.createInterface({ input: process.stdin }).on("line", async (line) => {
   if (cmd.cmd === "emit") {
     const reply = await socket.timeout(5000).emitWithAck(cmd.event, ...cmd.args).catch((e) => ({ error: String(e) }));
     out({ type: "reply", id: cmd.id, reply });
+  } else if (cmd.cmd === "burst") {
+    // `count` events `event` with arguments 0, 1, 2, ... as fast as the client can.
+    for (let i = 0; i < cmd.count; i++) socket.emit(cmd.event, i);
+    out({ type: "reply", id: cmd.id });
   } else if (cmd.cmd === "send") {
     socket.emit(cmd.event, ...cmd.args);
     out({ type: "reply", id: cmd.id });

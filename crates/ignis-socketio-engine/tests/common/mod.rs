@@ -65,13 +65,14 @@ pub async fn next_text(ws: &mut Ws) -> Option<String> {
     }
 }
 
-/// Waits until `cond` holds (checked every 10 ms, 10 s at most).
-pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+/// Waits until `cond` holds (checked every 10 ms, 10 s at most); `Err` with
+/// what was awaited when it does not.
+pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) -> Result<(), String> {
     for _ in 0..1000 {
         if cond() {
-            return;
+            return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("not within 10 s: {what}");
+    Err(format!("not within 10 s: {what}"))
 }

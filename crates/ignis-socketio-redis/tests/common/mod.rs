@@ -62,7 +62,8 @@ impl RustServer {
 /// The test servers' namespace `/`: each socket registers its details (so
 /// Node's fetchSockets sees them) before its CONNECT answer; `join` joins the
 /// room named by its argument and acks "joined"; `broadcast [event, arg]`
-/// sends to every other socket of the fleet and acks "ok".
+/// sends to every other socket of the fleet and acks "ok"; `relay n` awaits
+/// 0-2 ms and sends `relayed n` to room `relay`.
 struct TestNamespace {
     state: RedisAdapterState,
     ns: std::sync::OnceLock<std::sync::Weak<Namespace>>,
@@ -88,6 +89,16 @@ impl NamespaceHandler for TestNamespace {
                         socket.join([room.as_str()]);
                     }
                     "joined"
+                }
+                "relay" => {
+                    // Awaits 0-2 ms, then sends the number on to room `relay`:
+                    // the fleet must keep one client's order through both.
+                    let (Some(ns), Some(n)) = (ns, event.args.values.first().cloned()) else {
+                        return;
+                    };
+                    tokio::time::sleep(Duration::from_micros(rand::random_range(0..=2000))).await;
+                    let _ = ns.to("relay").emit("relayed", &n).await;
+                    return;
                 }
                 "broadcast" => {
                     let (Some(ns), [Value::String(name), arg, ..]) =
