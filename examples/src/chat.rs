@@ -5,16 +5,16 @@
 //!
 //! Member lists are fleet-wide when the server runs on Redis: the names come
 //! from Node's `fetchSockets()` over the adapter (every node publishes its
-//! sockets' identities with [`RedisIdentities`]). Without Redis they are the
+//! sockets' identities with the component's `RedisSocketDetails`). Without Redis they are the
 //! clients of this one node, which is then the whole chat.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use ignis_socketio_redis::{RedisAdapterState, SocketDetails};
+use ignis_socketio_redis::RedisAdapterState;
 use ignis_socketio_server::{
     AckResponder, AuthenticatedClient, ClientInfo, Handshake, Identity, ServerError,
-    SocketIOServerHelper, SocketObserver, Target,
+    SocketIOServerHelper, Target,
 };
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -82,25 +82,6 @@ pub fn name_in(identity: &Identity) -> &str {
         .get("name")
         .and_then(Value::as_str)
         .unwrap_or(FALLBACK_NAME)
-}
-
-/// Publishes each socket's handshake and identity to the Redis adapter, so
-/// that `fetchSockets()` on every node sees its name (Node's `socket.data`,
-/// `{identity: {id, claims}}`).
-pub struct RedisIdentities(pub RedisAdapterState);
-
-impl SocketObserver for RedisIdentities {
-    fn socket_authenticated(&self, id: &str, handshake: &Handshake, identity: &Identity) {
-        let details = SocketDetails {
-            handshake: handshake.to_node_json(),
-            data: identity.to_node_data(),
-        };
-        self.0.register_socket("/", id, details);
-    }
-
-    fn socket_disconnected(&self, id: &str) {
-        self.0.unregister_socket("/", id);
-    }
 }
 
 /// One line of a room's member list.

@@ -87,4 +87,4 @@ pub use options::{
     PerMessageDeflateOptions, ResolvedCors, ResolvedDeflate, ResolvedServerOptions,
     RoomLimitsOptions, ServerOptions,
 };
-pub use socket_io::{COMPONENT_NAME, SocketIOComponent};
+pub use socket_io::{COMPONENT_NAME, RedisSocketDetails, SocketIOComponent};

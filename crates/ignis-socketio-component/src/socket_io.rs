@@ -290,8 +290,11 @@ impl Component for SocketIOComponent {
 
 /// Publishes each socket's handshake and identity to the Redis adapter, so
 /// that `fetchSockets()` on any server of the cluster, Node's included, sees
-/// Rust sockets as Node would show its own (`socket.handshake`, `socket.data`).
-struct RedisSocketDetails(RedisAdapterState);
+/// Rust sockets as Node would show its own (`socket.handshake`, `socket.data`
+/// = `{identity: {id, claims}}` once authenticated). The component registers
+/// it when Redis is bound; an application building the helper itself adds it
+/// with `ServerBuilder::observer`.
+pub struct RedisSocketDetails(pub RedisAdapterState);
 
 impl SocketObserver for RedisSocketDetails {
     fn socket_connected(&self, id: &str, handshake: &Handshake) {

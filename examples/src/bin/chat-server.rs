@@ -33,7 +33,8 @@ use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
 use clap::Parser;
-use ignis_socketio_examples::chat::{self, Directory, RedisIdentities};
+use ignis_socketio_component::RedisSocketDetails;
+use ignis_socketio_examples::chat::{self, Directory};
 use ignis_socketio_examples::demo::handshake_has_token;
 use ignis_socketio_examples::process::{announce_ready, init_logging, shutdown_signal};
 use ignis_socketio_redis::{RedisAdapterState, RedisConfig};
@@ -167,7 +168,7 @@ async fn chat_io(config: &ChatConfig) -> Result<SocketIOServerHelper, Box<dyn st
         });
     let io = match redis {
         Some(state) => {
-            builder = builder.observer(Arc::new(RedisIdentities(state.clone())));
+            builder = builder.observer(Arc::new(RedisSocketDetails(state.clone())));
             builder.build_with_adapter(state.adapter("/")).await?
         }
         None => builder.build()?,
