@@ -76,10 +76,7 @@ impl NamespaceHandler for Suite {
             // arrive in one TCP read. Node's server writes them an event-loop
             // turn apart; a short pause here gives the same spacing.
             tokio::time::sleep(Duration::from_millis(2)).await;
-            let auth = socket
-                .auth()
-                .cloned()
-                .unwrap_or_else(|| serde_json::json!({}));
+            let auth = socket.auth().unwrap_or_else(|| serde_json::json!({}));
             let _ = socket.emit("auth", &auth);
         })
     }

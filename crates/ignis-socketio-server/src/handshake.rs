@@ -30,7 +30,11 @@ struct HandshakeData {
     request: Arc<http::request::Parts>,
     query: OnceLock<HashMap<String, String>>,
     url: OnceLock<String>,
-    auth: Arc<Value>,
+    /// The CONNECT packet's `auth` as JSON text (shared with the engine's
+    /// socket); parsed into `auth_value` only when [`Handshake::auth`] is
+    /// called, since a parsed object costs over half a KiB per connection.
+    auth_text: Option<Arc<str>>,
+    auth_value: OnceLock<Value>,
     address: Option<SocketAddr>,
     secure: bool,
     issued: SystemTime,
@@ -44,12 +48,16 @@ impl Handshake {
     /// Builds a handshake from the parts of the HTTP request that opened the
     /// connection and the `auth` object of the Socket.IO CONNECT packet.
     pub fn from_request_parts(parts: &http::request::Parts, auth: Option<Value>) -> Self {
-        Self::from_shared(Arc::new(parts.clone()), auth.map(Arc::new))
+        let auth_text = auth
+            .filter(|auth| !auth.is_null())
+            .and_then(|auth| serde_json::to_string(&auth).ok())
+            .map(Arc::from);
+        Self::from_shared(Arc::new(parts.clone()), auth_text)
     }
 
     /// Builds a handshake that shares the request head and the `auth` object
-    /// with the engine's socket instead of copying them.
-    pub fn from_shared(parts: Arc<http::request::Parts>, auth: Option<Arc<Value>>) -> Self {
+    /// (as JSON text) with the engine's socket instead of copying them.
+    pub fn from_shared(parts: Arc<http::request::Parts>, auth_text: Option<Arc<str>>) -> Self {
         let address = parts
             .extensions
             .get::<axum::extract::ConnectInfo<SocketAddr>>()
@@ -65,11 +73,8 @@ impl Handshake {
                 request: parts,
                 query: OnceLock::new(),
                 url: OnceLock::new(),
-                // Socket.IO hands `{}` to the server when the client sent no auth.
-                auth: match auth {
-                    Some(v) if !v.is_null() => v,
-                    _ => Arc::new(Value::Object(Default::default())),
-                },
+                auth_text,
+                auth_value: OnceLock::new(),
                 address,
                 secure,
                 issued: SystemTime::now(),
@@ -113,8 +118,32 @@ impl Handshake {
     }
 
     /// The Socket.IO `auth` object of the CONNECT packet (`{}` when none was sent).
+    ///
+    /// Parsed on first use and then kept; [`auth_field`](Self::auth_field)
+    /// reads one field without keeping the parsed object.
     pub fn auth(&self) -> &Value {
-        &self.inner.auth
+        self.inner
+            .auth_value
+            .get_or_init(|| self.parse_auth().unwrap_or_else(empty_object))
+    }
+
+    /// One field of the `auth` object, without keeping the parsed object
+    /// (an authenticator that checks `auth.token` costs nothing per
+    /// connection afterwards).
+    pub fn auth_field(&self, name: &str) -> Option<Value> {
+        match self.inner.auth_value.get() {
+            Some(auth) => auth.get(name).cloned(),
+            None => match self.parse_auth()? {
+                Value::Object(mut fields) => fields.remove(name),
+                _ => None,
+            },
+        }
+    }
+
+    /// The `auth` object parsed afresh (`None` when none was sent).
+    fn parse_auth(&self) -> Option<Value> {
+        let text = self.inner.auth_text.as_deref()?;
+        serde_json::from_str(text).ok()
     }
 
     /// The payload sent with the `authenticate` event, if any.
@@ -208,7 +237,11 @@ impl Handshake {
             "issued": self.issued_millis(),
             "url": self.inner.request.uri.to_string(),
             "query": query,
-            "auth": &*self.inner.auth,
+            // Socket.IO hands `{}` to the server when the client sent no auth.
+            "auth": match self.inner.auth_value.get() {
+                Some(auth) => auth.clone(),
+                None => self.parse_auth().unwrap_or_else(empty_object),
+            },
         })
     }
 
@@ -220,7 +253,7 @@ impl Handshake {
             .credentials()
             .and_then(|c| c.get("token"))
             .and_then(Value::as_str);
-        let from_auth = || self.inner.auth.get("token").and_then(Value::as_str);
+        let from_auth = || self.auth().get("token").and_then(Value::as_str);
         let from_header = || {
             self.header("authorization").and_then(|h| {
                 let (scheme, token) = h.split_once(' ')?;
@@ -232,6 +265,10 @@ impl Handshake {
             .or_else(from_header)
             .filter(|t| !t.is_empty())
     }
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
 }
 
 /// `at` as JavaScript's `String(new Date())` prints it in UTC.
@@ -264,6 +301,19 @@ mod tests {
         }
         let (parts, ()) = request.body(()).unwrap().into_parts();
         Handshake::from_request_parts(&parts, auth)
+    }
+
+    #[test]
+    fn auth_fields_read_alike_before_and_after_the_object_is_parsed() {
+        let hs = handshake("/io/", None, Some(json!({"token": "t", "n": 2})));
+        assert_eq!(hs.auth_field("token"), Some(json!("t")));
+        assert_eq!(hs.auth_field("missing"), None);
+        assert_eq!(hs.to_node_json()["auth"], json!({"token": "t", "n": 2}));
+        assert_eq!(hs.auth(), &json!({"token": "t", "n": 2}));
+        assert_eq!(hs.auth_field("n"), Some(json!(2)));
+        let none = handshake("/io/", None, None);
+        assert_eq!(none.auth_field("token"), None);
+        assert_eq!(none.to_node_json()["auth"], json!({}));
     }
 
     #[test]

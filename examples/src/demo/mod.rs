@@ -52,7 +52,9 @@ pub fn handshake_has_token(handshake: &Handshake, token: &str) -> bool {
         .is_some_and(|(scheme, value)| {
             scheme.eq_ignore_ascii_case("bearer") && value.trim() == token
         });
-    let from_auth = handshake.auth().get("token").and_then(|t| t.as_str()) == Some(token);
+    let from_auth = handshake
+        .auth_field("token")
+        .is_some_and(|t| t.as_str() == Some(token));
     from_header || from_auth
 }
 

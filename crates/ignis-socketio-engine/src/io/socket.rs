@@ -36,7 +36,9 @@ pub(crate) struct SocketInner {
     pub(crate) ns: Arc<Namespace>,
     pub(crate) client: Arc<Client>,
     pub(crate) rooms: Mutex<Vec<Arc<str>>>,
-    auth: Option<Arc<serde_json::Value>>,
+    /// The CONNECT payload as JSON text: a parsed object costs over half a
+    /// KiB per connection, its text a few dozen bytes.
+    auth: Option<Arc<str>>,
     /// Waiters for the client's acknowledgements (allocated on first use).
     acks: Mutex<Option<Box<AckWaiters>>>,
     /// [`PENDING`], [`CONNECTED`] or [`GONE`].
@@ -79,7 +81,10 @@ impl Socket {
             ns,
             client,
             rooms: Mutex::new(Vec::new()),
-            auth: auth.map(Arc::new),
+            auth: auth
+                .filter(|auth| !auth.is_null())
+                .and_then(|auth| serde_json::to_string(&auth).ok())
+                .map(Arc::from),
             acks: Mutex::new(None),
             state: AtomicU8::new(PENDING),
         }))
@@ -101,13 +106,16 @@ impl Socket {
     }
 
     /// The payload of the client's CONNECT packet (`auth` of a JavaScript
-    /// client), if it sent one.
-    pub fn auth(&self) -> Option<&serde_json::Value> {
-        self.0.auth.as_deref()
+    /// client), if it sent one; parsed on each call.
+    pub fn auth(&self) -> Option<serde_json::Value> {
+        self.0
+            .auth
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
     }
 
-    /// The same payload, shared (no copy).
-    pub fn shared_auth(&self) -> Option<Arc<serde_json::Value>> {
+    /// The same payload as JSON text, shared (no copy).
+    pub fn shared_auth(&self) -> Option<Arc<str>> {
         self.0.auth.clone()
     }
 
