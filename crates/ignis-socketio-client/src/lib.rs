@@ -31,7 +31,7 @@
 //!     .auto_authenticate(true)
 //!     .on_unauthenticated(|message: String| async move { eprintln!("refused: {message}") })
 //!     .build()?;
-//! helper.subscribe("news", |data: Value| async move { eprintln!("news: {data}") });
+//! helper.subscribe("news", |data: Value| async move { eprintln!("news: {data}") })?;
 //! if helper.wait_for_state(ClientState::Authenticated, Duration::from_secs(5)).await {
 //!     let answer = helper.join_rooms(["public-news"]).await?;
 //!     eprintln!("joined: {answer:?}");
