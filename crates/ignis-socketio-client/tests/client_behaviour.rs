@@ -850,3 +850,69 @@ fn echo_slow_server(io: &SocketIo) {
         }),
     );
 }
+
+/// A server answering the upgrade with `answer` (and then silence).
+async fn http_answering(answer: &'static str) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tcp.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = tcp.write_all(answer.as_bytes()).await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            });
+        }
+    });
+    (format!("http://{addr}"), task)
+}
+
+#[tokio::test]
+async fn a_wrong_upgrade_answer_is_a_connect_failure_with_its_cause() {
+    use ignis_socketio_client::TransportError;
+    use ignis_socketio_engine::ws::UpgradeError;
+    for (answer, expected) in [
+        (
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n",
+            UpgradeError::Accept,
+        ),
+        (
+            "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n",
+            UpgradeError::Status(404),
+        ),
+    ] {
+        let (url, server) = http_answering(answer).await;
+        let errors = Recorder::<ClientError>::default();
+        let e = errors.clone();
+        let client = SocketClient::builder(url)
+            .reconnection(ReconnectConfig::disabled())
+            .connect_timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        client.on_error(move |err| {
+            let e = e.clone();
+            async move { e.push(err) }
+        });
+        client.connect().unwrap();
+        wait_for("connect failure", T, || errors.len() == 1).await;
+        let error = errors.all().remove(0);
+        assert!(
+            matches!(&error, ClientError::ConnectFailed(TransportError::Upgrade(u)) if *u == expected),
+            "{error:?}"
+        );
+        // The cause is reachable through `source()`.
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert!(source.is_some_and(|s| s.contains("upgrade")), "{error:?}");
+        client.shutdown().await;
+        server.abort();
+    }
+}
