@@ -222,6 +222,17 @@ pub fn helper_to(url: &str) -> SocketIOClientHelperBuilder {
         .connect_timeout(Duration::from_secs(3))
 }
 
+/// Reconnection after 50 to 200 ms, without limit.
+pub fn fast_reconnect() -> ReconnectConfig {
+    ReconnectConfig {
+        enabled: true,
+        max_attempts: None,
+        delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(200),
+        randomization: 0.5,
+    }
+}
+
 /// A URL where nothing listens.
 pub async fn dead_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -363,4 +374,57 @@ pub async fn raw_handshake(
         .await
         .ok()?;
     Some(connect)
+}
+
+// ---- the reference suite's servers and helpers ----
+
+/// A server that emits `event` with `data` whenever the client emits `trigger`.
+pub fn echo_trigger_server(io: &SocketIo) {
+    io.ns(
+        "/",
+        Ns::new().on("trigger", |s, e, _ack| async move {
+            let req = first(&e);
+            let event = req["event"].as_str().unwrap_or("test-event");
+            let _ = s.emit(event, &req["data"]);
+        }),
+    );
+}
+
+pub async fn trigger(
+    helper: &ignis_socketio_client::SocketIOClientHelper,
+    event: &str,
+    data: Value,
+) {
+    helper
+        .emit(
+            "trigger",
+            &serde_json::json!({"event": event, "data": data}),
+        )
+        .unwrap();
+}
+
+pub fn counting(
+    counter: &Counter,
+) -> impl Fn(Value) -> std::future::Ready<()> + Send + Sync + 'static {
+    let c = counter.clone();
+    move |_| {
+        c.hit();
+        std::future::ready(())
+    }
+}
+
+/// Emits a marker event after `event` and waits for it, so that "nothing
+/// arrived" is checked after the server's emit was surely delivered.
+pub async fn flush(helper: &ignis_socketio_client::SocketIOClientHelper) {
+    let done = Counter::default();
+    let id = helper
+        .subscribe_handler(
+            "flush-marker",
+            ignis_socketio_client::EventHandler::new(counting(&done)),
+            false,
+        )
+        .unwrap();
+    trigger(helper, "flush-marker", serde_json::json!(null)).await;
+    wait_for("flush marker", Duration::from_secs(3), || done.get() == 1).await;
+    helper.unsubscribe_handler(id);
 }
