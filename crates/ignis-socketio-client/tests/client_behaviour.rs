@@ -431,3 +431,36 @@ fn echo_slow_server(io: &SocketIo) {
         }),
     );
 }
+
+/// 2 000 events written at once fill the engine's limit of messages read
+/// ahead (64): the server must resume reading once its handlers caught up.
+#[tokio::test]
+async fn a_burst_of_client_events_reaches_the_server_in_order() {
+    let seen = Recorder::<i64>::default();
+    let r = seen.clone();
+    let server = TestServer::start(move |io| {
+        io.ns(
+            "/",
+            Ns::new().on("n", move |_s, e, _ack| {
+                r.push(first(&e).as_i64().unwrap_or(-1));
+                async {}
+            }),
+        )
+    })
+    .await;
+    let client = SocketClient::builder(server.url())
+        .path(PATH)
+        .build()
+        .unwrap();
+    client.connect().unwrap();
+    assert!(client.wait_connected(T).await);
+    for i in 0..2000 {
+        client.emit_async("n", json!(i)).await.unwrap();
+    }
+    wait_for("2000 events", Duration::from_secs(10), || {
+        seen.len() == 2000
+    })
+    .await;
+    assert_eq!(seen.all(), (0..2000).collect::<Vec<i64>>());
+    client.shutdown().await;
+}
