@@ -1,6 +1,6 @@
 //! The client's own cost: how many messages one `SocketClient` receives and
 //! sends per second, and how many acknowledged round trips it completes,
-//! against an in-process socketioxide server on 127.0.0.1 (same process, so
+//! against an in-process server on the project's engine on 127.0.0.1 (same process, so
 //! the server's work is included in the figures: they are a lower bound).
 //!
 //! `cargo bench -p ignis-socketio-client --bench throughput [-- N]`
@@ -16,9 +16,50 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ignis_socketio_client::{ClientPayload, Event, SocketClient};
+use ignis_socketio_engine::codec::Args;
+use ignis_socketio_engine::engine::EngineConfig;
+use ignis_socketio_engine::io::{
+    AckSender, ConnectRefusal, Event as ServerEvent, HandlerFuture, IoConfig, NamespaceHandler,
+    Socket, SocketIo,
+};
 use serde_json::{Value, json};
-use socketioxide::SocketIo;
-use socketioxide::extract::{AckSender, Data, SocketRef};
+
+/// `blast` emits that many `tick`s, `msg` is counted, `rt` is acknowledged with its arguments.
+struct Bench {
+    received: Arc<AtomicUsize>,
+}
+
+impl NamespaceHandler for Bench {
+    fn on_connect(&self, _: Socket) -> HandlerFuture<Result<(), ConnectRefusal>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn on_event(&self, s: Socket, event: ServerEvent, ack: Option<AckSender>) -> HandlerFuture<()> {
+        match event.name.as_str() {
+            "blast" => {
+                let count = event
+                    .args
+                    .values
+                    .first()
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                for i in 0..count {
+                    let _ = s.emit("tick", &json!({"i": i, "text": "hello"}));
+                }
+            }
+            "msg" => {
+                self.received.fetch_add(1, Ordering::Relaxed);
+            }
+            "rt" => {
+                if let Some(ack) = ack {
+                    let _ = ack.send(&Args::json(event.args.values));
+                }
+            }
+            _ => {}
+        }
+        Box::pin(async {})
+    }
+}
 
 #[tokio::main]
 async fn main() {
@@ -29,28 +70,24 @@ async fn main() {
     let received_by_server = Arc::new(AtomicUsize::new(0));
     let counter = received_by_server.clone();
 
-    let (layer, io) = SocketIo::builder()
-        .req_path("/io")
-        .max_buffer_size(n + 1024)
-        .build_layer();
-    io.ns("/", async move |s: SocketRef| {
-        let counter = counter.clone();
-        s.on("blast", async |s: SocketRef, Data(count): Data<usize>| {
-            for i in 0..count {
-                let _ = s.emit("tick", &json!({"i": i, "text": "hello"}));
-            }
-        });
-        s.on("msg", async move |Data(_v): Data<Value>| {
-            counter.fetch_add(1, Ordering::Relaxed);
-        });
-        s.on("rt", async |Data(v): Data<Value>, ack: AckSender| {
-            let _ = ack.send(&v);
-        });
+    let io = SocketIo::new(IoConfig {
+        engine: EngineConfig {
+            path: "/io".to_owned(),
+            max_buffered_packets: n + 1024,
+            max_buffered_bytes: (n + 1024) * 64,
+            ..EngineConfig::default()
+        },
+        ..IoConfig::default()
     });
-    let app = axum::Router::new().layer(layer);
+    io.ns("/", Bench { received: counter });
+    let app = axum::Router::new().layer(io.layer());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(ignis_socketio_engine::serve(
+        listener,
+        app,
+        std::future::pending(),
+    ));
 
     let client = SocketClient::builder(format!("http://{addr}"))
         .path("/io")

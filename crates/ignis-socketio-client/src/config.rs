@@ -1,14 +1,31 @@
 //! Connection settings and the WebSocket request they turn into.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::handshake::client::Request;
-use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use url::Url;
 
+use crate::error::{TlsError, UrlError};
 use crate::{ClientError, ReconnectConfig};
+
+/// Where the WebSocket goes: what [`ClientConfig::target`] resolves.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// Host name or address (IPv6 without brackets), to connect and to name for TLS.
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    /// `wss://`: TLS over the TCP connection (refused earlier without the `rustls` feature).
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
+    pub(crate) tls: bool,
+    /// The `Host` header: the host with the port when the URL gave one.
+    pub(crate) authority: String,
+    /// `/<path>/?EIO=4&transport=websocket&...`
+    pub(crate) path_and_query: String,
+    /// The user's extra headers.
+    pub(crate) headers: HeaderMap,
+}
 
 /// Everything the client needs to reach a server.
 #[derive(Debug, Clone)]
@@ -55,27 +72,24 @@ impl ClientConfig {
 
     /// The WebSocket URL of the Engine.IO endpoint.
     pub fn websocket_url(&self) -> Result<Url, ClientError> {
-        let invalid = |reason: String| ClientError::InvalidUrl {
+        let invalid = |reason: UrlError| ClientError::InvalidUrl {
             url: self.url.clone(),
             reason,
         };
-        let mut url = Url::parse(&self.url).map_err(|e| invalid(e.to_string()))?;
+        let mut url = Url::parse(&self.url).map_err(|e| invalid(e.into()))?;
         let scheme = match url.scheme() {
             "http" | "ws" => "ws",
             "https" | "wss" => "wss",
-            other => return Err(invalid(format!("unsupported scheme {other:?}"))),
+            other => return Err(invalid(UrlError::Scheme(other.to_owned()))),
         };
         if scheme == "wss" && !cfg!(feature = "rustls") {
-            return Err(ClientError::Tls(format!(
-                "{} needs TLS: enable the `rustls` feature of ignis-socketio-client",
-                self.url
-            )));
+            return Err(ClientError::Tls(TlsError::Disabled(self.url.clone())));
         }
-        url.set_scheme(scheme)
-            .map_err(|()| invalid("cannot change scheme".to_owned()))?;
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(invalid("no host".to_owned()));
+            return Err(invalid(UrlError::NoHost));
         }
+        // `http` to `ws` and `https` to `wss` stay special schemes: no failure.
+        let _ = url.set_scheme(scheme);
         // Engine.IO servers match `<path>/`; socket.io-client appends the slash too.
         let path = format!("/{}/", self.path.trim_matches('/'));
         url.set_path(if path == "//" { "/" } else { &path });
@@ -93,24 +107,50 @@ impl ClientConfig {
         Ok(url)
     }
 
-    /// The handshake request, headers included.
-    pub(crate) fn request(&self) -> Result<Request, ClientError> {
-        let url = self.websocket_url()?;
-        let mut request =
-            url.as_str()
-                .into_client_request()
-                .map_err(|e| ClientError::InvalidUrl {
-                    url: self.url.clone(),
-                    reason: e.to_string(),
-                })?;
-        for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| ClientError::InvalidHeader(name.clone()))?;
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| ClientError::InvalidHeader(name.to_string()))?;
-            request.headers_mut().append(name, value);
+    /// The namespace, checked.
+    pub(crate) fn checked_namespace(&self) -> Result<&str, ClientError> {
+        if self.namespace.starts_with('/') {
+            Ok(&self.namespace)
+        } else {
+            Err(ClientError::InvalidUrl {
+                url: self.namespace.clone(),
+                reason: UrlError::Namespace,
+            })
         }
-        Ok(request)
+    }
+
+    /// Where to connect and what to ask for, headers included.
+    pub(crate) fn target(&self) -> Result<Target, ClientError> {
+        let url = self.websocket_url()?;
+        let no_host = || ClientError::InvalidUrl {
+            url: self.url.clone(),
+            reason: UrlError::NoHost,
+        };
+        let host_str = url.host_str().ok_or_else(no_host)?;
+        let port = url.port_or_known_default().ok_or_else(no_host)?;
+        let authority = match url.port() {
+            Some(port) => format!("{host_str}:{port}"),
+            None => host_str.to_owned(),
+        };
+        let host = host_str.trim_start_matches('[').trim_end_matches(']');
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let invalid = |source: http::Error| ClientError::InvalidHeader {
+                name: name.clone(),
+                source: Arc::new(source),
+            };
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.into()))?;
+            let value = HeaderValue::from_str(value).map_err(|e| invalid(e.into()))?;
+            headers.append(name, value);
+        }
+        Ok(Target {
+            host: host.to_owned(),
+            port,
+            tls: url.scheme() == "wss",
+            authority,
+            path_and_query: format!("{}?{}", url.path(), url.query().unwrap_or_default()),
+            headers,
+        })
     }
 }
 
@@ -144,8 +184,23 @@ mod tests {
         }
         let mut c = ClientConfig::new("http://127.0.0.1:1");
         c.headers.push(("bad header".into(), "v".into()));
-        assert!(matches!(c.request(), Err(ClientError::InvalidHeader(_))));
+        assert!(matches!(c.target(), Err(ClientError::InvalidHeader { .. })));
         c.headers = vec![("authorization".into(), "Bearer t".into())];
-        assert_eq!(c.request().unwrap().headers()["authorization"], "Bearer t");
+        let target = c.target().unwrap();
+        assert_eq!(target.headers["authorization"], "Bearer t");
+        assert_eq!((target.host.as_str(), target.port), ("127.0.0.1", 1));
+        assert_eq!(target.authority, "127.0.0.1:1");
+        assert_eq!(
+            target.path_and_query,
+            "/socket.io/?EIO=4&transport=websocket"
+        );
+        let v6 = ClientConfig::new("http://[::1]").target().unwrap();
+        assert_eq!(
+            (v6.host.as_str(), v6.port, v6.authority.as_str()),
+            ("::1", 80, "[::1]")
+        );
+        let mut ns = ClientConfig::new("http://h");
+        ns.namespace = "admin".into();
+        assert!(ns.checked_namespace().is_err());
     }
 }

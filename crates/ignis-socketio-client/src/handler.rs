@@ -8,6 +8,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::event::Event;
 
 /// Identifies one registered handler; pass it back to remove exactly that handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,6 +58,66 @@ impl<E: Display> HandlerOutcome for Result<bool, E> {
             }
             Err(e) => Err(e.to_string()),
         }
+    }
+}
+
+/// A handler for [`SocketIOClientHelper::subscribe_many`](crate::SocketIOClientHelper::subscribe_many) and
+/// [`SocketIOClientHelper::subscribe_handler`](crate::SocketIOClientHelper::subscribe_handler), built from a closure.
+#[derive(Clone)]
+pub struct EventHandler(Callback<Event>);
+
+impl std::fmt::Debug for EventHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventHandler")
+    }
+}
+
+impl EventHandler {
+    /// A handler receiving the event's first argument (`null` when absent), like the reference's.
+    pub fn new<F, Fut, R>(handler: F) -> Self
+    where
+        F: Fn(Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: HandlerOutcome,
+    {
+        let inner = callback(handler);
+        EventHandler(Arc::new(move |event: Event| inner(event.data().clone())))
+    }
+
+    /// A handler receiving the first argument deserialized into `T`. Data
+    /// that does not fit `T` is logged and the handler is not called.
+    pub fn typed<T, F, Fut, R>(handler: F) -> Self
+    where
+        T: DeserializeOwned + Send + 'static,
+        F: Fn(T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: HandlerOutcome,
+    {
+        let inner = callback(handler);
+        EventHandler(Arc::new(move |event: Event| {
+            match event.payload().decode_first::<T>() {
+                Ok(data) => inner(data),
+                Err(e) => {
+                    let message = format!("event {:?}: {e}", event.name());
+                    Box::pin(async move { Err(message) })
+                }
+            }
+        }))
+    }
+
+    /// A handler receiving the whole [`Event`]: every argument, binary
+    /// attachments, and [`Event::ack`](crate::Event::ack) to answer a server's emit-with-ack.
+    pub fn event<F, Fut, R>(handler: F) -> Self
+    where
+        F: Fn(Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: HandlerOutcome,
+    {
+        EventHandler(callback(handler))
+    }
+
+    pub(crate) fn into_callback(self) -> Callback<Event> {
+        self.0
     }
 }
 

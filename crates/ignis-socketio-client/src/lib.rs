@@ -2,7 +2,7 @@
 //!
 //! Two layers:
 //! - [`SocketClient`]: a Socket.IO v5 client over WebSocket (Engine.IO v4) on
-//!   tokio and tokio-tungstenite. It answers the server's heartbeats and
+//!   tokio, with the engine crate's codec and RFC 6455 framing. It answers the server's heartbeats and
 //!   detects a dead server, sends and receives any JSON value and binary
 //!   attachments, emits with acknowledgement and timeout, answers the
 //!   server's emit-with-ack, and reconnects with exponential backoff and
@@ -31,7 +31,7 @@
 //!     .auto_authenticate(true)
 //!     .on_unauthenticated(|message: String| async move { eprintln!("refused: {message}") })
 //!     .build()?;
-//! helper.subscribe("news", |data: Value| async move { eprintln!("news: {data}") });
+//! helper.subscribe("news", |data: Value| async move { eprintln!("news: {data}") })?;
 //! if helper.wait_for_state(ClientState::Authenticated, Duration::from_secs(5)).await {
 //!     let answer = helper.join_rooms(["public-news"]).await?;
 //!     eprintln!("joined: {answer:?}");
@@ -42,24 +42,34 @@
 //! ```
 
 mod backoff;
+mod builder;
 mod client;
-mod codec;
 mod config;
+mod dispatch;
+mod driver;
 mod error;
+mod event;
 mod handler;
 mod helper;
 mod payload;
+mod session;
+mod shared;
 #[cfg(feature = "rustls")]
 mod tls;
+mod transport;
 
 pub use backoff::ReconnectConfig;
-pub use client::{ClientBuilder, Event, SocketClient, reasons};
-pub use codec::CodecError;
+pub use builder::ClientBuilder;
+pub use client::SocketClient;
 pub use config::ClientConfig;
-pub use error::ClientError;
-pub use handler::{HandlerId, HandlerOutcome};
-pub use helper::{EventHandler, SocketIOClientHelper, SocketIOClientHelperBuilder};
+pub use error::{ClientError, ProtocolError, TlsError, TransportError, UrlError};
+pub use event::Event;
+pub use handler::{EventHandler, HandlerId, HandlerOutcome};
+pub use helper::{HelperOptions, SocketIOClientHelper, SocketIOClientHelperBuilder};
+/// The codec's error, shared with the engine (the client decodes with the engine's codec).
+pub use ignis_socketio_engine::codec::CodecError;
 pub use ignis_socketio_protocol::{ClientState, JoinAck, LeaveAck};
 pub use payload::ClientPayload;
 #[allow(deprecated)]
 pub use payload::Payload;
+pub use session::reasons;

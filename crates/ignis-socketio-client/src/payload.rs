@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::ClientError;
-use crate::codec::{placeholder, placeholder_index};
+use ignis_socketio_engine::codec::{placeholder, placeholder_index};
 
 /// The arguments of an event or an acknowledgement (named apart from the
 /// server crate's `Payload`, which is one value to send).
@@ -50,8 +50,7 @@ impl ClientPayload {
 
     /// One argument serialized from any serde value.
     pub fn json<T: Serialize + ?Sized>(data: &T) -> Result<Self, ClientError> {
-        let value =
-            serde_json::to_value(data).map_err(|e| ClientError::Serialize(e.to_string()))?;
+        let value = serde_json::to_value(data).map_err(ClientError::serialize)?;
         Ok(ClientPayload::from(value))
     }
 
@@ -102,7 +101,7 @@ impl ClientPayload {
     /// Deserializes the first argument (`null` when there is none) into `T`.
     pub fn decode_first<T: DeserializeOwned>(&self) -> Result<T, ClientError> {
         let value = self.args.first().cloned().unwrap_or(Value::Null);
-        serde_json::from_value(value).map_err(|e| ClientError::Deserialize(e.to_string()))
+        serde_json::from_value(value).map_err(ClientError::deserialize)
     }
 
     /// Splits the payload into its arguments and attachments.

@@ -107,7 +107,7 @@ async fn token_in_auth_payload_authenticates_and_joins_default_rooms() {
 async fn bearer_header_authenticates() {
     let served = serve(Duration::from_secs(10)).await;
     let helper = client(&served)
-        .extra_header("authorization", "Bearer good")
+        .header("authorization", "Bearer good")
         .auto_authenticate(true)
         .build()
         .unwrap();
@@ -120,7 +120,7 @@ async fn credentials_in_the_authenticate_event_authenticate() {
     let served = serve(Duration::from_secs(10)).await;
     let helper = client(&served).build().unwrap();
     assert!(helper.client().wait_connected(T).await);
-    assert!(helper.authenticate_with(json!({"token": "good"})));
+    helper.authenticate_with(json!({"token": "good"})).unwrap();
     assert!(helper.wait_for_state(ClientState::Authenticated, T).await);
     helper.shutdown().await;
 }
@@ -214,10 +214,12 @@ async fn server_sends_to_a_room_reach_the_client_and_events_are_acked() {
         .unwrap();
     let headlines = Recorder::<Value>::default();
     let h = headlines.clone();
-    helper.subscribe("headline", move |v| {
-        let h = h.clone();
-        async move { h.push(v) }
-    });
+    helper
+        .subscribe("headline", move |v| {
+            let h = h.clone();
+            async move { h.push(v) }
+        })
+        .unwrap();
     assert!(helper.wait_for_state(ClientState::Authenticated, T).await);
     helper.join_rooms(["public-news"]).await.unwrap();
     served

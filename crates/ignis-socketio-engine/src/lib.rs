@@ -10,14 +10,27 @@
 //! - WebSocket frames and messages are bounded by the payload limit before
 //!   they are buffered.
 
+//!
+//! The `server` feature (on by default) holds everything that serves
+//! connections; without it the crate is the wire codec ([`codec`]) and the
+//! RFC 6455 framing ([`ws`]), which the project's client shares.
+
 pub mod codec;
+#[cfg(feature = "server")]
 pub mod engine;
+#[cfg(feature = "server")]
 pub mod io;
+#[cfg(feature = "server")]
 mod listener;
+#[cfg(feature = "server")]
 mod serve;
+#[cfg(feature = "server")]
 mod sid;
 pub mod ws;
 
+#[cfg(feature = "server")]
 pub use listener::{LISTEN_BACKLOG, bind_listener};
+#[cfg(feature = "server")]
 pub use serve::{HEADER_READ_TIMEOUT, serve};
+#[cfg(feature = "server")]
 pub use sid::new_sid;

@@ -192,7 +192,7 @@
 //! client.subscribe("headline", move |data: Value| {
 //!     let news_tx = news_tx.clone();
 //!     async move { let _ = news_tx.send(data); }
-//! });
+//! })?;
 //! assert!(client.wait_for_state(ClientState::Authenticated, Duration::from_secs(5)).await);
 //! let joined = client.join_rooms(["public-news", "secret-room"]).await?;
 //! assert_eq!(joined.map(|ack| ack.joined), Some(vec!["public-news".to_string()]));

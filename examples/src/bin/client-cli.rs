@@ -147,7 +147,7 @@ async fn run(cli: Cli, emits: Vec<(String, Value)>) -> ExitCode {
     if let Some(token) = &cli.token {
         builder = match cli.token_via {
             TokenVia::Auth => builder.auth(json!({ "token": token })),
-            TokenVia::Header => builder.extra_header("authorization", format!("Bearer {token}")),
+            TokenVia::Header => builder.header("authorization", format!("Bearer {token}")),
         };
     }
     let tx = outcome_tx.clone();

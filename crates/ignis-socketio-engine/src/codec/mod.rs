@@ -3,10 +3,12 @@
 //! by the server engine and clients.
 
 mod engine_packet;
+mod open;
 mod serialize;
 mod socket_packet;
 
 pub use engine_packet::{EnginePacket, Frame, SEPARATOR, decode_payload, encode_payload};
+pub use open::OpenPacket;
 pub use serialize::{ArgsError, is_tuple, to_args};
 pub use socket_packet::{
     Args, PacketKind, RESERVED_EVENTS, SocketPacket, placeholder, placeholder_index,

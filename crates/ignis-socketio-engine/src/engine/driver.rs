@@ -112,7 +112,15 @@ impl<C: Connection> Driver<C> {
             // Works already started finish even while closing (bounded by
             // the closing deadline): a client's last events, its DISCONNECT
             // included, are handled in order before the session's teardown.
+            let limit = self.engine.config.max_pending_messages;
+            let reading_paused = self.works.len() >= limit;
             self.run_works(cx);
+            // Reading stopped at the limit registered no waker on the socket:
+            // once works have finished, read what the client sent meanwhile,
+            // or a burst that filled the limit stalls until the ping timeout.
+            if reading_paused && self.works.len() < limit && self.closing.is_none() {
+                continue;
+            }
             if self.closing.is_none() {
                 self.check_timers();
             }

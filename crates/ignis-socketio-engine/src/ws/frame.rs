@@ -1,6 +1,7 @@
-//! RFC 6455 frames: parsing a client's (masked) frames into messages, with
+//! RFC 6455 frames: parsing a peer's frames into messages, with
 //! fragmentation, interleaved control frames, UTF-8 checks and size limits;
-//! writing a server's (unmasked) frame headers.
+//! writing frames. A server reads masked frames and writes unmasked ones; a
+//! client reads unmasked frames and masks what it writes (§5.1).
 //!
 //! The reader keeps bytes only while a frame or a fragmented message is
 //! incomplete: an idle connection holds no buffer.
@@ -99,9 +100,11 @@ fn fail<T>(code: u16, reason: &'static str) -> Result<T, WsError> {
     Err(WsError { code, reason })
 }
 
-/// Parses a client's frames; one per connection.
+/// Parses the peer's frames; one per connection.
 #[derive(Debug, Default)]
 pub struct FrameReader {
+    /// Reading a server's frames (the client role): they must not be masked.
+    from_server: bool,
     /// Bytes of an incomplete frame (empty, without allocation, when idle).
     pending: Vec<u8>,
     /// The fragmented message being assembled: its opcode and data so far.
@@ -119,12 +122,23 @@ struct Header {
 }
 
 impl FrameReader {
-    /// A reader refusing messages (and frames) over `max_message` bytes.
+    /// A server's reader of a client's (masked) frames, refusing messages
+    /// (and frames) over `max_message` bytes.
     pub fn new(max_message: usize) -> FrameReader {
         FrameReader {
+            from_server: false,
             pending: Vec::new(),
             message: None,
             max_message,
+        }
+    }
+
+    /// A client's reader of a server's (unmasked) frames, refusing messages
+    /// (and frames) over `max_message` bytes.
+    pub fn for_client(max_message: usize) -> FrameReader {
+        FrameReader {
+            from_server: true,
+            ..FrameReader::new(max_message)
         }
     }
 
@@ -163,7 +177,9 @@ impl FrameReader {
                 break;
             };
             let mut payload = buf[start..end].to_vec();
-            unmask(&mut payload, header.mask);
+            if !self.from_server {
+                unmask(&mut payload, header.mask);
+            }
             at = end;
             self.frame(header.fin, header.opcode, payload, out)?;
         }
@@ -185,8 +201,16 @@ impl FrameReader {
             return fail(close_code::PROTOCOL, "unknown opcode");
         };
         let fin = b0 & 0x80 != 0;
-        if b1 & 0x80 == 0 {
-            return fail(close_code::PROTOCOL, "client frame not masked");
+        let masked = b1 & 0x80 != 0;
+        if masked == self.from_server {
+            return fail(
+                close_code::PROTOCOL,
+                if self.from_server {
+                    "server frame masked"
+                } else {
+                    "client frame not masked"
+                },
+            );
         }
         let short = usize::from(b1 & 0x7F);
         let (len, mut header_len) = match short {
@@ -220,11 +244,14 @@ impl FrameReader {
         if len.saturating_add(so_far) > self.max_message as u64 {
             return fail(close_code::TOO_BIG, "message over the size limit");
         }
-        let Some(m) = buf.get(header_len..header_len + 4) else {
-            return Ok(None);
-        };
-        let mask = [m[0], m[1], m[2], m[3]];
-        header_len += 4;
+        let mut mask = [0u8; 4];
+        if masked {
+            let Some(m) = buf.get(header_len..header_len + 4) else {
+                return Ok(None);
+            };
+            mask.copy_from_slice(m);
+            header_len += 4;
+        }
         Ok(Some(Header {
             fin,
             opcode,
@@ -324,15 +351,37 @@ pub fn frame_header(opcode: OpCode, len: usize) -> ([u8; 10], usize) {
     (header, used)
 }
 
-/// A whole close frame with `code` and `reason` (reason cut to fit 123 bytes).
-pub fn close_frame(code: u16, reason: &str) -> Vec<u8> {
+/// The body of a close frame: `code` and `reason` cut to fit 123 bytes.
+pub fn close_body(code: u16, reason: &str) -> Vec<u8> {
     let mut cut = reason.len().min(123);
     while !reason.is_char_boundary(cut) {
         cut -= 1;
     }
-    let (header, used) = frame_header(OpCode::Close, 2 + cut);
+    let mut body = Vec::with_capacity(2 + cut);
+    body.extend_from_slice(&code.to_be_bytes());
+    body.extend_from_slice(&reason.as_bytes()[..cut]);
+    body
+}
+
+/// A whole (unmasked, server) close frame with `code` and `reason` (reason
+/// cut to fit 123 bytes).
+pub fn close_frame(code: u16, reason: &str) -> Vec<u8> {
+    let body = close_body(code, reason);
+    let (header, used) = frame_header(OpCode::Close, body.len());
     let mut frame = header[..used].to_vec();
-    frame.extend_from_slice(&code.to_be_bytes());
-    frame.extend_from_slice(&reason.as_bytes()[..cut]);
+    frame.extend_from_slice(&body);
     frame
+}
+
+/// A whole masked (client) frame carrying `payload`, appended to `out`: the
+/// header with the mask bit and `mask`, then the payload masked with it.
+pub fn write_masked_frame(out: &mut Vec<u8>, opcode: OpCode, payload: &[u8], mask: [u8; 4]) {
+    let (mut header, used) = frame_header(opcode, payload.len());
+    header[1] |= 0x80;
+    out.reserve(used + 4 + payload.len());
+    out.extend_from_slice(&header[..used]);
+    out.extend_from_slice(&mask);
+    let start = out.len();
+    out.extend_from_slice(payload);
+    unmask(&mut out[start..], mask);
 }

@@ -62,10 +62,15 @@ pub fn accept_key(method: &Method, headers: &HeaderMap) -> Result<String, Handsh
         Ok(raw) if raw.len() == 16 => {}
         _ => return Err(HandshakeError::Key),
     }
+    Ok(accept_for(key))
+}
+
+/// The `Sec-WebSocket-Accept` value answering the `Sec-WebSocket-Key` `key`.
+pub(crate) fn accept_for(key: &[u8]) -> String {
     let mut sha = Sha1::new();
     sha.update(key);
     sha.update(GUID);
-    Ok(BASE64.encode(sha.finalize()))
+    BASE64.encode(sha.finalize())
 }
 
 #[cfg(test)]
