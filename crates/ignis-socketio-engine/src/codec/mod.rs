@@ -6,7 +6,9 @@ mod engine_packet;
 mod serialize;
 mod socket_packet;
 
-pub use engine_packet::{EnginePacket, Frame, SEPARATOR, decode_payload, encode_payload};
+pub use engine_packet::{
+    EnginePacket, Frame, SEPARATOR, SharedFrame, decode_payload, encode_payload,
+};
 pub use serialize::{ArgsError, is_tuple, to_args};
 pub use socket_packet::{
     Args, PacketKind, RESERVED_EVENTS, SocketPacket, placeholder, placeholder_index,
