@@ -122,7 +122,6 @@ impl<H: EngineHandler> Engine<H> {
             shared: Arc::new(EngineShared {
                 deflate: config
                     .per_message_deflate
-                    .clone()
                     .map(|c| Arc::new(DeflatePool::new(c))),
                 config,
                 counters: Counters::default(),

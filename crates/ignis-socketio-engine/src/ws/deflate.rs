@@ -32,7 +32,7 @@ pub const WINDOW_BITS: std::ops::RangeInclusive<u8> = 9..=15;
 /// The defaults are the reference component's: threshold 4096, 10 KiB output
 /// chunks, no context takeover either way, a 2^10 server window, a 2^12 client
 /// window (asked of clients that allow it), 20 messages compressed at once.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeflateConfig {
     /// Messages smaller than this (in bytes) are sent uncompressed.
     pub threshold: usize,
