@@ -82,7 +82,8 @@ test('Chromium negotiates permessage-deflate and echoes large and small, text an
 
     const rows = [];
     for (let i = 0; JSON.stringify(rows).length < 16 * 1024; i += 1) {
-      rows.push({ id: i, host: `web-${i % 17}`, cpu: (i * 13) % 100, status: i % 9 ? 'ok' : 'warn' });
+      // Keys in alphabetical order: the server re-encodes objects with sorted keys.
+      rows.push({ cpu: (i * 13) % 100, host: `web-${i % 17}`, id: i, status: i % 9 ? 'ok' : 'warn' });
     }
     const echoText = async (value) => {
       ws.send(`42${JSON.stringify(['echo', value])}`);
