@@ -129,7 +129,11 @@ pub fn dashboard(bytes: usize) -> String {
             (i * 977) % 20_000,
             (i * 53) % 400,
             i % 10,
-            if i.is_multiple_of(11) { "degraded" } else { "ok" }
+            if i.is_multiple_of(11) {
+                "degraded"
+            } else {
+                "ok"
+            }
         );
         len += row.len() + 1;
         rows.push(row);
