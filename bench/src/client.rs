@@ -11,7 +11,10 @@
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use ignis_socketio_engine::ws::{DeflateConfig, DeflatePool, Inflater};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -28,18 +31,39 @@ pub struct Target {
     pub path: String,
     /// Token sent as `auth.token` in the CONNECT packet.
     pub token: String,
+    /// Offer permessage-deflate, as browsers and Node's clients do, and
+    /// inflate what the server sends compressed.
+    pub deflate: bool,
 }
 
 impl Target {
     fn upgrade_request(&self) -> String {
+        let offer = if self.deflate {
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+        } else {
+            ""
+        };
         format!(
             "GET {}/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\
              Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
-             Sec-WebSocket-Key: aWduaXMtYmVuY2gta2V5IQ==\r\n\r\n",
+             Sec-WebSocket-Key: aWduaXMtYmVuY2gta2V5IQ==\r\n{offer}\r\n",
             self.path.trim_end_matches('/'),
             self.port
         )
     }
+}
+
+/// Inflate contexts shared by the generator's connections.
+fn inflate_pool() -> Arc<DeflatePool> {
+    static POOL: OnceLock<Arc<DeflatePool>> = OnceLock::new();
+    POOL.get_or_init(|| Arc::new(DeflatePool::new(DeflateConfig::default())))
+        .clone()
+}
+
+/// Where a text frame's payload is: in the read buffer, or inflated.
+enum TextAt {
+    Buffer(Range<usize>),
+    Inflated,
 }
 
 /// Source address for client `index` out of `total`: spread over
@@ -80,6 +104,12 @@ pub struct Conn {
     mask: u32,
     /// The socket id the server announced in `authenticated`.
     pub sid: String,
+    /// Set when the server accepted permessage-deflate.
+    inflater: Option<Inflater>,
+    /// The last compressed text message, inflated.
+    inflated: String,
+    /// Bytes read off the socket so far.
+    bytes_read: u64,
 }
 
 impl Conn {
@@ -102,6 +132,9 @@ impl Conn {
             end: 0,
             mask: 0x9e37_79b9,
             sid: String::new(),
+            inflater: None,
+            inflated: String::new(),
+            bytes_read: 0,
         };
         tokio::time::timeout(STEP_TIMEOUT, conn.handshake(target))
             .await
@@ -170,8 +203,20 @@ impl Conn {
             let status = head.lines().next().unwrap_or_default().to_owned();
             return Err(format!("upgrade refused: {status}").into());
         }
+        if head
+            .to_ascii_lowercase()
+            .contains("sec-websocket-extensions: permessage-deflate")
+        {
+            self.inflater = Some(Inflater::new(inflate_pool(), 15, false));
+        }
         self.start = head_end;
         Ok(())
+    }
+
+    /// Bytes read off the socket so far (WebSocket frames as they crossed
+    /// the wire, compressed or not, the upgrade response included).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
     }
 
     /// Reads more bytes after `end`; an error once the server closed.
@@ -181,6 +226,7 @@ impl Conn {
             return Err("connection closed".into());
         }
         self.end += n;
+        self.bytes_read += n as u64;
         Ok(())
     }
 
@@ -196,8 +242,8 @@ impl Conn {
         }
     }
 
-    /// The next complete frame: its opcode and where its payload is.
-    async fn next_frame(&mut self) -> BenchResult<(u8, Range<usize>)> {
+    /// The next complete frame: its opcode, RSV1 (compressed) and where its payload is.
+    async fn next_frame(&mut self) -> BenchResult<(u8, bool, Range<usize>)> {
         loop {
             let available = &self.buffer[self.start..self.end];
             if let Some(header) = parse_header(available)? {
@@ -205,7 +251,7 @@ impl Conn {
                 if available.len() >= total {
                     let payload = self.start + header.len..self.start + total;
                     self.start += total;
-                    return Ok((header.opcode, payload));
+                    return Ok((header.opcode, header.rsv1, payload));
                 }
                 if self.start + total > self.buffer.len() {
                     self.make_room(total);
@@ -218,13 +264,22 @@ impl Conn {
     }
 
     /// The next text frame's payload; answers WebSocket pings on the way.
-    async fn next_text(&mut self) -> BenchResult<Range<usize>> {
+    async fn next_text(&mut self) -> BenchResult<TextAt> {
         loop {
-            let (code, payload) = self.next_frame().await?;
+            let (code, compressed, payload) = self.next_frame().await?;
             match code {
+                opcode::TEXT if compressed => {
+                    let inflater = self
+                        .inflater
+                        .as_mut()
+                        .ok_or("compressed frame without permessage-deflate")?;
+                    let data = inflater.inflate(&self.buffer[payload], MAX_FRAME * 16)?;
+                    self.inflated = String::from_utf8(data)?;
+                    return Ok(TextAt::Inflated);
+                }
                 opcode::TEXT => {
                     std::str::from_utf8(&self.buffer[payload.clone()])?;
-                    return Ok(payload);
+                    return Ok(TextAt::Buffer(payload));
                 }
                 opcode::CLOSE => return Err("connection closed".into()),
                 opcode::PING => {
@@ -237,8 +292,13 @@ impl Conn {
     }
 
     /// A payload `next_text` checked as UTF-8.
-    fn text(&self, payload: &Range<usize>) -> &str {
-        std::str::from_utf8(&self.buffer[payload.clone()]).unwrap_or_default()
+    fn text(&self, at: &TextAt) -> &str {
+        match at {
+            TextAt::Buffer(payload) => {
+                std::str::from_utf8(&self.buffer[payload.clone()]).unwrap_or_default()
+            }
+            TextAt::Inflated => &self.inflated,
+        }
     }
 
     /// The next Socket.IO event's JSON array text (`["name",...]`), valid
@@ -280,6 +340,8 @@ impl Conn {
 #[derive(Debug, PartialEq, Eq)]
 struct Header {
     opcode: u8,
+    /// RSV1: a compressed message (permessage-deflate).
+    rsv1: bool,
     /// Header length in bytes.
     len: usize,
     payload_len: usize,
@@ -319,6 +381,7 @@ fn parse_header(bytes: &[u8]) -> BenchResult<Option<Header>> {
     }
     Ok(Some(Header {
         opcode: first & 0x0f,
+        rsv1: first & 0x40 != 0,
         len,
         payload_len,
     }))
@@ -356,6 +419,7 @@ mod tests {
             short,
             Some(Header {
                 opcode: 1,
+                rsv1: false,
                 len: 2,
                 payload_len: 5
             })

@@ -62,6 +62,17 @@ pub fn columns(scenario: Scenario) -> &'static [&'static str] {
             "p99_ms",
             "server_cpu_pct",
         ],
+        Scenario::Fanout16k => &[
+            "members",
+            "messages",
+            "json_bytes",
+            "wire_bytes_per_msg",
+            "deliveries_per_s",
+            "loss_pct",
+            "p99_ms",
+            "server_cpu_pct",
+            "cpu_us_per_delivery",
+        ],
         Scenario::Echo => &[
             "clients",
             "round_trips_per_s",
@@ -84,6 +95,11 @@ pub fn ratio_metrics(scenario: Scenario) -> &'static [&'static str] {
             "rss_total_kib_per_conn",
         ],
         Scenario::Fanout | Scenario::CrossNode => &["deliveries_per_s", "p99_ms"],
+        Scenario::Fanout16k => &[
+            "deliveries_per_s",
+            "wire_bytes_per_msg",
+            "cpu_us_per_delivery",
+        ],
         Scenario::Echo => &["round_trips_per_s", "p99_ms"],
     }
 }
@@ -123,12 +139,15 @@ pub fn medians(
 }
 
 /// Compared pairs: (ours, baseline).
-const PAIRS: [(ServerKind, ServerKind); 5] = [
+const PAIRS: [(ServerKind, ServerKind); 8] = [
     (ServerKind::Demo, ServerKind::Node),
     (ServerKind::Demo, ServerKind::Bare),
     (ServerKind::DemoRedis, ServerKind::Node),
     (ServerKind::DemoRedis, ServerKind::Bare),
     (ServerKind::BareTuned, ServerKind::Bare),
+    (ServerKind::DemoDeflate, ServerKind::Demo),
+    (ServerKind::DemoDeflate, ServerKind::NodeDeflate),
+    (ServerKind::NodeDeflate, ServerKind::Node),
 ];
 
 /// The median over runs of `ours / base` taken within each run: robust to

@@ -31,6 +31,7 @@ pub async fn run_all(plan: &Plan, paths: &Paths, redis_url: &str) -> Vec<Record>
                 .iter()
                 .copied()
                 .filter(|s| scenario != Scenario::CrossNode || s.is_multi_node())
+                .filter(|s| s.runs(scenario))
                 .collect();
             if !order.is_empty() {
                 // Alternate: each run starts with a different server.
@@ -99,6 +100,9 @@ pub async fn run_one(
                     Scenario::Connect => scenarios::connect::run(s.pid, s.port, settings).await,
                     Scenario::Fanout => {
                         scenarios::fanout::run(&[s.pid], s.port, s.port, settings).await
+                    }
+                    Scenario::Fanout16k => {
+                        scenarios::fanout::run_dashboard(s.pid, s.port, settings).await
                     }
                     Scenario::Echo => scenarios::echo::run(s.pid, s.port, settings).await,
                     Scenario::CrossNode => Err("unreachable".into()),

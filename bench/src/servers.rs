@@ -30,6 +30,10 @@ pub enum ServerKind {
     BareTuned,
     /// The Node reference (`@venizia/ignis-helpers` on Redis).
     Node,
+    /// The demo server with `--per-message-deflate` (the reference's settings).
+    DemoDeflate,
+    /// The Node reference with the reference component's `perMessageDeflate`.
+    NodeDeflate,
 }
 
 impl ServerKind {
@@ -41,12 +45,45 @@ impl ServerKind {
             ServerKind::Bare => "bare",
             ServerKind::BareTuned => "bare-tuned",
             ServerKind::Node => "node",
+            ServerKind::DemoDeflate => "demo-deflate",
+            ServerKind::NodeDeflate => "node-deflate",
         }
     }
 
     /// Whether the server needs a Redis URL.
     pub fn uses_redis(self) -> bool {
-        matches!(self, ServerKind::DemoRedis | ServerKind::Node)
+        matches!(
+            self,
+            ServerKind::DemoRedis | ServerKind::Node | ServerKind::NodeDeflate
+        )
+    }
+
+    /// Whether it is the Node reference.
+    pub fn is_node(self) -> bool {
+        matches!(self, ServerKind::Node | ServerKind::NodeDeflate)
+    }
+
+    /// Whether it compresses (permessage-deflate).
+    pub fn deflates(self) -> bool {
+        matches!(self, ServerKind::DemoDeflate | ServerKind::NodeDeflate)
+    }
+
+    /// Whether it takes part in `scenario`: the compressing servers run the
+    /// connect scenario (memory per idle connection) and the 16 KiB fan-out
+    /// only; the 16 KiB fan-out runs on the demo and Node, with and without.
+    pub fn runs(self, scenario: crate::scenarios::Scenario) -> bool {
+        use crate::scenarios::Scenario;
+        match scenario {
+            Scenario::Fanout16k => matches!(
+                self,
+                ServerKind::Demo
+                    | ServerKind::DemoDeflate
+                    | ServerKind::Node
+                    | ServerKind::NodeDeflate
+            ),
+            Scenario::Connect => true,
+            _ => !self.deflates(),
+        }
     }
 
     /// Whether two instances share state through Redis (cross-node runs).
@@ -89,7 +126,9 @@ pub async fn start(
     let mut args: Vec<String> = Vec::new();
     let mut temp_dir = None;
     let program: PathBuf = match kind {
-        ServerKind::Demo | ServerKind::DemoRedis => paths.bin_dir.join("demo-server"),
+        ServerKind::Demo | ServerKind::DemoRedis | ServerKind::DemoDeflate => {
+            paths.bin_dir.join("demo-server")
+        }
         ServerKind::Bare => paths.bin_dir.join("bare-server"),
         ServerKind::BareTuned => {
             args.extend(
@@ -97,7 +136,7 @@ pub async fn start(
             );
             paths.bin_dir.join("bare-server")
         }
-        ServerKind::Node => {
+        ServerKind::Node | ServerKind::NodeDeflate => {
             args.push(
                 paths
                     .root
@@ -108,12 +147,15 @@ pub async fn start(
             PathBuf::from("node")
         }
     };
-    if kind != ServerKind::Node && !program.exists() {
+    if !kind.is_node() && !program.exists() {
         return Err(format!("{} is not built", program.display()).into());
     }
     args.extend(["--port", "0", "--auth-token", TOKEN].map(String::from));
     if kind.uses_redis() {
         args.extend(["--redis".to_owned(), redis_url.to_owned()]);
+    }
+    if kind.deflates() {
+        args.push("--per-message-deflate".to_owned());
     }
     let mut command = Command::new("bash");
     command

@@ -24,7 +24,9 @@ struct Args {
     /// Scenarios to run (default: all).
     #[arg(long, value_enum, value_delimiter = ',', num_args = 1..)]
     scenario: Vec<Scenario>,
-    /// Servers to compare (default: demo, demo-redis, bare, node; bare-tuned on request).
+    /// Servers to compare (default: demo, demo-redis, bare, node, demo-deflate,
+    /// node-deflate; bare-tuned on request). The -deflate ones run the
+    /// connect and fanout-16k scenarios only.
     #[arg(long, value_enum, value_delimiter = ',', num_args = 1..)]
     servers: Vec<ServerKind>,
     /// Repetitions (default 1 with --quick, 3 otherwise).
@@ -120,6 +122,7 @@ async fn run(args: Args) -> i32 {
                 Scenario::Fanout,
                 Scenario::Echo,
                 Scenario::CrossNode,
+                Scenario::Fanout16k,
             ]
         } else {
             args.scenario.clone()
@@ -130,6 +133,8 @@ async fn run(args: Args) -> i32 {
                 ServerKind::DemoRedis,
                 ServerKind::Bare,
                 ServerKind::Node,
+                ServerKind::DemoDeflate,
+                ServerKind::NodeDeflate,
             ]
         } else {
             args.servers.clone()
@@ -141,7 +146,7 @@ async fn run(args: Args) -> i32 {
     if !args.no_build {
         build(&plan.servers, &paths);
     }
-    if plan.servers.contains(&ServerKind::Node) {
+    if plan.servers.iter().any(|s| s.is_node()) {
         ensure_node_modules(&root);
     }
     let mut private_redis = None;
@@ -211,10 +216,12 @@ fn build(servers: &[ServerKind], paths: &Paths) {
     {
         wanted.push(("ignis-socketio-bench", "bare-server"));
     }
-    if servers
-        .iter()
-        .any(|s| matches!(s, ServerKind::Demo | ServerKind::DemoRedis))
-    {
+    if servers.iter().any(|s| {
+        matches!(
+            s,
+            ServerKind::Demo | ServerKind::DemoRedis | ServerKind::DemoDeflate
+        )
+    }) {
         wanted.push(("ignis-socketio-examples", "demo-server"));
     }
     for (package, bin) in wanted {

@@ -65,6 +65,11 @@ struct Shared {
     /// message, not per delivery: receivers on both cores updating one
     /// counter per delivery cost the generator several percent.
     last_delivery: AtomicU64,
+    /// Bytes each receiver read off its socket during the run (one slot per
+    /// receiver, so no two cores write the same counter).
+    wire_bytes: Vec<AtomicU64>,
+    /// Length of the last message text a receiver saw (`42[...]`).
+    message_len: AtomicU64,
 }
 
 impl Shared {
@@ -87,10 +92,69 @@ pub async fn run(
     send_port: u16,
     settings: &Settings,
 ) -> BenchResult<Metrics> {
+    run_with(pids, join_port, send_port, settings, None).await
+}
+
+/// Size of the dashboard message of the 16 KiB fan-out, in bytes of JSON.
+pub const DASHBOARD_BYTES: usize = 16 * 1024;
+
+/// Fan-out of 16 KiB dashboard JSON (rows of host metrics, as a monitoring
+/// page receives) to clients that offer permessage-deflate, as browsers do;
+/// the server compresses or not as it is configured.
+pub async fn run_dashboard(pid: u32, port: u16, settings: &Settings) -> BenchResult<Metrics> {
+    run_with(
+        &[pid],
+        port,
+        port,
+        settings,
+        Some(dashboard(DASHBOARD_BYTES)),
+    )
+    .await
+}
+
+/// JSON rows of a monitoring dashboard, about `bytes` long.
+pub fn dashboard(bytes: usize) -> String {
+    let mut rows = Vec::new();
+    let mut len = 2;
+    let mut i = 0usize;
+    while len < bytes {
+        let row = format!(
+            "{{\"host\":\"web-{:02}.eu-west-{}\",\"service\":\"{}\",\"cpu\":{}.{},\"mem_mb\":{},\"rps\":{},\"p99_ms\":{}.{},\"status\":\"{}\"}}",
+            i % 24,
+            1 + i % 3,
+            ["api", "web", "worker", "search"][i % 4],
+            (i * 37) % 100,
+            (i * 7) % 10,
+            512 + (i * 131) % 3584,
+            (i * 977) % 20_000,
+            (i * 53) % 400,
+            i % 10,
+            if i.is_multiple_of(11) {
+                "degraded"
+            } else {
+                "ok"
+            }
+        );
+        len += row.len() + 1;
+        rows.push(row);
+        i += 1;
+    }
+    format!("[{}]", rows.join(","))
+}
+
+async fn run_with(
+    pids: &[u32],
+    join_port: u16,
+    send_port: u16,
+    settings: &Settings,
+    rows: Option<String>,
+) -> BenchResult<Metrics> {
     let n = settings.fanout_clients;
     let connect_lat = Arc::new(Latencies::new());
+    let mut to = target(join_port);
+    to.deflate = rows.is_some();
     let (conns, failed, first_error) =
-        connect_many(&target(join_port), n, settings.concurrency, connect_lat).await;
+        connect_many(&to, n, settings.concurrency, connect_lat).await;
     if conns.is_empty() {
         return Err(first_error
             .unwrap_or_else(|| "no client connected".into())
@@ -109,6 +173,8 @@ pub async fn run(
         window: Semaphore::new(settings.window.max(1)),
         latencies: Latencies::new(),
         last_delivery: AtomicU64::new(0),
+        wire_bytes: (0..n).map(|_| AtomicU64::new(0)).collect(),
+        message_len: AtomicU64::new(0),
     });
     let receivers: Vec<_> = conns
         .into_iter()
@@ -116,9 +182,15 @@ pub async fn run(
         .map(|(i, mut conn)| {
             let shared = shared.clone();
             tokio::spawn(async move {
+                let base = conn.bytes_read();
                 while let Ok(array) = conn.next_event().await {
                     if wire::event_name(array) != Some(TOPIC) {
                         continue;
+                    }
+                    if i == 0 {
+                        shared
+                            .message_len
+                            .store(array.len() as u64 + 2, Ordering::Relaxed);
                     }
                     // A cheap scan, not a JSON parse: at hundreds of thousands
                     // of deliveries per second the generator shares the cores
@@ -127,6 +199,9 @@ pub async fn run(
                         continue;
                     };
                     let now = now_micros();
+                    if let Some(bytes) = shared.wire_bytes.get(i) {
+                        bytes.store(conn.bytes_read() - base, Ordering::Relaxed);
+                    }
                     shared.latencies.record(i, now.saturating_sub(stamp.t));
                     if let Some(count) = shared.delivered.get(stamp.seq)
                         && count.fetch_add(1, Ordering::AcqRel) + 1 == shared.members
@@ -149,12 +224,14 @@ pub async fn run(
     // One keep-alive REST connection per message in flight: with fewer, the
     // sends wait on REST round trips and the window is never full.
     let senders_count = settings.window.clamp(1, MAX_SENDERS);
+    let rows: Arc<str> = rows.unwrap_or_default().into();
     for _ in 0..senders_count {
-        let (shared, next_seq, stalls, send_errors) = (
+        let (shared, next_seq, stalls, send_errors, rows) = (
             shared.clone(),
             next_seq.clone(),
             stalls.clone(),
             send_errors.clone(),
+            rows.clone(),
         );
         senders.spawn(async move {
             let mut http = HttpConn::connect(send_port).await?;
@@ -172,11 +249,18 @@ pub async fn run(
                 if seq as usize >= MAX_MESSAGES {
                     break;
                 }
-                let body = serde_json::json!({
-                    "topic": TOPIC,
-                    "data": { "seq": seq, "t": now_micros() },
-                })
-                .to_string();
+                let body = if rows.is_empty() {
+                    serde_json::json!({
+                        "topic": TOPIC,
+                        "data": { "seq": seq, "t": now_micros() },
+                    })
+                    .to_string()
+                } else {
+                    format!(
+                        "{{\"topic\":\"{TOPIC}\",\"data\":{{\"rows\":{rows},\"seq\":{seq},\"t\":{}}}}}",
+                        now_micros()
+                    )
+                };
                 match http
                     .post(&format!("/api/socket/room/{ROOM}/send"), &body)
                     .await
@@ -253,6 +337,23 @@ pub async fn run(
     m.insert(
         "server_cpu_pct".into(),
         100.0 * (cpu_after - cpu_before) as f64 / 1e6 / span.max(1e-6),
+    );
+    m.insert(
+        "cpu_us_per_delivery".into(),
+        (cpu_after - cpu_before) as f64 / total.max(1) as f64,
+    );
+    let wire: u64 = shared
+        .wire_bytes
+        .iter()
+        .map(|b| b.load(Ordering::Relaxed))
+        .sum();
+    m.insert(
+        "wire_bytes_per_msg".into(),
+        wire as f64 / total.max(1) as f64,
+    );
+    m.insert(
+        "json_bytes".into(),
+        shared.message_len.load(Ordering::Relaxed) as f64,
     );
     Ok(m)
 }

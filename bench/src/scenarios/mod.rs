@@ -31,6 +31,10 @@ pub enum Scenario {
     Echo,
     /// Fan-out across two servers sharing a Redis: clients on one, sends on the other.
     CrossNode,
+    /// Fan-out of 16 KiB dashboard JSON messages, clients offering
+    /// permessage-deflate: bytes on the wire per message, deliveries/s, CPU.
+    #[value(name = "fanout-16k")]
+    Fanout16k,
 }
 
 impl Scenario {
@@ -41,6 +45,7 @@ impl Scenario {
             Scenario::Fanout => "fanout",
             Scenario::Echo => "echo",
             Scenario::CrossNode => "cross-node",
+            Scenario::Fanout16k => "fanout-16k",
         }
     }
 }
@@ -70,6 +75,7 @@ pub fn target(port: u16) -> Target {
         port,
         path: "/io".to_owned(),
         token: TOKEN.to_owned(),
+        deflate: false,
     }
 }
 

@@ -71,6 +71,7 @@
 mod application;
 mod component;
 mod container;
+mod deflate_options;
 mod error;
 mod keys;
 mod options;
@@ -80,11 +81,14 @@ mod socket_io;
 pub use application::{Application, DEFAULT_ADDR, DEFAULT_STOP_TIMEOUT, RunningApplication};
 pub use component::{BindingContext, Component, HookContext};
 pub use container::{Binder, BindingKey, Container, ContainerError};
+pub use deflate_options::{
+    DEFAULT_DEFLATE_THRESHOLD, PerMessageDeflateOptions, ResolvedDeflate, ZlibDeflateOptions,
+    ZlibInflateOptions,
+};
 pub use error::{BoxError, ComponentError, LifecyclePhase};
 pub use keys::{AuthenticateFn, ClientConnectedFn, SocketIOBindingKeys, ValidateRoomFn};
 pub use options::{
-    CorsOptions, CorsOrigins, DEFAULT_DEFLATE_THRESHOLD, DEFAULT_PREFLIGHT_STATUS, OptionsError,
-    PerMessageDeflateOptions, ResolvedCors, ResolvedDeflate, ResolvedServerOptions,
-    RoomLimitsOptions, ServerOptions,
+    CorsOptions, CorsOrigins, DEFAULT_PREFLIGHT_STATUS, OptionsError, ResolvedCors,
+    ResolvedServerOptions, RoomLimitsOptions, ServerOptions,
 };
 pub use socket_io::{COMPONENT_NAME, RedisSocketDetails, SocketIOComponent};

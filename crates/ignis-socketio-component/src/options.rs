@@ -17,10 +17,10 @@ use ignis_socketio_server::{
     DEFAULT_PATH, DEFAULT_PING_INTERVAL, DEFAULT_WS_READ_BUFFER_SIZE,
 };
 
+use crate::deflate_options::{PerMessageDeflateOptions, ResolvedDeflate};
+
 /// Default status answered to a CORS preflight request.
 pub const DEFAULT_PREFLIGHT_STATUS: u16 = 204;
-/// Default per-message-deflate threshold of the reference, in bytes.
-pub const DEFAULT_DEFLATE_THRESHOLD: usize = 4096;
 
 /// Which origins may call the Socket.IO endpoint from a browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,30 +151,6 @@ impl CorsOptions {
     }
 }
 
-/// Per-message-deflate settings of the reference.
-///
-/// The engine does not implement the WebSocket per-message-deflate extension
-/// yet, so messages are never compressed: these
-/// values are accepted so that ported configurations keep working, and
-/// `enabled = true` logs a warning at start-up.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PerMessageDeflateOptions {
-    /// Whether compression is asked for; default `false` (not supported).
-    pub enabled: Option<bool>,
-    /// Smallest message the reference compresses; default 4096 bytes.
-    pub threshold: Option<usize>,
-}
-
-impl PerMessageDeflateOptions {
-    /// `over`'s set fields win, the others are kept.
-    pub fn merge(self, over: PerMessageDeflateOptions) -> PerMessageDeflateOptions {
-        PerMessageDeflateOptions {
-            enabled: over.enabled.or(self.enabled),
-            threshold: over.threshold.or(self.threshold),
-        }
-    }
-}
-
 /// Room limits; unset fields keep the defaults of [`RoomLimits`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RoomLimitsOptions {
@@ -231,7 +207,7 @@ pub struct ServerOptions {
     pub path: Option<String>,
     /// CORS of the Socket.IO endpoint.
     pub cors: CorsOptions,
-    /// Per-message deflate (not supported yet; see the type).
+    /// Per-message deflate (WebSocket compression); on by default.
     pub per_message_deflate: PerMessageDeflateOptions,
     /// Time a client has to authenticate; default 10 s.
     pub auth_timeout: Option<Duration>,
@@ -266,10 +242,7 @@ impl ServerOptions {
                 allow_any_origin_with_credentials_in_development: Some(false),
                 enforce_origin: Some(true),
             },
-            per_message_deflate: PerMessageDeflateOptions {
-                enabled: Some(false),
-                threshold: Some(DEFAULT_DEFLATE_THRESHOLD),
-            },
+            per_message_deflate: PerMessageDeflateOptions::defaults(),
             auth_timeout: Some(DEFAULT_AUTH_TIMEOUT),
             ping_interval: Some(DEFAULT_PING_INTERVAL),
             default_rooms: Some(
@@ -444,13 +417,10 @@ impl ServerOptions {
             identifier,
             path,
             cors,
-            per_message_deflate: ResolvedDeflate {
-                enabled: merged.per_message_deflate.enabled.unwrap_or(false),
-                threshold: merged
-                    .per_message_deflate
-                    .threshold
-                    .unwrap_or(DEFAULT_DEFLATE_THRESHOLD),
-            },
+            per_message_deflate: merged
+                .per_message_deflate
+                .resolve()
+                .map_err(|e| OptionsError::new(e.field, e.reason))?,
             auth_timeout,
             ping_interval,
             default_rooms,
@@ -514,16 +484,6 @@ pub struct ResolvedCors {
     pub enforce_origin: bool,
 }
 
-/// Per-message deflate after merging (recorded, not applied: see
-/// [`PerMessageDeflateOptions`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResolvedDeflate {
-    /// Whether compression was asked for.
-    pub enabled: bool,
-    /// The threshold asked for, in bytes.
-    pub threshold: usize,
-}
-
 /// Server options with every default applied and every value checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedServerOptions {
@@ -533,7 +493,7 @@ pub struct ResolvedServerOptions {
     pub path: String,
     /// CORS of the Socket.IO endpoint.
     pub cors: ResolvedCors,
-    /// Per-message deflate (not applied).
+    /// Per-message deflate.
     pub per_message_deflate: ResolvedDeflate,
     /// Authentication window.
     pub auth_timeout: Duration,
@@ -552,8 +512,8 @@ pub struct ResolvedServerOptions {
 }
 
 impl ResolvedServerOptions {
-    /// The server helper's options (everything but CORS and deflate, which
-    /// the component applies itself).
+    /// The server helper's options (everything but CORS, which the
+    /// component applies itself).
     pub fn server_options(&self) -> ignis_socketio_server::ServerOptions {
         ignis_socketio_server::ServerOptions {
             identifier: self.identifier.clone(),
@@ -565,6 +525,7 @@ impl ResolvedServerOptions {
             max_payload: self.max_payload,
             ack_timeout: self.ack_timeout,
             ws_read_buffer_size: self.ws_read_buffer_size,
+            per_message_deflate: self.per_message_deflate.engine_config(),
         }
     }
 }
@@ -705,7 +666,10 @@ mod tests {
         assert_eq!(resolved.cors.origins, CorsOrigins::SameOrigin);
         assert!(resolved.cors.enforce_origin);
         assert_eq!(resolved.per_message_deflate.threshold, 4096);
-        assert!(!resolved.per_message_deflate.enabled);
+        assert!(
+            resolved.per_message_deflate.enabled,
+            "on, as in the reference"
+        );
         assert_eq!(resolved.auth_timeout, Duration::from_secs(10));
         assert_eq!(resolved.ping_interval, Duration::from_secs(30));
         assert_eq!(resolved.default_rooms, ["io-default", "io-notification"]);

@@ -156,14 +156,6 @@ impl Component for SocketIOComponent {
                 "CORS allows any origin with credentials (development switch): never in production"
             );
         }
-        if options.per_message_deflate.enabled {
-            tracing::warn!(
-                component = COMPONENT_NAME,
-                threshold = options.per_message_deflate.threshold,
-                "per-message deflate was asked for but the engine does not implement it yet; \
-                 messages are sent uncompressed"
-            );
-        }
         tracing::debug!(
             component = COMPONENT_NAME,
             ?options,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use ignis_socketio_engine::io::Adapter;
+use ignis_socketio_engine::ws::DeflateConfig;
 use ignis_socketio_protocol::{JoinAck, LeaveAck, RoomLimits, validate_event_name};
 use serde::Serialize;
 
@@ -312,6 +313,14 @@ impl ServerBuilder {
     /// Read buffer of each WebSocket, in bytes (default 1024).
     pub fn ws_read_buffer_size(mut self, bytes: usize) -> Self {
         self.options.ws_read_buffer_size = bytes;
+        self
+    }
+
+    /// Turns WebSocket per-message compression (permessage-deflate) on with
+    /// `config` (`DeflateConfig::default()` is the reference's settings), or
+    /// off with `None` (the default).
+    pub fn per_message_deflate(mut self, config: impl Into<Option<DeflateConfig>>) -> Self {
+        self.options.per_message_deflate = config.into();
         self
     }
 

@@ -91,6 +91,8 @@ pub use event_data::{DataError, EventData};
 pub use handshake::Handshake;
 pub use helper::{ServerBuilder, ServerCounters, SocketIOServerHelper};
 pub use identity::{AuthError, Identity};
+/// Settings of WebSocket per-message compression ([`ServerOptions::per_message_deflate`]).
+pub use ignis_socketio_engine::ws::DeflateConfig;
 pub use ignis_socketio_engine::{HEADER_READ_TIMEOUT, serve};
 pub use ignis_socketio_engine::{LISTEN_BACKLOG, bind_listener};
 pub use observer::SocketObserver;

@@ -42,6 +42,7 @@ pub(crate) fn build(core: Arc<Core>, adapter: Arc<dyn Adapter>) -> Arc<Native> {
         engine: EngineConfig {
             path: options.path.trim_end_matches('/').to_owned(),
             max_payload: usize::try_from(options.max_payload).unwrap_or(usize::MAX),
+            per_message_deflate: options.per_message_deflate,
             ..EngineConfig::default()
         },
         ..IoConfig::default()

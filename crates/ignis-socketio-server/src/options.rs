@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use ignis_socketio_engine::ws::DeflateConfig;
 use ignis_socketio_protocol::{RoomLimits, rooms};
 
 /// Default identifier (the reference component's `SOCKET_IO_SERVER`).
@@ -47,6 +48,11 @@ pub struct ServerOptions {
     pub ack_timeout: Duration,
     /// Read buffer of each WebSocket, in bytes (1024). Not zero.
     pub ws_read_buffer_size: usize,
+    /// WebSocket per-message compression (RFC 7692 permessage-deflate);
+    /// `None`, the default, leaves it off as Node's socket.io does (see
+    /// docs/engine.md). `Some(DeflateConfig::default())` takes the
+    /// reference component's settings.
+    pub per_message_deflate: Option<DeflateConfig>,
 }
 
 impl Default for ServerOptions {
@@ -64,6 +70,7 @@ impl Default for ServerOptions {
             max_payload: DEFAULT_MAX_PAYLOAD,
             ack_timeout: DEFAULT_ACK_TIMEOUT,
             ws_read_buffer_size: DEFAULT_WS_READ_BUFFER_SIZE,
+            per_message_deflate: None,
         }
     }
 }

@@ -53,6 +53,20 @@ pub struct DemoConfig {
     /// (comma-separated). Unset: any origin, without credentials.
     #[arg(long, env = "CORS_ORIGIN", value_delimiter = ',')]
     pub cors_origin: Vec<String>,
+
+    /// WebSocket per-message compression (permessage-deflate, RFC 7692) with
+    /// the reference's settings (threshold 4096 bytes): `--per-message-deflate`
+    /// or `=true` turns it on, `=false` off (the default, so the demo's wire
+    /// and benchmarks stay as they were).
+    #[arg(
+        long,
+        env = "PER_MESSAGE_DEFLATE",
+        default_value_t = false,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set
+    )]
+    pub per_message_deflate: bool,
 }
 
 impl DemoConfig {
@@ -106,6 +120,22 @@ mod tests {
         assert_eq!(c.port, 0);
         assert_eq!(c.redis_urls().unwrap(), ["redis://a:1", "redis://b:2"]);
         assert_eq!(c.auth_token(), None);
+    }
+
+    #[test]
+    fn per_message_deflate_is_off_unless_asked_for() {
+        let parse = |args: &[&str]| {
+            DemoConfig::try_parse_from([&["demo-server"], args].concat())
+                .unwrap()
+                .per_message_deflate
+        };
+        assert!(!parse(&[]));
+        assert!(parse(&["--per-message-deflate"]));
+        assert!(parse(&["--per-message-deflate=true"]));
+        assert!(!parse(&[
+            "--per-message-deflate",
+            "--per-message-deflate=false"
+        ]));
     }
 
     #[test]

@@ -14,8 +14,9 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use ignis_socketio_component::{
-    Application, AuthenticateFn, ClientConnectedFn, CorsOptions, OptionsError, ServerOptions,
-    SocketIOBindingKeys, SocketIOComponent, ValidateRoomFn,
+    Application, AuthenticateFn, ClientConnectedFn, CorsOptions, OptionsError,
+    PerMessageDeflateOptions, ServerOptions, SocketIOBindingKeys, SocketIOComponent,
+    ValidateRoomFn,
 };
 use ignis_socketio_redis::RedisConfig;
 use ignis_socketio_server::{AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest};
@@ -85,6 +86,10 @@ pub fn server_options(config: &DemoConfig) -> ServerOptions {
         .auth_timeout(config.auth_timeout())
         .ping_interval(config.ping_interval())
         .cors(cors)
+        .per_message_deflate(PerMessageDeflateOptions {
+            enabled: Some(config.per_message_deflate),
+            ..PerMessageDeflateOptions::default()
+        })
 }
 
 /// The Redis adapter's connection when `--redis` is given: one Redis, or the

@@ -4,6 +4,7 @@
 //
 // Usage: node reference-server.mjs [--port N] [--path P] [--redis URL]
 //          [--auth-token T] [--auth-timeout-ms N] [--ping-interval-ms N] [--room-prefix P]
+//          [--per-message-deflate]  (the reference component's perMessageDeflate settings)
 // Run it with the working directory in a temp dir: the helper's logger
 // writes log files there.
 import http from 'node:http';
@@ -25,6 +26,19 @@ const authToken = option('--auth-token', 'AUTH_TOKEN', undefined);
 const authTimeout = Number(option('--auth-timeout-ms', 'AUTH_TIMEOUT_MS', '10000'));
 const pingInterval = Number(option('--ping-interval-ms', 'PING_INTERVAL_MS', '30000'));
 const roomPrefix = option('--room-prefix', 'ROOM_PREFIX', '');
+// The reference component's default perMessageDeflate (@venizia/ignis's
+// SocketIOComponent), for comparing compression with the Rust servers.
+const perMessageDeflate = process.argv.includes('--per-message-deflate')
+  ? {
+    threshold: 4096,
+    zlibDeflateOptions: { chunkSize: 10 * 1024 },
+    zlibInflateOptions: { windowBits: 12, memLevel: 8 },
+    clientNoContextTakeover: true,
+    serverNoContextTakeover: true,
+    serverMaxWindowBits: 10,
+    concurrencyLimit: 20,
+  }
+  : false;
 
 const RESERVED = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']);
 const BODY_LIMIT = 10 * 1024 * 1024;
@@ -38,7 +52,7 @@ const helper = new SocketIOServerHelper({
   identifier: 'SOCKET_IO_SERVER',
   runtime: 'node',
   server,
-  serverOptions: { path: ioPath, cors: { origin: '*', credentials: true } },
+  serverOptions: { path: ioPath, cors: { origin: '*', credentials: true }, perMessageDeflate },
   redisConnection,
   authenticateTimeout: authTimeout,
   pingInterval,

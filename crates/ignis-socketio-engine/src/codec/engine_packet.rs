@@ -4,6 +4,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use std::sync::{Arc, OnceLock};
+
 use bytes::Bytes;
 
 use super::CodecError;
@@ -78,6 +80,49 @@ pub enum Frame {
     Text(Bytes),
     /// A binary message.
     Binary(Bytes),
+    /// A text or binary frame sent to many clients, which also shares its
+    /// compressed form (permessage-deflate): the first WebSocket that writes
+    /// it compresses it, the others reuse the result.
+    Shared(Arc<SharedFrame>),
+}
+
+/// The frame of a broadcast and, once computed, its compressed form.
+#[derive(Debug)]
+pub struct SharedFrame {
+    binary: bool,
+    bytes: Bytes,
+    /// The window (in bits) it was compressed with and the result (`None`
+    /// when compression did not shrink it).
+    deflated: OnceLock<(u8, Option<Bytes>)>,
+}
+
+impl PartialEq for SharedFrame {
+    fn eq(&self, other: &Self) -> bool {
+        self.binary == other.binary && self.bytes == other.bytes
+    }
+}
+
+impl Eq for SharedFrame {}
+
+impl SharedFrame {
+    /// The compressed form for a `window_bits` window: the one already
+    /// computed, or what `compress` returns (kept unless it is `Err`, which
+    /// means "not this time"; `Ok(None)` means "does not shrink").
+    pub fn deflated<E>(
+        &self,
+        window_bits: u8,
+        compress: impl FnOnce(&[u8]) -> Result<Option<Bytes>, E>,
+    ) -> Result<Option<Bytes>, E> {
+        if let Some((bits, deflated)) = self.deflated.get()
+            && *bits == window_bits
+        {
+            return Ok(deflated.clone());
+        }
+        let deflated = compress(&self.bytes)?;
+        // Another window was kept first: this one is computed each time.
+        let _ = self.deflated.set((window_bits, deflated.clone()));
+        Ok(deflated)
+    }
 }
 
 impl Frame {
@@ -94,11 +139,35 @@ impl Frame {
         }
     }
 
+    /// The frame shared by the receivers of a broadcast (see [`Frame::Shared`]).
+    pub fn shared(self) -> Frame {
+        match self {
+            Frame::Text(bytes) => Frame::Shared(Arc::new(SharedFrame {
+                binary: false,
+                bytes,
+                deflated: OnceLock::new(),
+            })),
+            Frame::Binary(bytes) => Frame::Shared(Arc::new(SharedFrame {
+                binary: true,
+                bytes,
+                deflated: OnceLock::new(),
+            })),
+            shared @ Frame::Shared(_) => shared,
+        }
+    }
+
+    /// Whether it is a binary message, and its bytes.
+    pub fn parts(&self) -> (bool, &Bytes) {
+        match self {
+            Frame::Text(b) => (false, b),
+            Frame::Binary(b) => (true, b),
+            Frame::Shared(shared) => (shared.binary, &shared.bytes),
+        }
+    }
+
     /// Its size in bytes (what an outgoing queue's byte bound counts).
     pub fn len(&self) -> usize {
-        match self {
-            Frame::Text(b) | Frame::Binary(b) => b.len(),
-        }
+        self.parts().1.len()
     }
 
     /// Whether it carries no bytes at all.
@@ -115,9 +184,9 @@ pub fn encode_payload<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> Vec<u8
         if i > 0 {
             out.push(SEPARATOR);
         }
-        match frame {
-            Frame::Text(text) => out.extend_from_slice(text),
-            Frame::Binary(bytes) => {
+        match frame.parts() {
+            (false, text) => out.extend_from_slice(text),
+            (true, bytes) => {
                 out.push(b'b');
                 out.extend_from_slice(BASE64.encode(bytes).as_bytes());
             }
@@ -186,6 +255,33 @@ mod tests {
         );
         let frames: Vec<Frame> = packets.iter().map(Frame::from_packet).collect();
         assert_eq!(encode_payload(&frames), b"4hello\x1ebAQIDBA==");
+    }
+
+    #[test]
+    fn a_shared_frame_is_compressed_once_per_window() {
+        let frame = Frame::text("x".repeat(100)).shared();
+        let Frame::Shared(shared) = &frame else {
+            panic!("not shared");
+        };
+        let mut calls = 0;
+        for bits in [10, 10, 10, 12] {
+            let out = shared.deflated::<()>(bits, |data| {
+                calls += 1;
+                assert_eq!(data.len(), 100);
+                Ok(Some(Bytes::from_static(b"small")))
+            });
+            assert_eq!(out, Ok(Some(Bytes::from_static(b"small"))));
+        }
+        assert_eq!(calls, 2, "once for window 10, once for the other window");
+        // "Busy" is not kept: the next writer tries again.
+        let busy = Frame::text("y").shared();
+        let Frame::Shared(busy) = &busy else {
+            panic!("not shared");
+        };
+        assert_eq!(busy.deflated(10, |_| Err(())), Err(()));
+        assert_eq!(busy.deflated::<()>(10, |_| Ok(None)), Ok(None));
+        assert_eq!(frame.len(), 100);
+        assert_eq!(encode_payload([&frame]), "x".repeat(100).into_bytes());
     }
 
     #[test]

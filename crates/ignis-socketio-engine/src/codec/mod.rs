@@ -7,7 +7,9 @@ mod open;
 mod serialize;
 mod socket_packet;
 
-pub use engine_packet::{EnginePacket, Frame, SEPARATOR, decode_payload, encode_payload};
+pub use engine_packet::{
+    EnginePacket, Frame, SEPARATOR, SharedFrame, decode_payload, encode_payload,
+};
 pub use open::OpenPacket;
 pub use serialize::{ArgsError, is_tuple, to_args};
 pub use socket_packet::{

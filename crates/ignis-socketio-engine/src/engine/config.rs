@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::ws::DeflateConfig;
+
 /// Settings of the Engine.IO layer.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -22,6 +24,10 @@ pub struct EngineConfig {
     /// earlier one of the same client; past this, reading pauses (TCP
     /// back-pressure) until the application catches up.
     pub max_pending_messages: usize,
+    /// WebSocket per-message compression (RFC 7692 permessage-deflate),
+    /// offered by browsers and Node's clients; `None` (the default) answers
+    /// no offer and sends everything uncompressed.
+    pub per_message_deflate: Option<DeflateConfig>,
 }
 
 impl Default for EngineConfig {
@@ -34,6 +40,7 @@ impl Default for EngineConfig {
             max_buffered_bytes: 4 << 20,
             max_buffered_packets: 16_384,
             max_pending_messages: 64,
+            per_message_deflate: None,
         }
     }
 }

@@ -13,7 +13,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::handler::{Connection, Message, Work};
 use super::server::EngineShared;
-use super::session::{CloseReason, PollState, Session, WsIo};
+use super::session::{CloseReason, PollState, Session, WsUpgrade};
 use super::ws_conn::WsConn;
 use crate::codec::{EnginePacket, Frame};
 use crate::ws::{OpCode, WsEvent, close_code};
@@ -75,14 +75,15 @@ impl<C: Connection> Driver<C> {
         session: Arc<Session>,
         conn: C,
         engine: Arc<EngineShared>,
-        ws: Option<WsIo>,
+        ws: Option<WsUpgrade>,
     ) -> Self {
-        let max = engine.config.max_payload;
         let next_ping = Instant::now() + engine.config.ping_interval;
         Driver {
             session,
             conn,
-            ws: ws.map(|io| WsConn::new(io, max)),
+            ws: ws.map(|upgrade| {
+                WsConn::new(upgrade, engine.config.max_payload, engine.deflate.as_ref())
+            }),
             engine,
             probe: None,
             works: VecDeque::new(),
@@ -168,7 +169,11 @@ impl<C: Connection> Driver<C> {
             && self.probe.is_none()
             && self.closing.is_none()
         {
-            self.probe = Some(Box::new(WsConn::new(*io, self.engine.config.max_payload)));
+            self.probe = Some(Box::new(WsConn::new(
+                *io,
+                self.engine.config.max_payload,
+                self.engine.deflate.as_ref(),
+            )));
         }
         if let Some(reason) = close {
             self.begin_close(reason);

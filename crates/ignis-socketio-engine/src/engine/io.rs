@@ -12,6 +12,13 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+/// An upgraded WebSocket: its bytes and the permessage-deflate parameters
+/// agreed in its handshake.
+pub(crate) struct WsUpgrade {
+    pub(crate) io: WsIo,
+    pub(crate) deflate: Option<crate::ws::DeflateParams>,
+}
+
 /// An upgraded connection's bytes.
 pub(crate) enum WsIo {
     /// Plain TCP, with bytes the client sent right behind its handshake.

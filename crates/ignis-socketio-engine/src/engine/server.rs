@@ -14,15 +14,17 @@ use super::counters::{Counters, CountersSnapshot};
 use super::driver::Driver;
 use super::handler::EngineHandler;
 use super::request::own_request_head;
-use super::session::{CloseReason, PollState, Session, TransportKind, WsIo};
+use super::session::{CloseReason, PollState, Session, TransportKind, WsIo, WsUpgrade};
 use crate::codec::{Frame, decode_payload, encode_payload};
 use crate::sid::new_sid;
-use crate::ws::{accept_key, is_upgrade_request};
+use crate::ws::{DeflatePool, accept_key, is_upgrade_request, negotiate};
 
 /// What the sessions' tasks share with the server.
 pub(crate) struct EngineShared {
     pub(crate) config: EngineConfig,
     pub(crate) counters: Counters,
+    /// Compression contexts of every connection, when permessage-deflate is on.
+    pub(crate) deflate: Option<Arc<DeflatePool>>,
     sessions: Mutex<HashMap<Box<str>, Arc<Session>>>,
 }
 
@@ -118,6 +120,9 @@ impl<H: EngineHandler> Engine<H> {
     pub fn new(config: EngineConfig, handler: H) -> Engine<H> {
         Engine {
             shared: Arc::new(EngineShared {
+                deflate: config
+                    .per_message_deflate
+                    .map(|c| Arc::new(DeflatePool::new(c))),
                 config,
                 counters: Counters::default(),
                 sessions: Mutex::new(HashMap::new()),
@@ -256,13 +261,24 @@ impl<H: EngineHandler> Engine<H> {
                 Some(eligible.then_some(session))
             }
         };
+        let deflate = self.shared.deflate.as_ref().and_then(|pool| {
+            let offers = req
+                .headers()
+                .get_all(header::SEC_WEBSOCKET_EXTENSIONS)
+                .iter()
+                .filter_map(|v| v.to_str().ok());
+            negotiate(offers, pool.config())
+        });
         let on_upgrade = hyper::upgrade::on(&mut req);
         let engine = self.clone();
         let (mut parts, _) = req.into_parts();
         own_request_head(&mut parts);
         tokio::spawn(async move {
             let io = match on_upgrade.await {
-                Ok(upgraded) => WsIo::new(upgraded),
+                Ok(upgraded) => WsUpgrade {
+                    io: WsIo::new(upgraded),
+                    deflate,
+                },
                 Err(error) => return tracing::debug!(%error, "WebSocket upgrade failed"),
             };
             match existing {
@@ -271,7 +287,7 @@ impl<H: EngineHandler> Engine<H> {
                     session.wake();
                 }
                 Some(None) => {
-                    let mut io = io;
+                    let mut io = io.io;
                     let frame = crate::ws::close_frame(
                         crate::ws::close_code::POLICY,
                         "session already upgraded",
@@ -298,6 +314,11 @@ impl<H: EngineHandler> Engine<H> {
         headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
         if let Ok(value) = HeaderValue::from_str(&accept) {
             headers.insert(header::SEC_WEBSOCKET_ACCEPT, value);
+        }
+        if let Some(params) = deflate
+            && let Ok(value) = HeaderValue::from_str(&params.response())
+        {
+            headers.insert(header::SEC_WEBSOCKET_EXTENSIONS, value);
         }
         response
     }

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 
 use crate::codec::{EnginePacket, Frame};
 
-pub(crate) use super::io::WsIo;
+pub(crate) use super::io::{WsIo, WsUpgrade};
 
 /// Why a session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +95,7 @@ pub(crate) struct Shared {
     pub(crate) poll_pending: bool,
     pub(crate) poll: PollState,
     /// An upgraded WebSocket waiting for the session's task.
-    pub(crate) upgrade: Option<Box<WsIo>>,
+    pub(crate) upgrade: Option<Box<WsUpgrade>>,
 }
 
 /// One Engine.IO session, shared by its task, the HTTP requests of its

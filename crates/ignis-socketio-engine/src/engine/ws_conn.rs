@@ -1,17 +1,24 @@
 //! One WebSocket of a session: reading frames into packets and writing queued
-//! frames with vectored writes (up to 16 frames per system call).
+//! frames with vectored writes (up to 16 frames per system call), compressing
+//! those at or above the threshold when permessage-deflate was negotiated.
 
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::session::WsIo;
+use bytes::Bytes;
+
+use super::session::{WsIo, WsUpgrade};
 use crate::codec::Frame;
-use crate::ws::{FrameReader, OpCode, WsEvent, close_frame, frame_header};
+use crate::ws::{
+    Compressed, DeflatePool, FrameReader, Inflater, OpCode, Role, WsEvent, close_frame,
+    data_frame_header, frame_header,
+};
 
 /// Frames written per system call at most.
 const FRAMES_PER_WRITE: usize = 16;
@@ -21,23 +28,87 @@ const READ_CHUNK: usize = 8 * 1024;
 pub(crate) struct WsConn {
     io: WsIo,
     reader: FrameReader,
-    /// Frames taken from the session's queue, not yet written.
+    /// Frames taken from the session's queue, not yet prepared.
     out: VecDeque<Frame>,
-    /// Bytes of the first frame (header included) already written.
+    /// Frames prepared for the wire (compressed or not), at most
+    /// [`FRAMES_PER_WRITE`]: compression happens only as frames are written.
+    ready: VecDeque<Wire>,
+    /// Bytes of the first ready frame (header included) already written.
     head: usize,
+    /// Set when permessage-deflate was negotiated.
+    deflate: Option<Outgoing>,
     /// Control frames (pong, close) to write before the next data frame.
     control: Vec<u8>,
     pub(crate) eof: bool,
     close_queued: bool,
 }
 
+/// Outgoing compression of one connection: the shared pool and the window
+/// agreed for the server's messages.
+struct Outgoing {
+    pool: Arc<DeflatePool>,
+    window_bits: u8,
+}
+
+impl Outgoing {
+    /// The compressed payload of `frame`, when it is worth compressing and
+    /// shrinks (a broadcast frame is compressed once for all its receivers).
+    fn compress(&self, frame: &Frame) -> Option<Bytes> {
+        if !self.pool.wants(frame.len()) {
+            return None;
+        }
+        let run = |data: &[u8]| match self.pool.compress(data, self.window_bits) {
+            Compressed::Smaller(bytes) => Ok(Some(bytes)),
+            Compressed::NotSmaller => Ok(None),
+            Compressed::Busy => Err(()),
+        };
+        match frame {
+            Frame::Shared(shared) => shared.deflated(self.window_bits, run),
+            other => run(other.parts().1),
+        }
+        .ok()
+        .flatten()
+    }
+}
+
+/// A frame as it goes on the wire: its header and payload.
+struct Wire {
+    header: [u8; 10],
+    header_len: usize,
+    payload: Bytes,
+}
+
+impl Wire {
+    fn len(&self) -> usize {
+        self.header_len + self.payload.len()
+    }
+}
+
 impl WsConn {
-    pub(crate) fn new(io: WsIo, max_message: usize) -> WsConn {
+    pub(crate) fn new(
+        upgrade: WsUpgrade,
+        max_message: usize,
+        pool: Option<&Arc<DeflatePool>>,
+    ) -> WsConn {
+        let mut reader = FrameReader::new(max_message);
+        let deflate = pool.zip(upgrade.deflate).map(|(pool, params)| {
+            reader.set_inflater(Inflater::new(
+                pool.clone(),
+                params.receive_window_bits(Role::Server),
+                params.receive_keeps_context(Role::Server),
+            ));
+            Outgoing {
+                pool: pool.clone(),
+                window_bits: params.send_window_bits(Role::Server),
+            }
+        });
         WsConn {
-            io,
-            reader: FrameReader::new(max_message),
+            io: upgrade.io,
+            reader,
             out: VecDeque::new(),
+            ready: VecDeque::new(),
             head: 0,
+            deflate,
             control: Vec::new(),
             eof: false,
             close_queued: false,
@@ -46,12 +117,37 @@ impl WsConn {
 
     /// Whether nothing waits to be written.
     pub(crate) fn is_flushed(&self) -> bool {
-        self.out.is_empty() && self.control.is_empty()
+        !self.has_frames() && self.control.is_empty()
     }
 
     /// Whether taken frames are still waiting (new ones are taken only then).
     pub(crate) fn has_frames(&self) -> bool {
-        !self.out.is_empty()
+        !self.out.is_empty() || !self.ready.is_empty()
+    }
+
+    /// Prepares the next frames for the wire, up to [`FRAMES_PER_WRITE`].
+    fn prepare(&mut self) {
+        while self.ready.len() < FRAMES_PER_WRITE {
+            let Some(frame) = self.out.pop_front() else {
+                break;
+            };
+            let opcode = if frame.parts().0 {
+                OpCode::Binary
+            } else {
+                OpCode::Text
+            };
+            let compressed = self.deflate.as_ref().and_then(|d| d.compress(&frame));
+            let (payload, rsv1) = match compressed {
+                Some(bytes) => (bytes, true),
+                None => (frame.parts().1.clone(), false),
+            };
+            let (header, header_len) = data_frame_header(opcode, payload.len(), rsv1);
+            self.ready.push_back(Wire {
+                header,
+                header_len,
+                payload,
+            });
+        }
     }
 
     pub(crate) fn push(&mut self, frames: VecDeque<Frame>) {
@@ -117,23 +213,14 @@ impl WsConn {
                 }
                 continue;
             }
-            if self.out.is_empty() {
+            self.prepare();
+            if self.ready.is_empty() {
                 return Pin::new(&mut self.io).poll_flush(cx);
-            }
-            let mut headers = [([0u8; 10], 0usize); FRAMES_PER_WRITE];
-            for (slot, frame) in headers.iter_mut().zip(self.out.iter()) {
-                *slot = match frame {
-                    Frame::Text(b) => frame_header(OpCode::Text, b.len()),
-                    Frame::Binary(b) => frame_header(OpCode::Binary, b.len()),
-                };
             }
             let mut slices = Vec::with_capacity(FRAMES_PER_WRITE * 2);
             let mut skip = self.head;
-            for ((header, used), frame) in headers.iter().zip(self.out.iter()) {
-                let payload = match frame {
-                    Frame::Text(b) | Frame::Binary(b) => &b[..],
-                };
-                for part in [&header[..*used], payload] {
+            for wire in &self.ready {
+                for part in [&wire.header[..wire.header_len], &wire.payload[..]] {
                     if skip >= part.len() {
                         skip -= part.len();
                     } else {
@@ -149,29 +236,29 @@ impl WsConn {
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            self.advance(n, &headers);
+            self.advance(n);
         }
     }
 
-    fn advance(&mut self, mut n: usize, headers: &[([u8; 10], usize)]) {
-        let mut i = 0;
+    fn advance(&mut self, mut n: usize) {
         while n > 0 {
-            let Some(frame) = self.out.front() else { break };
-            let total = headers[i].1 + frame.len();
-            let left = total - self.head;
+            let Some(wire) = self.ready.front() else {
+                break;
+            };
+            let left = wire.len() - self.head;
             if n >= left {
                 n -= left;
                 self.head = 0;
-                self.out.pop_front();
-                i += 1;
+                self.ready.pop_front();
             } else {
                 self.head += n;
                 n = 0;
             }
         }
-        if self.out.is_empty() {
-            // Give the queue's storage back while the connection is idle.
+        if !self.has_frames() {
+            // Give the queues' storage back while the connection is idle.
             self.out = VecDeque::new();
+            self.ready = VecDeque::new();
         }
     }
 

@@ -50,7 +50,7 @@ impl Namespace {
     /// adapter calls for a broadcast that came from another node: calling it
     /// in arrival order keeps that order).
     pub fn local_broadcast(&self, options: &BroadcastOptions, event: &str, args: &Args) {
-        let frames = frames::event(self.name(), event, args, None);
+        let frames = frames::shared(frames::event(self.name(), event, args, None));
         for socket in self.local_targets(options) {
             if let Err(error) = socket.send_frames(&frames) {
                 tracing::debug!(socket_id = %socket.id(), %error, "broadcast not queued");
@@ -68,7 +68,7 @@ impl Namespace {
         timeout: Duration,
     ) -> (usize, LocalAcks) {
         let id = self.next_ack_id();
-        let frames = frames::event(self.name(), event, args, Some(id));
+        let frames = frames::shared(frames::event(self.name(), event, args, Some(id)));
         let waits: LocalAcks = self
             .local_targets(options)
             .into_iter()

@@ -19,6 +19,11 @@ pub(crate) fn event(nsp: &str, name: &str, args: &Args, id: Option<u64>) -> Vec<
     packet(kind, nsp, Some(Value::Array(values)), id, &args.attachments)
 }
 
+/// Frames for many receivers: they share one compressed form each.
+pub(crate) fn shared(frames: Vec<Frame>) -> Vec<Frame> {
+    frames.into_iter().map(Frame::shared).collect()
+}
+
 /// The frames of an acknowledgement with `args`.
 pub(crate) fn ack(nsp: &str, id: u64, args: &Args) -> Vec<Frame> {
     let kind = if args.attachments.is_empty() {

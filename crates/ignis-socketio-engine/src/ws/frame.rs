@@ -4,9 +4,13 @@
 //! client reads unmasked frames and masks what it writes (§5.1).
 //!
 //! The reader keeps bytes only while a frame or a fragmented message is
-//! incomplete: an idle connection holds no buffer.
+//! incomplete: an idle connection holds no buffer. With permessage-deflate
+//! (RFC 7692) it takes RSV1 on the first frame of a data message and
+//! inflates the whole message, within the same size limit.
 
 use bytes::Bytes;
+
+use super::deflate::{InflateError, Inflater};
 
 /// Close codes used when the peer breaks the protocol (RFC 6455 §7.4.1).
 pub mod close_code {
@@ -107,14 +111,18 @@ pub struct FrameReader {
     from_server: bool,
     /// Bytes of an incomplete frame (empty, without allocation, when idle).
     pending: Vec<u8>,
-    /// The fragmented message being assembled: its opcode and data so far.
-    message: Option<(OpCode, Vec<u8>)>,
+    /// The fragmented message being assembled: its opcode, whether it is
+    /// compressed, and its data so far.
+    message: Option<(OpCode, bool, Vec<u8>)>,
     max_message: usize,
+    /// Set when permessage-deflate was negotiated.
+    inflater: Option<Inflater>,
 }
 
 /// A frame header parsed from the front of a buffer.
 struct Header {
     fin: bool,
+    compressed: bool,
     opcode: OpCode,
     mask: [u8; 4],
     header_len: usize,
@@ -130,6 +138,7 @@ impl FrameReader {
             pending: Vec::new(),
             message: None,
             max_message,
+            inflater: None,
         }
     }
 
@@ -140,6 +149,12 @@ impl FrameReader {
             from_server: true,
             ..FrameReader::new(max_message)
         }
+    }
+
+    /// Takes compressed messages (RSV1 set on their first frame) from now on,
+    /// inflating them with `inflater` within the size limit.
+    pub fn set_inflater(&mut self, inflater: Inflater) {
+        self.inflater = Some(inflater);
     }
 
     /// Whether the reader holds no partial frame or message.
@@ -181,7 +196,7 @@ impl FrameReader {
                 unmask(&mut payload, header.mask);
             }
             at = end;
-            self.frame(header.fin, header.opcode, payload, out)?;
+            self.frame(&header, payload, out)?;
         }
         Ok(at)
     }
@@ -191,15 +206,23 @@ impl FrameReader {
             return Ok(None);
         }
         let (b0, b1) = (buf[0], buf[1]);
-        if b0 & 0x70 != 0 {
+        let Some(opcode) = OpCode::from_bits(b0 & 0x0F) else {
+            return fail(close_code::PROTOCOL, "unknown opcode");
+        };
+        let compressed = b0 & 0x40 != 0;
+        if b0 & 0x30 != 0 || (compressed && self.inflater.is_none()) {
             return fail(
                 close_code::PROTOCOL,
                 "reserved bits set without an extension",
             );
         }
-        let Some(opcode) = OpCode::from_bits(b0 & 0x0F) else {
-            return fail(close_code::PROTOCOL, "unknown opcode");
-        };
+        // RSV1 marks a compressed message on its first frame only (RFC 7692 §6).
+        if compressed && !matches!(opcode, OpCode::Text | OpCode::Binary) {
+            return fail(
+                close_code::PROTOCOL,
+                "RSV1 on a control or continuation frame",
+            );
+        }
         let fin = b0 & 0x80 != 0;
         let masked = b1 & 0x80 != 0;
         if masked == self.from_server {
@@ -240,7 +263,7 @@ impl FrameReader {
                 "control frame fragmented or over 125 bytes",
             );
         }
-        let so_far = self.message.as_ref().map_or(0, |(_, data)| data.len()) as u64;
+        let so_far = self.message.as_ref().map_or(0, |(_, _, data)| data.len()) as u64;
         if len.saturating_add(so_far) > self.max_message as u64 {
             return fail(close_code::TOO_BIG, "message over the size limit");
         }
@@ -254,6 +277,7 @@ impl FrameReader {
         }
         Ok(Some(Header {
             fin,
+            compressed,
             opcode,
             mask,
             header_len,
@@ -263,12 +287,11 @@ impl FrameReader {
 
     fn frame(
         &mut self,
-        fin: bool,
-        opcode: OpCode,
+        header: &Header,
         payload: Vec<u8>,
         out: &mut Vec<WsEvent>,
     ) -> Result<(), WsError> {
-        match opcode {
+        match header.opcode {
             OpCode::Ping => out.push(WsEvent::Ping(Bytes::from(payload))),
             OpCode::Pong => out.push(WsEvent::Pong),
             OpCode::Close => out.push(close_event(&payload)?),
@@ -276,34 +299,68 @@ impl FrameReader {
                 if self.message.is_some() {
                     return fail(close_code::PROTOCOL, "new message inside a fragmented one");
                 }
-                if fin {
-                    out.push(message(opcode, payload)?);
+                if header.fin {
+                    let event = self.message(header.opcode, header.compressed, payload)?;
+                    out.push(event);
                 } else {
-                    self.message = Some((opcode, payload));
+                    self.message = Some((header.opcode, header.compressed, payload));
                 }
             }
             OpCode::Continuation => {
-                let Some((_, data)) = self.message.as_mut() else {
+                let Some((_, _, data)) = self.message.as_mut() else {
                     return fail(close_code::PROTOCOL, "continuation without a message");
                 };
                 data.extend_from_slice(&payload);
-                if fin && let Some((kind, data)) = self.message.take() {
-                    out.push(message(kind, data)?);
+                if header.fin
+                    && let Some((kind, compressed, data)) = self.message.take()
+                {
+                    let event = self.message(kind, compressed, data)?;
+                    out.push(event);
                 }
             }
         }
         Ok(())
     }
-}
 
-fn message(opcode: OpCode, data: Vec<u8>) -> Result<WsEvent, WsError> {
-    if opcode == OpCode::Text {
-        match String::from_utf8(data) {
-            Ok(text) => Ok(WsEvent::Text(text)),
-            Err(_) => fail(close_code::INVALID_DATA, "text message is not UTF-8"),
+    /// A whole data message, inflated first when it came compressed.
+    fn message(
+        &mut self,
+        opcode: OpCode,
+        compressed: bool,
+        data: Vec<u8>,
+    ) -> Result<WsEvent, WsError> {
+        let data = match (compressed, self.inflater.as_mut()) {
+            (false, _) => data,
+            (true, Some(inflater)) => match inflater.inflate(&data, self.max_message) {
+                Ok(inflated) => inflated,
+                Err(InflateError::TooBig { .. }) => {
+                    return fail(
+                        close_code::TOO_BIG,
+                        "compressed message inflates past the limit",
+                    );
+                }
+                Err(InflateError::Corrupt(_)) => {
+                    return fail(
+                        close_code::INVALID_DATA,
+                        "compressed message does not inflate",
+                    );
+                }
+            },
+            (true, None) => {
+                return fail(
+                    close_code::PROTOCOL,
+                    "compressed message without the extension",
+                );
+            }
+        };
+        if opcode == OpCode::Text {
+            match String::from_utf8(data) {
+                Ok(text) => Ok(WsEvent::Text(text)),
+                Err(_) => fail(close_code::INVALID_DATA, "text message is not UTF-8"),
+            }
+        } else {
+            Ok(WsEvent::Binary(Bytes::from(data)))
         }
-    } else {
-        Ok(WsEvent::Binary(Bytes::from(data)))
     }
 }
 
@@ -334,8 +391,14 @@ fn unmask(data: &mut [u8], mask: [u8; 4]) {
 /// The header of an unmasked server frame carrying `len` payload bytes: up to
 /// 10 bytes, and how many of them are used.
 pub fn frame_header(opcode: OpCode, len: usize) -> ([u8; 10], usize) {
+    data_frame_header(opcode, len, false)
+}
+
+/// [`frame_header`] for a whole (unfragmented) message, with RSV1 set when
+/// its payload is compressed (permessage-deflate).
+pub fn data_frame_header(opcode: OpCode, len: usize, compressed: bool) -> ([u8; 10], usize) {
     let mut header = [0u8; 10];
-    header[0] = 0x80 | opcode.bits();
+    header[0] = 0x80 | if compressed { 0x40 } else { 0 } | opcode.bits();
     let used = if len < 126 {
         header[1] = len as u8;
         2
