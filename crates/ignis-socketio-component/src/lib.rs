@@ -73,6 +73,7 @@ mod component;
 mod container;
 mod error;
 mod keys;
+mod operations;
 mod options;
 mod origin;
 mod socket_io;
@@ -82,6 +83,9 @@ pub use component::{BindingContext, Component, HookContext};
 pub use container::{Binder, BindingKey, Container, ContainerError};
 pub use error::{BoxError, ComponentError, LifecyclePhase};
 pub use keys::{AuthenticateFn, ClientConnectedFn, SocketIOBindingKeys, ValidateRoomFn};
+pub use operations::{
+    DEFAULT_HEALTH_PATH, DEFAULT_METRICS_PATH, DEFAULT_READY_PATH, OperationsOptions,
+};
 pub use options::{
     CorsOptions, CorsOrigins, DEFAULT_DEFLATE_THRESHOLD, DEFAULT_PREFLIGHT_STATUS, OptionsError,
     PerMessageDeflateOptions, ResolvedCors, ResolvedDeflate, ResolvedServerOptions,
