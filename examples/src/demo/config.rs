@@ -53,6 +53,11 @@ pub struct DemoConfig {
     /// (comma-separated). Unset: any origin, without credentials.
     #[arg(long, env = "CORS_ORIGIN", value_delimiter = ',')]
     pub cors_origin: Vec<String>,
+
+    /// Serve Prometheus metrics at GET /metrics (METRICS=1 also turns it on;
+    /// 0, false, no, off or empty leave it off).
+    #[arg(long, env = "METRICS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub metrics: bool,
 }
 
 impl DemoConfig {
@@ -106,6 +111,14 @@ mod tests {
         assert_eq!(c.port, 0);
         assert_eq!(c.redis_urls().unwrap(), ["redis://a:1", "redis://b:2"]);
         assert_eq!(c.auth_token(), None);
+    }
+
+    #[test]
+    fn metrics_are_off_unless_asked_for() {
+        let off = DemoConfig::try_parse_from(["demo-server"]).unwrap();
+        assert!(!off.metrics);
+        let on = DemoConfig::try_parse_from(["demo-server", "--metrics"]).unwrap();
+        assert!(on.metrics);
     }
 
     #[test]
