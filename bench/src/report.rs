@@ -123,12 +123,13 @@ pub fn medians(
 }
 
 /// Compared pairs: (ours, baseline).
-const PAIRS: [(ServerKind, ServerKind); 5] = [
+const PAIRS: [(ServerKind, ServerKind); 6] = [
     (ServerKind::Demo, ServerKind::Node),
     (ServerKind::Demo, ServerKind::Bare),
     (ServerKind::DemoRedis, ServerKind::Node),
     (ServerKind::DemoRedis, ServerKind::Bare),
     (ServerKind::BareTuned, ServerKind::Bare),
+    (ServerKind::DemoMetrics, ServerKind::Demo),
 ];
 
 /// The median over runs of `ours / base` taken within each run: robust to

@@ -24,7 +24,8 @@ struct Args {
     /// Scenarios to run (default: all).
     #[arg(long, value_enum, value_delimiter = ',', num_args = 1..)]
     scenario: Vec<Scenario>,
-    /// Servers to compare (default: demo, demo-redis, bare, node; bare-tuned on request).
+    /// Servers to compare (default: demo, demo-redis, bare, node; bare-tuned and
+    /// demo-metrics on request).
     #[arg(long, value_enum, value_delimiter = ',', num_args = 1..)]
     servers: Vec<ServerKind>,
     /// Repetitions (default 1 with --quick, 3 otherwise).
@@ -211,10 +212,12 @@ fn build(servers: &[ServerKind], paths: &Paths) {
     {
         wanted.push(("ignis-socketio-bench", "bare-server"));
     }
-    if servers
-        .iter()
-        .any(|s| matches!(s, ServerKind::Demo | ServerKind::DemoRedis))
-    {
+    if servers.iter().any(|s| {
+        matches!(
+            s,
+            ServerKind::Demo | ServerKind::DemoRedis | ServerKind::DemoMetrics
+        )
+    }) {
         wanted.push(("ignis-socketio-examples", "demo-server"));
     }
     for (package, bin) in wanted {
