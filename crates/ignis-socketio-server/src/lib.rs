@@ -101,6 +101,11 @@ pub use options::{
 };
 pub use target::{AckReply, Payload, Target};
 
+/// The metrics crate the helper registers into
+/// ([`SocketIOServerHelper::register_metrics`]), re-exported so that
+/// applications use the same version.
+pub use prometheus_client;
+
 /// The protocol crate, re-exported: event names, states, payloads, room limits.
 pub use ignis_socketio_protocol as protocol;
 pub use ignis_socketio_protocol::{
