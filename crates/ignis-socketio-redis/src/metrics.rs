@@ -105,31 +105,27 @@ impl Collector for RedisCollector {
                 encoder.encode_descriptor(name, help, unit, metric.metric_type())?;
             metric.encode(metric_encoder)
         };
-        let publishes = Family::<Label, Counter>::default();
-        for (outcome, count) in [
-            ("ok", counters.publishes),
-            ("failed", counters.publish_failures),
-            ("short", counters.short_publishes),
-        ] {
-            publishes
-                .get_or_create(&[("outcome", outcome)])
-                .inc_by(count);
-        }
+        let publishes = labelled(
+            "outcome",
+            [
+                ("ok", counters.publishes),
+                ("failed", counters.publish_failures),
+                ("short", counters.short_publishes),
+            ],
+        );
         put(
             "socketio_redis_publishes",
             "PUBLISH commands by outcome: ok (sent), failed (not sent or no reply), short (sent, but fewer servers subscribed than the fleet has; also counted as ok).",
             None,
             &publishes,
         )?;
-        let reconnects = Family::<Label, Counter>::default();
-        for (connection, count) in [
-            ("publisher", counters.publisher_reconnects),
-            ("subscriber", counters.subscriber_reconnects),
-        ] {
-            reconnects
-                .get_or_create(&[("connection", connection)])
-                .inc_by(count);
-        }
+        let reconnects = labelled(
+            "connection",
+            [
+                ("publisher", counters.publisher_reconnects),
+                ("subscriber", counters.subscriber_reconnects),
+            ],
+        );
         put(
             "socketio_redis_reconnects",
             "Redis connections opened again after one was lost.",
@@ -162,4 +158,16 @@ impl Collector for RedisCollector {
             &requests.duration,
         )
     }
+}
+
+/// Counters read at scrape time, one per value of `label`.
+fn labelled<const N: usize>(
+    label: &'static str,
+    values: [(&'static str, u64); N],
+) -> Family<Label, Counter> {
+    let family = Family::<Label, Counter>::default();
+    for (value, count) in values {
+        family.get_or_create(&[(label, value)]).inc_by(count);
+    }
+    family
 }

@@ -5,28 +5,23 @@
 
 mod common;
 
-use std::collections::HashMap;
-
 use common::*;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::registry::Registry;
 
-fn scrape(registry: &Registry) -> HashMap<String, f64> {
+/// The registry in the Prometheus text format.
+fn scrape(registry: &Registry) -> String {
     let mut text = String::new();
     encode(&mut text, registry).unwrap();
-    text.lines()
-        .filter(|line| !line.starts_with('#') && !line.is_empty())
-        .filter_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            Some((series.to_owned(), value.parse().ok()?))
-        })
-        .collect()
+    text
 }
 
-fn value(metrics: &HashMap<String, f64>, series: &str) -> f64 {
-    *metrics
-        .get(series)
-        .unwrap_or_else(|| panic!("no series {series} in {metrics:#?}"))
+/// The value of one series (`name{labels}`, as printed) of a scrape.
+fn value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no series {series} in\n{text}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
