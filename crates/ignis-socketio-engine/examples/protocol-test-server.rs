@@ -42,7 +42,7 @@ struct EchoConn(Arc<Session>);
 
 impl EngineHandler for Echo {
     type Connection = EchoConn;
-    fn on_open(&self, session: &Arc<Session>, _: &http::request::Parts) -> EchoConn {
+    fn on_open(&self, session: &Arc<Session>, _: http::request::Parts) -> EchoConn {
         EchoConn(session.clone())
     }
 }

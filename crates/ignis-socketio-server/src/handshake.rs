@@ -23,14 +23,14 @@ pub struct Handshake {
 
 #[derive(Debug)]
 struct HandshakeData {
-    headers: HeaderMap,
-    /// Kept as received (its bytes are shared, not copied); the decoded
-    /// query and the URL text are made on first use, since most handshakes
-    /// are never asked for them and they cost half a KiB per connection.
-    uri: http::Uri,
+    /// Shared with the engine's socket (its headers are not copied); the
+    /// decoded query and the URL text are made on first use, since most
+    /// handshakes are never asked for them and they cost half a KiB per
+    /// connection.
+    request: Arc<http::request::Parts>,
     query: OnceLock<HashMap<String, String>>,
     url: OnceLock<String>,
-    auth: Value,
+    auth: Arc<Value>,
     address: Option<SocketAddr>,
     secure: bool,
     issued: SystemTime,
@@ -44,6 +44,12 @@ impl Handshake {
     /// Builds a handshake from the parts of the HTTP request that opened the
     /// connection and the `auth` object of the Socket.IO CONNECT packet.
     pub fn from_request_parts(parts: &http::request::Parts, auth: Option<Value>) -> Self {
+        Self::from_shared(Arc::new(parts.clone()), auth.map(Arc::new))
+    }
+
+    /// Builds a handshake that shares the request head and the `auth` object
+    /// with the engine's socket instead of copying them.
+    pub fn from_shared(parts: Arc<http::request::Parts>, auth: Option<Arc<Value>>) -> Self {
         let address = parts
             .extensions
             .get::<axum::extract::ConnectInfo<SocketAddr>>()
@@ -56,14 +62,13 @@ impl Handshake {
                 .is_some_and(|v| v.eq_ignore_ascii_case("https"));
         Handshake {
             inner: Arc::new(HandshakeData {
-                headers: parts.headers.clone(),
-                uri: parts.uri.clone(),
+                request: parts,
                 query: OnceLock::new(),
                 url: OnceLock::new(),
                 // Socket.IO hands `{}` to the server when the client sent no auth.
                 auth: match auth {
-                    None | Some(Value::Null) => Value::Object(Default::default()),
-                    Some(v) => v,
+                    Some(v) if !v.is_null() => v,
+                    _ => Arc::new(Value::Object(Default::default())),
                 },
                 address,
                 secure,
@@ -83,19 +88,23 @@ impl Handshake {
 
     /// The HTTP headers of the request that opened the connection.
     pub fn headers(&self) -> &HeaderMap {
-        &self.inner.headers
+        &self.inner.request.headers
     }
 
     /// One header as text, if present and valid UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.inner.headers.get(name).and_then(|v| v.to_str().ok())
+        self.inner
+            .request
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
     }
 
     /// The decoded query string (including the Engine.IO parameters `EIO` and `transport`).
     pub fn query(&self) -> &HashMap<String, String> {
         self.inner
             .query
-            .get_or_init(|| decode_query(&self.inner.uri).collect())
+            .get_or_init(|| decode_query(&self.inner.request.uri).collect())
     }
 
     /// One query parameter.
@@ -145,7 +154,9 @@ impl Handshake {
 
     /// The request URL (path and query).
     pub fn url(&self) -> &str {
-        self.inner.url.get_or_init(|| self.inner.uri.to_string())
+        self.inner
+            .url
+            .get_or_init(|| self.inner.request.uri.to_string())
     }
 
     /// The handshake in the shape of Node's `socket.handshake`, as Node servers
@@ -166,9 +177,10 @@ impl Handshake {
     /// The `authenticate` event's credentials are not part of it.
     pub fn to_node_json(&self) -> Value {
         let mut headers = serde_json::Map::new();
-        for name in self.inner.headers.keys() {
+        for name in self.inner.request.headers.keys() {
             let values: Vec<String> = self
                 .inner
+                .request
                 .headers
                 .get_all(name)
                 .iter()
@@ -184,19 +196,19 @@ impl Handshake {
         // Decoded here rather than through `query()`, which would keep the
         // decoded map for the socket's lifetime. A repeated key keeps its
         // last value, as in `query()`.
-        let query: serde_json::Map<String, Value> = decode_query(&self.inner.uri)
+        let query: serde_json::Map<String, Value> = decode_query(&self.inner.request.uri)
             .map(|(k, v)| (k, Value::from(v)))
             .collect();
         serde_json::json!({
             "headers": headers,
             "time": js_date_string(self.inner.issued),
             "address": self.inner.address.map(|a| a.ip().to_string()).unwrap_or_default(),
-            "xdomain": self.inner.headers.contains_key(http::header::ORIGIN),
+            "xdomain": self.inner.request.headers.contains_key(http::header::ORIGIN),
             "secure": self.inner.secure,
             "issued": self.issued_millis(),
-            "url": self.inner.uri.to_string(),
+            "url": self.inner.request.uri.to_string(),
             "query": query,
-            "auth": self.inner.auth,
+            "auth": &*self.inner.auth,
         })
     }
 

@@ -89,7 +89,7 @@ impl NamespaceHandler for Handler {
             }
             // The internal room keeps unauthenticated sockets out of broadcasts.
             socket.join([UNAUTHENTICATED_ROOM]);
-            let handshake = Handshake::from_request_parts(socket.request(), socket.auth().cloned());
+            let handshake = Handshake::from_shared(socket.shared_request(), socket.shared_auth());
             let record = Arc::new(ClientRecord::new(
                 socket.id().to_owned(),
                 Arc::new(NativeSocket(socket, native.core.metrics.clone())),

@@ -4,8 +4,8 @@
 //! handles the upgrade to WebSocket and closes the transport.
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
-use std::pin::{Pin, pin};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -17,6 +17,9 @@ use super::session::{CloseReason, PollState, Session, WsIo};
 use super::ws_conn::WsConn;
 use crate::codec::{EnginePacket, Frame};
 use crate::ws::{OpCode, WsEvent, close_code};
+
+/// How long the works of a client that is gone may delay its teardown.
+const CLIENT_GONE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Where a packet came from.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -32,13 +35,29 @@ pub(crate) struct Driver<C: Connection> {
     conn: C,
     engine: Arc<EngineShared>,
     ws: Option<WsConn>,
-    probe: Option<WsConn>,
+    /// Boxed: only during an upgrade.
+    probe: Option<Box<WsConn>>,
     works: VecDeque<Work>,
     running: Option<Work>,
     next_ping: Option<Instant>,
     pong_deadline: Option<Instant>,
     closing: Option<Closing>,
     armed: Option<Instant>,
+}
+
+/// The future of a session's task: the driver and its one timer.
+pub(crate) struct DriverTask<C: Connection> {
+    driver: Driver<C>,
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl<C: Connection> Future for DriverTask<C> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.driver.poll_step(cx, this.sleep.as_mut())
+    }
 }
 
 struct Closing {
@@ -75,9 +94,14 @@ impl<C: Connection> Driver<C> {
         }
     }
 
-    pub(crate) async fn run(mut self) {
-        let mut sleep = pin!(tokio::time::sleep_until(Instant::now()));
-        poll_fn(|cx| self.poll_step(cx, sleep.as_mut())).await;
+    /// The session's task. A future written by hand: an `async fn` would
+    /// hold the driver twice (as its argument and as a local), which an idle
+    /// connection pays for in its task's memory.
+    pub(crate) fn run(self) -> DriverTask<C> {
+        DriverTask {
+            driver: self,
+            sleep: Box::pin(tokio::time::sleep_until(Instant::now())),
+        }
     }
 
     fn poll_step(&mut self, cx: &mut Context<'_>, mut sleep: Pin<&mut Sleep>) -> Poll<()> {
@@ -136,7 +160,7 @@ impl<C: Connection> Driver<C> {
             && self.probe.is_none()
             && self.closing.is_none()
         {
-            self.probe = Some(WsConn::new(io, self.engine.config.max_payload));
+            self.probe = Some(Box::new(WsConn::new(*io, self.engine.config.max_payload)));
         }
         if let Some(reason) = close {
             self.begin_close(reason);
@@ -169,7 +193,7 @@ impl<C: Connection> Driver<C> {
                 }
                 let conn = match source {
                     Source::Main => self.ws.as_mut(),
-                    Source::Probe => self.probe.as_mut(),
+                    Source::Probe => self.probe.as_deref_mut(),
                 };
                 let Some(conn) = conn else { break };
                 match conn.poll_read_events(cx, &mut events) {
@@ -245,7 +269,7 @@ impl<C: Connection> Driver<C> {
     fn conn_of(&mut self, source: Source) -> Option<&mut WsConn> {
         match source {
             Source::Main => self.ws.as_mut(),
-            Source::Probe => self.probe.as_mut(),
+            Source::Probe => self.probe.as_deref_mut(),
         }
     }
 
@@ -310,7 +334,7 @@ impl<C: Connection> Driver<C> {
         if !probed {
             return self.protocol_error(Source::Probe, "upgrade without a probe".to_owned());
         }
-        self.ws = self.probe.take();
+        self.ws = self.probe.take().map(|probe| *probe);
         self.session.set_websocket();
         self.session.lock().poll = PollState::Upgraded;
         self.session.poll_wake.notify_one();
@@ -418,7 +442,16 @@ impl<C: Connection> Driver<C> {
             return;
         }
         let flush = matches!(reason, CloseReason::ServerClose(_));
-        let linger = self.engine.config.ping_timeout;
+        // A server close lingers to write what is queued. When the client is
+        // gone, its last works get a short grace to finish in order before
+        // the teardown; slower ones go on detached, so that the application
+        // learns of the disconnect promptly (as with Node), not only once a
+        // long handler returns.
+        let linger = if flush {
+            self.engine.config.ping_timeout
+        } else {
+            self.engine.config.ping_timeout.min(CLIENT_GONE_GRACE)
+        };
         self.session
             .lock()
             .close

@@ -26,8 +26,9 @@ pub enum Message {
     Binary(Bytes),
 }
 
-/// The per-session side of the layer above the engine.
-pub trait Connection: Send + 'static {
+/// The per-session side of the layer above the engine. `Unpin` because the
+/// session's task holds it inline (no box per connection).
+pub trait Connection: Send + Unpin + 'static {
     /// A message arrived. What must happen at once (answering an
     /// acknowledgement, collecting binary attachments) happens here; what
     /// is returned runs after the works of earlier messages. An error is a
@@ -53,6 +54,6 @@ pub trait EngineHandler: Send + Sync + 'static {
 
     /// A session opened; `request` is the request that opened it (its headers,
     /// URI and extensions, among them the peer's address where the server
-    /// provides it).
-    fn on_open(&self, session: &Arc<Session>, request: &http::request::Parts) -> Self::Connection;
+    /// provides it), handed over so that the connection keeps the one copy.
+    fn on_open(&self, session: &Arc<Session>, request: http::request::Parts) -> Self::Connection;
 }

@@ -222,7 +222,7 @@ impl<H: EngineHandler> Engine<H> {
         let session = self.new_session(TransportKind::Polling);
         let (mut parts, _) = req.into_parts();
         own_request_head(&mut parts);
-        let conn = self.handler.on_open(&session, &parts);
+        let conn = self.handler.on_open(&session, parts);
         let open = self.open_packet(session.id(), &["websocket"]);
         let driver = Driver::new(session, conn, self.shared.clone(), None);
         tokio::spawn(driver.run());
@@ -267,7 +267,7 @@ impl<H: EngineHandler> Engine<H> {
             };
             match existing {
                 Some(Some(session)) => {
-                    session.lock().upgrade = Some(io);
+                    session.lock().upgrade = Some(Box::new(io));
                     session.wake();
                 }
                 Some(None) => {
@@ -283,9 +283,11 @@ impl<H: EngineHandler> Engine<H> {
                     let session = engine.new_session(TransportKind::WebSocket);
                     let open = engine.open_packet(session.id(), &[]);
                     let _ = session.send(Frame::text(open));
-                    let conn = engine.handler.on_open(&session, &parts);
+                    let conn = engine.handler.on_open(&session, parts);
                     let driver = Driver::new(session, conn, engine.shared.clone(), Some(io));
-                    driver.run().await;
+                    // Its own task: this one (with the upgrade's state) ends
+                    // here, so an idle connection holds only the driver.
+                    tokio::spawn(driver.run());
                 }
             }
         });

@@ -95,7 +95,7 @@ pub(crate) struct Shared {
     pub(crate) poll_pending: bool,
     pub(crate) poll: PollState,
     /// An upgraded WebSocket waiting for the session's task.
-    pub(crate) upgrade: Option<WsIo>,
+    pub(crate) upgrade: Option<Box<WsIo>>,
 }
 
 /// One Engine.IO session, shared by its task, the HTTP requests of its

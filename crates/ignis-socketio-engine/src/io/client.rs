@@ -21,7 +21,7 @@ use crate::sid::new_sid;
 /// What the sockets of one connection share.
 pub(crate) struct Client {
     pub(crate) session: Arc<Session>,
-    pub(crate) request: http::request::Parts,
+    pub(crate) request: Arc<http::request::Parts>,
     io: Arc<IoShared>,
     sockets: Mutex<Vec<Socket>>,
     connected_once: AtomicBool,
@@ -38,7 +38,8 @@ struct Partial {
 /// The engine's [`Connection`] for Socket.IO (one per client connection).
 pub struct ClientConn {
     client: Arc<Client>,
-    partial: Option<Partial>,
+    /// Boxed: rare, and an idle connection should not carry its size.
+    partial: Option<Box<Partial>>,
     connect_deadline: Option<Instant>,
 }
 
@@ -52,7 +53,7 @@ impl ClientConn {
         ClientConn {
             client: Arc::new(Client {
                 session,
-                request,
+                request: Arc::new(request),
                 io,
                 sockets: Mutex::new(Vec::new()),
                 connected_once: AtomicBool::new(false),
@@ -136,12 +137,12 @@ impl Connection for ClientConn {
                     if packet.attachments > config.max_attachments {
                         return Err(format!("{} attachments announced", packet.attachments));
                     }
-                    self.partial = Some(Partial {
+                    self.partial = Some(Box::new(Partial {
                         packet,
                         attachments: Vec::new(),
                         bytes: text.len(),
                         deadline: Instant::now() + config.attachment_timeout,
-                    });
+                    }));
                     return Ok(None);
                 }
                 self.dispatch(packet, Vec::new())
@@ -161,7 +162,12 @@ impl Connection for ClientConn {
                 let Some(partial) = self.partial.take() else {
                     return Ok(None);
                 };
-                self.dispatch(partial.packet, partial.attachments)
+                let Partial {
+                    packet,
+                    attachments,
+                    ..
+                } = *partial;
+                self.dispatch(packet, attachments)
             }
         }
     }

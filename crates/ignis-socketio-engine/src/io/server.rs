@@ -64,8 +64,8 @@ pub struct IoHandler(Arc<IoShared>);
 impl EngineHandler for IoHandler {
     type Connection = ClientConn;
 
-    fn on_open(&self, session: &Arc<Session>, request: &http::request::Parts) -> ClientConn {
-        ClientConn::new(self.0.clone(), session.clone(), request.clone())
+    fn on_open(&self, session: &Arc<Session>, request: http::request::Parts) -> ClientConn {
+        ClientConn::new(self.0.clone(), session.clone(), request)
     }
 }
 

@@ -36,7 +36,7 @@ pub(crate) struct SocketInner {
     pub(crate) ns: Arc<Namespace>,
     pub(crate) client: Arc<Client>,
     pub(crate) rooms: Mutex<Vec<Arc<str>>>,
-    auth: Option<serde_json::Value>,
+    auth: Option<Arc<serde_json::Value>>,
     /// Waiters for the client's acknowledgements (allocated on first use).
     acks: Mutex<Option<Box<AckWaiters>>>,
     /// [`PENDING`], [`CONNECTED`] or [`GONE`].
@@ -79,7 +79,7 @@ impl Socket {
             ns,
             client,
             rooms: Mutex::new(Vec::new()),
-            auth,
+            auth: auth.map(Arc::new),
             acks: Mutex::new(None),
             state: AtomicU8::new(PENDING),
         }))
@@ -103,12 +103,23 @@ impl Socket {
     /// The payload of the client's CONNECT packet (`auth` of a JavaScript
     /// client), if it sent one.
     pub fn auth(&self) -> Option<&serde_json::Value> {
-        self.0.auth.as_ref()
+        self.0.auth.as_deref()
+    }
+
+    /// The same payload, shared (no copy).
+    pub fn shared_auth(&self) -> Option<Arc<serde_json::Value>> {
+        self.0.auth.clone()
     }
 
     /// The request that opened the connection (headers, URI, extensions).
     pub fn request(&self) -> &http::request::Parts {
         &self.0.client.request
+    }
+
+    /// The same request, shared: for state that outlives a borrow of the
+    /// socket without copying the headers.
+    pub fn shared_request(&self) -> Arc<http::request::Parts> {
+        self.0.client.request.clone()
     }
 
     /// The transport currently carrying the connection.
