@@ -139,7 +139,7 @@ pub fn medians(
 }
 
 /// Compared pairs: (ours, baseline).
-const PAIRS: [(ServerKind, ServerKind); 8] = [
+const PAIRS: [(ServerKind, ServerKind); 9] = [
     (ServerKind::Demo, ServerKind::Node),
     (ServerKind::Demo, ServerKind::Bare),
     (ServerKind::DemoRedis, ServerKind::Node),
@@ -148,6 +148,7 @@ const PAIRS: [(ServerKind, ServerKind); 8] = [
     (ServerKind::DemoDeflate, ServerKind::Demo),
     (ServerKind::DemoDeflate, ServerKind::NodeDeflate),
     (ServerKind::NodeDeflate, ServerKind::Node),
+    (ServerKind::DemoMetrics, ServerKind::Demo),
 ];
 
 /// The median over runs of `ours / base` taken within each run: robust to

@@ -21,6 +21,9 @@ pub enum ServerKind {
     Demo,
     /// The project's demo server on Redis (`--redis`).
     DemoRedis,
+    /// The demo server with `--metrics` (in-memory adapter): against `demo`,
+    /// what counting for Prometheus costs. Not run unless asked for.
+    DemoMetrics,
     /// A bare socketioxide + axum server of the same contract.
     Bare,
     /// The bare server with the memory tuning this benchmark suggests
@@ -42,6 +45,7 @@ impl ServerKind {
         match self {
             ServerKind::Demo => "demo",
             ServerKind::DemoRedis => "demo-redis",
+            ServerKind::DemoMetrics => "demo-metrics",
             ServerKind::Bare => "bare",
             ServerKind::BareTuned => "bare-tuned",
             ServerKind::Node => "node",
@@ -126,6 +130,10 @@ pub async fn start(
     let mut args: Vec<String> = Vec::new();
     let mut temp_dir = None;
     let program: PathBuf = match kind {
+        ServerKind::DemoMetrics => {
+            args.push("--metrics".to_owned());
+            paths.bin_dir.join("demo-server")
+        }
         ServerKind::Demo | ServerKind::DemoRedis | ServerKind::DemoDeflate => {
             paths.bin_dir.join("demo-server")
         }

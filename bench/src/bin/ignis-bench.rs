@@ -25,8 +25,8 @@ struct Args {
     #[arg(long, value_enum, value_delimiter = ',', num_args = 1..)]
     scenario: Vec<Scenario>,
     /// Servers to compare (default: demo, demo-redis, bare, node, demo-deflate,
-    /// node-deflate; bare-tuned on request). The -deflate ones run the
-    /// connect and fanout-16k scenarios only.
+    /// node-deflate; bare-tuned and demo-metrics on request). The -deflate ones
+    /// run the connect and fanout-16k scenarios only.
     #[arg(long, value_enum, value_delimiter = ',', num_args = 1..)]
     servers: Vec<ServerKind>,
     /// Repetitions (default 1 with --quick, 3 otherwise).
@@ -219,7 +219,10 @@ fn build(servers: &[ServerKind], paths: &Paths) {
     if servers.iter().any(|s| {
         matches!(
             s,
-            ServerKind::Demo | ServerKind::DemoRedis | ServerKind::DemoDeflate
+            ServerKind::Demo
+                | ServerKind::DemoRedis
+                | ServerKind::DemoDeflate
+                | ServerKind::DemoMetrics
         )
     }) {
         wanted.push(("ignis-socketio-examples", "demo-server"));

@@ -121,10 +121,9 @@ impl WebSocket {
 
     /// Queues an Engine.IO frame.
     pub(crate) fn queue_frame(&mut self, frame: &Frame) {
-        match frame {
-            Frame::Text(text) => self.queue(OpCode::Text, text),
-            Frame::Binary(data) => self.queue(OpCode::Binary, data),
-        }
+        let (binary, bytes) = frame.parts();
+        let opcode = if binary { OpCode::Binary } else { OpCode::Text };
+        self.queue(opcode, bytes);
     }
 
     /// Queues a text frame.

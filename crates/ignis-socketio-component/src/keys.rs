@@ -11,6 +11,7 @@ use ignis_socketio_server::{
 };
 
 use crate::container::BindingKey;
+use crate::operations::OperationsOptions;
 use crate::options::ServerOptions;
 use ignis_socketio_redis::{RedisAdapterState, RedisConfig};
 
@@ -24,6 +25,7 @@ use ignis_socketio_redis::{RedisAdapterState, RedisConfig};
 /// | `@app/socket-io/authenticate-handler` | [`AuthenticateFn`] | **yes** |
 /// | `@app/socket-io/validate-room-handler` | [`ValidateRoomFn`] | no: every join refused |
 /// | `@app/socket-io/client-connected-handler` | [`ClientConnectedFn`] | no |
+/// | `@app/socket-io/operations` | [`OperationsOptions`] | no: no metrics, health or readiness routes when unbound |
 /// | `@app/socket-io/instance` | [`SocketIOServerHelper`] | bound by the component |
 /// | `@app/socket-io/redis-adapter` | [`RedisAdapterState`] | bound by the component with Redis |
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +48,10 @@ impl SocketIOBindingKeys {
     /// `@app/socket-io/client-connected-handler`: registers per-client events.
     pub const CLIENT_CONNECTED_HANDLER: BindingKey<ClientConnectedFn> =
         BindingKey::new("@app/socket-io/client-connected-handler");
+    /// `@app/socket-io/operations` (BEYOND the reference): which operations
+    /// routes the component serves (metrics, health, readiness); none when unbound.
+    pub const OPERATIONS: BindingKey<OperationsOptions> =
+        BindingKey::new("@app/socket-io/operations");
     /// `@app/socket-io/instance`: the running server helper, bound by the
     /// component before the listener accepts connections.
     pub const SOCKET_IO_INSTANCE: BindingKey<SocketIOServerHelper> =

@@ -74,6 +74,7 @@ mod container;
 mod deflate_options;
 mod error;
 mod keys;
+mod operations;
 mod options;
 mod origin;
 mod socket_io;
@@ -87,6 +88,9 @@ pub use deflate_options::{
 };
 pub use error::{BoxError, ComponentError, LifecyclePhase};
 pub use keys::{AuthenticateFn, ClientConnectedFn, SocketIOBindingKeys, ValidateRoomFn};
+pub use operations::{
+    DEFAULT_HEALTH_PATH, DEFAULT_METRICS_PATH, DEFAULT_READY_PATH, OperationsOptions,
+};
 pub use options::{
     CorsOptions, CorsOrigins, DEFAULT_PREFLIGHT_STATUS, OptionsError, ResolvedCors,
     ResolvedServerOptions, RoomLimitsOptions, ServerOptions,

@@ -20,6 +20,7 @@ use crate::component::{BindingContext, Component};
 use crate::container::{BindingKey, Container, ContainerError};
 use crate::error::{ComponentError, LifecyclePhase};
 use crate::keys::{AuthenticateFn, ClientConnectedFn, SocketIOBindingKeys, ValidateRoomFn};
+use crate::operations::Operations;
 use crate::options::{
     CorsOrigins, OptionsError, ResolvedCors, ResolvedServerOptions, ServerOptions,
 };
@@ -59,6 +60,7 @@ pub struct SocketIOComponent {
     resolved: Option<ResolvedBindings>,
     helper: Option<SocketIOServerHelper>,
     redis: Option<RedisAdapterState>,
+    operations: Option<Operations>,
 }
 
 impl std::fmt::Debug for SocketIOComponent {
@@ -143,6 +145,25 @@ impl Component for SocketIOComponent {
                     reason: error.to_string(),
                 })?;
         }
+        self.operations = match optional(container, &SocketIOBindingKeys::OPERATIONS)? {
+            Some(operations) => {
+                operations.validate(&options.path).map_err(|error| {
+                    ComponentError::InvalidBinding {
+                        component: COMPONENT_NAME.to_owned(),
+                        key: SocketIOBindingKeys::OPERATIONS.as_str(),
+                        reason: error.to_string(),
+                    }
+                })?;
+                let operations = Operations::new(operations);
+                let serving = operations.serving_flag();
+                context.register_post_start_hook("socket-io-ready", move |_| async move {
+                    serving.store(true, std::sync::atomic::Ordering::SeqCst);
+                    Ok::<(), std::convert::Infallible>(())
+                });
+                Some(operations)
+            }
+            None => None,
+        };
         if validate_room.is_none() {
             tracing::info!(
                 component = COMPONENT_NAME,
@@ -190,6 +211,9 @@ impl Component for SocketIOComponent {
         if let Some(handler) = &resolved.client_connected {
             builder = builder.on_client_connected(handler.clone());
         }
+        if let Some(operations) = &self.operations {
+            builder = operations.instrument(builder);
+        }
         let build_error =
             |error: ignis_socketio_server::BuildError| ComponentError::InvalidBinding {
                 component: COMPONENT_NAME.to_owned(),
@@ -224,6 +248,9 @@ impl Component for SocketIOComponent {
                     })?
             }
         };
+        if let Some(operations) = &mut self.operations {
+            operations.attach(&helper, self.redis.as_ref());
+        }
         if let Some(state) = &self.redis {
             container
                 .bind(&SocketIOBindingKeys::REDIS_ADAPTER)
@@ -260,13 +287,20 @@ impl Component for SocketIOComponent {
         })?;
         let path: Arc<str> = Arc::from(resolved.options.path.as_str());
         let policy = OriginPolicy::new(&resolved.options.cors);
-        Ok(router.layer(middleware::from_fn_with_state(
+        let router = router.layer(middleware::from_fn_with_state(
             (path, endpoint, policy),
             dispatch_socket_io,
-        )))
+        ));
+        Ok(match &self.operations {
+            Some(operations) => operations.layer(router),
+            None => router,
+        })
     }
 
     async fn stop(&mut self, container: &Container) -> Result<(), ComponentError> {
+        if let Some(operations) = &self.operations {
+            operations.stopping();
+        }
         if let Some(helper) = self.helper.take() {
             helper.shutdown().await;
             container.unbind(&SocketIOBindingKeys::SOCKET_IO_INSTANCE);

@@ -52,6 +52,7 @@ mod conn;
 mod delivery;
 mod emitter;
 mod error;
+mod metrics;
 mod ns;
 mod publish;
 mod receive;

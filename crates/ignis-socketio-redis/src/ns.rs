@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::{
     error::RedisAdapterError,
+    metrics::Operation,
     state::{Shared, SocketInfo},
     value::{json_to_mp, mp_to_json},
     wire::{
@@ -182,8 +183,10 @@ impl NsCore {
     /// server. Returns the responses and how many were expected.
     async fn request(
         &self,
+        operation: Operation,
         build: impl FnOnce(&str) -> Vec<u8>,
     ) -> Result<(Vec<Mp>, usize), RedisAdapterError> {
+        let _in_flight = self.shared.requests.start(operation);
         let expected = self.server_count().await?.saturating_sub(1);
         if expected == 0 {
             return Ok((Vec::new(), 0));
@@ -210,7 +213,7 @@ impl NsCore {
     pub(crate) async fn remote_rooms(&self) -> Result<Vec<String>, RedisAdapterError> {
         let uid = self.uid.clone();
         let (responses, expected) = self
-            .request(|id| {
+            .request(Operation::AllRooms, |id| {
                 to_json(&map([
                     ("uid", Mp::from(uid.as_str())),
                     ("requestId", Mp::from(id)),
@@ -243,7 +246,7 @@ impl NsCore {
             ..WireOpts::default()
         };
         let (responses, expected) = self
-            .request(|id| {
+            .request(Operation::FetchSockets, |id| {
                 to_json(&map([
                     ("uid", Mp::from(uid.as_str())),
                     ("requestId", Mp::from(id)),
@@ -316,7 +319,9 @@ impl NsCore {
         args: Vec<serde_json::Value>,
     ) -> Result<Vec<serde_json::Value>, RedisAdapterError> {
         let (responses, expected) = self
-            .request(|id| self.sse_body(event, args, Some(id)))
+            .request(Operation::ServerSideEmit, |id| {
+                self.sse_body(event, args, Some(id))
+            })
             .await?;
         if responses.len() < expected {
             return Err(RedisAdapterError::Timeout {

@@ -169,6 +169,8 @@ pub(crate) struct Shared {
     pub(crate) sse_handlers: RwLock<HashMap<String, Vec<ServerSideHandler>>>,
     pub(crate) sockets: RwLock<HashMap<String, SocketRegistry>>,
     pub(crate) closed: std::sync::atomic::AtomicBool,
+    /// Requests to the other servers in flight and their durations.
+    pub(crate) requests: crate::metrics::RequestMetrics,
 }
 
 impl Shared {
@@ -263,6 +265,7 @@ impl RedisAdapterState {
             sse_handlers: RwLock::new(HashMap::new()),
             sockets: RwLock::new(HashMap::new()),
             closed: false.into(),
+            requests: Default::default(),
         });
         let weak = Arc::downgrade(&shared);
         let dispatch = Arc::new(move |msg: Incoming| {
@@ -331,6 +334,17 @@ impl RedisAdapterState {
         let mut counters = self.shared.conn.counters();
         counters.subscriber_reconnects = self.health().reconnects;
         counters
+    }
+
+    /// Registers the adapter's metrics in `registry`: publishes by outcome,
+    /// reconnects, whether the subscriber is up, servers missing from the
+    /// fleet, requests to the other servers in flight and their durations
+    /// (names in `docs/operations.md`). Read on each scrape; the registry does
+    /// not keep the connections open.
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        registry.register_collector(Box::new(crate::metrics::RedisCollector(Arc::downgrade(
+            &self.shared,
+        ))));
     }
 
     /// True when the subscriber is connected and the state is not closed.

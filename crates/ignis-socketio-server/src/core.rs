@@ -20,6 +20,7 @@ use tracing::Instrument;
 use crate::callbacks::{
     Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler, RoomValidator,
 };
+use crate::metrics::{AuthOutcome, Dropped, Metrics};
 use crate::observer::Observers;
 use crate::record::{ClientRecord, Readiness};
 use crate::timers::Timers;
@@ -53,6 +54,8 @@ pub(crate) struct Core {
     pub(crate) events_handled: std::sync::atomic::AtomicU64,
     /// Application events dropped: sent before authentication, or with no handler.
     pub(crate) events_ignored: std::sync::atomic::AtomicU64,
+    /// Prometheus instruments (nothing when metrics are off).
+    pub(crate) metrics: Metrics,
     shutting_down: AtomicBool,
     timers: Timers,
 }
@@ -90,9 +93,16 @@ impl Core {
             records: RwLock::new(HashMap::new()),
             events_handled: Default::default(),
             events_ignored: Default::default(),
+            metrics: Metrics::default(),
             shutting_down: AtomicBool::new(false),
             timers: Timers::default(),
         }
+    }
+
+    /// Counts with `metrics` (instruments, or nothing when metrics are off).
+    pub(crate) fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     // ===== registry =====
@@ -229,6 +239,7 @@ impl Core {
             return;
         }
         tracing::info!(parent: &record.span, timeout = ?core.options.auth_timeout, "authentication timed out");
+        core.metrics.authenticated(AuthOutcome::Timeout, None);
         core.refuse(&record, UnauthenticatedCode::AuthenticationTimeout, None);
     }
 
@@ -298,6 +309,7 @@ impl Core {
             guard.state = ClientState::Authenticating;
         }
         let handshake = record.handshake.with_credentials(credentials);
+        let started = std::time::Instant::now();
         let outcome = AssertUnwindSafe(self.authenticator.authenticate(handshake.clone()))
             .catch_unwind()
             .await
@@ -307,6 +319,12 @@ impl Core {
                     panic_message(panic.as_ref())
                 )))
             });
+        let metric = match &outcome {
+            Ok(_) => AuthOutcome::Ok,
+            Err(AuthError::Rejected(_)) => AuthOutcome::Rejected,
+            Err(AuthError::Failed(_)) => AuthOutcome::Failed,
+        };
+        self.metrics.authenticated(metric, Some(started));
         match outcome {
             Ok(identity) => {
                 self.complete_authentication(server, record, handshake, identity, ack)
@@ -466,6 +484,10 @@ impl Core {
         ack: Option<AckResponder>,
     ) {
         let answer = |ack: Option<AckResponder>, body: JoinAck| {
+            let invalid =
+                body.error.is_some() && body.joined.is_empty() && body.rejected.is_empty();
+            self.metrics
+                .room_request(false, body.joined.len(), body.rejected.len(), invalid);
             if let Some(ack) = ack {
                 send_ack(&record, ack, &body, "join");
             }
@@ -596,6 +618,9 @@ impl Core {
                 }
             }
         };
+        let invalid = body.error.is_some() && body.left.is_empty() && body.rejected.is_empty();
+        self.metrics
+            .room_request(true, body.left.len(), body.rejected.len(), invalid);
         if let Some(ack) = ack {
             send_ack(record, ack, &body, "leave");
         }
@@ -611,11 +636,13 @@ impl Core {
         data: crate::EventData,
         ack: Option<AckResponder>,
     ) {
+        self.metrics.event_received();
         let identity = {
             let guard = record.lock();
             match (&guard.identity, guard.state) {
                 (Some(identity), ClientState::Authenticated) if !guard.closed => identity.clone(),
                 (_, state) => {
+                    self.metrics.dropped(Dropped::Unauthenticated);
                     tracing::debug!(parent: &record.span, %event, %state, "event before authentication ignored");
                     self.events_ignored.fetch_add(1, Ordering::Relaxed);
                     return;
@@ -631,6 +658,7 @@ impl Core {
             .or_else(|| self.event_handlers.get(&event).cloned());
         let Some(handler) = handler else {
             tracing::debug!(parent: &record.span, %event, "no handler for event");
+            self.metrics.dropped(Dropped::NoHandler);
             self.events_ignored.fetch_add(1, Ordering::Relaxed);
             return;
         };

@@ -87,7 +87,7 @@ impl SocketIOServerHelper {
     ) -> Result<(), ServerError> {
         validate_event_name(event)?;
         let payload = Payload::from_serialize(data)?;
-        self.engine.send(target, event, payload).await
+        self.send_payload(target, event, payload).await
     }
 
     /// Sends a JSON or binary [`Payload`]; see [`send`](Self::send).
@@ -98,7 +98,10 @@ impl SocketIOServerHelper {
         payload: Payload,
     ) -> Result<(), ServerError> {
         validate_event_name(event)?;
-        self.engine.send(target, event, payload).await
+        let (to_rooms, started) = (!target.rooms.is_empty(), std::time::Instant::now());
+        let result = self.engine.send(target, event, payload).await;
+        self.core().metrics.sent(to_rooms, result.is_ok(), started);
+        result
     }
 
     /// Sends and collects every target socket's acknowledgement, waiting up to
@@ -112,9 +115,13 @@ impl SocketIOServerHelper {
     ) -> Result<Vec<AckReply>, ServerError> {
         validate_event_name(event)?;
         let payload = Payload::from_serialize(data)?;
-        self.engine
+        let (to_rooms, started) = (!target.rooms.is_empty(), std::time::Instant::now());
+        let result = self
+            .engine
             .send_with_ack(target, event, payload, timeout)
-            .await
+            .await;
+        self.core().metrics.sent(to_rooms, result.is_ok(), started);
+        result
     }
 
     /// Snapshots of the clients of this node.
@@ -212,6 +219,22 @@ impl SocketIOServerHelper {
         }
     }
 
+    /// Registers this helper's metrics in `registry` (the Prometheus text
+    /// format's names are listed in `docs/operations.md`): what it counts
+    /// since it was built with [`ServerBuilder::metrics`], and what the engine
+    /// and the registry of clients hold, read on each scrape. Returns false,
+    /// registering nothing, when the helper was built without metrics.
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) -> bool {
+        let engine: std::sync::Weak<dyn Engine> = Arc::downgrade(&self.engine);
+        match self.core().metrics.collector(engine) {
+            Some(collector) => {
+                registry.register_collector(Box::new(collector));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Whether [`shutdown`](Self::shutdown) has been called.
     pub fn is_shut_down(&self) -> bool {
         self.core().is_shutting_down()
@@ -228,6 +251,7 @@ pub struct ServerBuilder {
     disconnected_handler: Option<Arc<dyn ClientDisconnectedHandler>>,
     event_handlers: Vec<(String, Arc<dyn EventHandler>)>,
     observers: Vec<Arc<dyn SocketObserver>>,
+    metrics: bool,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -247,6 +271,7 @@ impl fmt::Debug for ServerBuilder {
                     .collect::<Vec<_>>(),
             )
             .field("observers", &self.observers.len())
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -399,6 +424,14 @@ impl ServerBuilder {
         self
     }
 
+    /// Counts what the helper does for Prometheus (off by default): expose
+    /// the counts with [`SocketIOServerHelper::register_metrics`]. Off, the
+    /// helper counts nothing; on, each counted event costs an atomic add.
+    pub fn metrics(mut self, enabled: bool) -> Self {
+        self.metrics = enabled;
+        self
+    }
+
     fn into_core(self) -> Result<Arc<Core>, BuildError> {
         self.options.validate()?;
         let authenticator = self.authenticator.ok_or(BuildError::MissingAuthenticator)?;
@@ -412,15 +445,18 @@ impl ServerBuilder {
             })?;
             event_handlers.insert(event, handler);
         }
-        Ok(Arc::new(Core::new(
-            self.options,
-            authenticator,
-            self.validator,
-            self.connected_handler,
-            self.disconnected_handler,
-            event_handlers,
-            Observers::new(self.observers),
-        )))
+        Ok(Arc::new(
+            Core::new(
+                self.options,
+                authenticator,
+                self.validator,
+                self.connected_handler,
+                self.disconnected_handler,
+                event_handlers,
+                Observers::new(self.observers),
+            )
+            .with_metrics(crate::metrics::Metrics::new(self.metrics)),
+        ))
     }
 
     /// Builds the helper on the project's own engine with the in-memory

@@ -73,6 +73,7 @@ mod event_data;
 mod handshake;
 mod helper;
 mod identity;
+mod metrics;
 mod native;
 mod observer;
 mod options;
@@ -101,6 +102,11 @@ pub use options::{
     DEFAULT_PATH, DEFAULT_PING_INTERVAL, DEFAULT_WS_READ_BUFFER_SIZE, ServerOptions,
 };
 pub use target::{AckReply, Payload, Target};
+
+/// The metrics crate the helper registers into
+/// ([`SocketIOServerHelper::register_metrics`]), re-exported so that
+/// applications use the same version.
+pub use prometheus_client;
 
 /// The protocol crate, re-exported: event names, states, payloads, room limits.
 pub use ignis_socketio_protocol as protocol;

@@ -8,10 +8,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::Router;
 use ignis_socketio_engine::codec::{Args, placeholder};
-use ignis_socketio_engine::engine::{EngineConfig, TransportKind};
+use ignis_socketio_engine::engine::{EngineConfig, SendError, TransportKind};
 use ignis_socketio_engine::io::{
-    AckSender, Adapter, AdapterError, BroadcastOptions, ConnectRefusal, DisconnectReason, Event,
-    HandlerFuture, IoConfig, LocalAdapter, Namespace, NamespaceHandler, Socket, SocketIo,
+    AckError, AckSender, Adapter, AdapterError, BroadcastOptions, ConnectRefusal, DisconnectReason,
+    Event, HandlerFuture, IoConfig, LocalAdapter, Namespace, NamespaceHandler, Socket, SocketIo,
 };
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -19,6 +19,7 @@ use tracing::Instrument;
 
 use crate::core::Core;
 use crate::engine::Engine;
+use crate::metrics::{Dropped, Metrics};
 use crate::record::{ClientRecord, SocketHandle};
 use crate::{
     AckReply, AckResponder, EventData, Handshake, Payload, ServerError, SocketIOServerHelper,
@@ -92,7 +93,7 @@ impl NamespaceHandler for Handler {
             let handshake = Handshake::from_shared(socket.shared_request(), socket.shared_auth());
             let record = Arc::new(ClientRecord::new(
                 socket.id().to_owned(),
-                Arc::new(NativeSocket(socket)),
+                Arc::new(NativeSocket(socket, native.core.metrics.clone())),
                 handshake,
                 &native.core.options.identifier,
             ));
@@ -235,6 +236,11 @@ impl Engine for Native {
             .broadcast_with_ack(&options, event, &payload_args(&payload), timeout)
             .await
             .map_err(|e| ServerError::Broadcast(e.to_string()))?;
+        let timeouts = replies
+            .iter()
+            .filter(|(_, result)| matches!(result, Err(AckError::Timeout(_))))
+            .count();
+        self.core.metrics.ack_timeouts(timeouts);
         Ok(replies
             .into_iter()
             .map(|(socket_id, result)| AckReply {
@@ -292,18 +298,22 @@ impl Engine for Native {
     }
 }
 
-/// [`SocketHandle`] over an engine socket.
-struct NativeSocket(Socket);
+/// [`SocketHandle`] over an engine socket, counting what is emitted to it.
+struct NativeSocket(Socket, Metrics);
 
 #[async_trait]
 impl SocketHandle for NativeSocket {
     fn emit(&self, event: &str, data: &Payload) -> Result<(), ServerError> {
-        self.0
-            .emit_args(event, &payload_args(data))
-            .map_err(|e| ServerError::Socket {
-                id: self.0.id().to_owned(),
-                reason: e.to_string(),
-            })
+        let result = self.0.emit_args(event, &payload_args(data));
+        match &result {
+            Ok(()) => self.1.event_emitted(),
+            Err(SendError::SlowConsumer) => self.1.dropped(Dropped::SlowConsumer),
+            Err(SendError::Closed) => self.1.dropped(Dropped::Closed),
+        }
+        result.map_err(|e| ServerError::Socket {
+            id: self.0.id().to_owned(),
+            reason: e.to_string(),
+        })
     }
 
     async fn emit_with_ack(
@@ -315,6 +325,11 @@ impl SocketHandle for NativeSocket {
         self.0
             .emit_with_ack(event, &payload_args(data), timeout)
             .await
+            .inspect_err(|e| {
+                if matches!(e, AckError::Timeout(_)) {
+                    self.1.ack_timeouts(1);
+                }
+            })
             .map(|args| ack_as_json(&args))
             .map_err(|e| ServerError::Ack(e.to_string()))
     }

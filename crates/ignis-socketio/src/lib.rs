@@ -289,4 +289,6 @@ mod guide {
     mod performance {}
     #[doc = include_str!("../../../docs/engine.md")]
     mod engine {}
+    #[doc = include_str!("../../../docs/operations.md")]
+    mod operations {}
 }

@@ -67,6 +67,10 @@ pub struct DemoConfig {
         action = clap::ArgAction::Set
     )]
     pub per_message_deflate: bool,
+    /// Serve Prometheus metrics at GET /metrics (METRICS=1 also turns it on;
+    /// 0, false, no, off or empty leave it off).
+    #[arg(long, env = "METRICS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub metrics: bool,
 }
 
 impl DemoConfig {
@@ -136,6 +140,14 @@ mod tests {
             "--per-message-deflate",
             "--per-message-deflate=false"
         ]));
+    }
+
+    #[test]
+    fn metrics_are_off_unless_asked_for() {
+        let off = DemoConfig::try_parse_from(["demo-server"]).unwrap();
+        assert!(!off.metrics);
+        let on = DemoConfig::try_parse_from(["demo-server", "--metrics"]).unwrap();
+        assert!(on.metrics);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use ignis_socketio_component::{
-    Application, AuthenticateFn, ClientConnectedFn, CorsOptions, OptionsError,
+    Application, AuthenticateFn, ClientConnectedFn, CorsOptions, OperationsOptions, OptionsError,
     PerMessageDeflateOptions, ServerOptions, SocketIOBindingKeys, SocketIOComponent,
     ValidateRoomFn,
 };
@@ -147,6 +147,9 @@ pub fn application(config: &DemoConfig) -> Result<Application, DemoError> {
         app.bind(&SocketIOBindingKeys::REDIS_CONNECTION)
             .to_value(redis);
     }
+    // GET /health and /ready always; GET /metrics with --metrics.
+    app.bind(&SocketIOBindingKeys::OPERATIONS)
+        .to_value(OperationsOptions::default().metrics(config.metrics));
 
     app.component(SocketIOComponent::new());
     app.merge(cors.apply_to(rest::router())?);

@@ -100,7 +100,7 @@ export async function startServer({ args = STANDARD_ARGS, env = {}, pinnedArgs =
   const bin = demoServerBin();
   const cleanEnv = { ...process.env };
   for (const key of ['PORT', 'IO_PATH', 'REDIS_URL', 'REDIS_KEY', 'AUTH_TOKEN', 'AUTH_TIMEOUT_MS',
-    'PING_INTERVAL_MS', 'ROOM_PREFIX', 'CORS_ORIGIN']) delete cleanEnv[key];
+    'PING_INTERVAL_MS', 'ROOM_PREFIX', 'CORS_ORIGIN', 'METRICS']) delete cleanEnv[key];
   serversStarted += 1;
   const child = spawn(bin, [...args, ...extraServerArgs(), ...pinnedArgs], {
     env: { RUST_LOG: 'warn', ...cleanEnv, ...env },
