@@ -44,6 +44,7 @@ pub(crate) fn build(core: Arc<Core>, adapter: Arc<dyn Adapter>) -> Arc<Native> {
             max_payload: usize::try_from(options.max_payload).unwrap_or(usize::MAX),
             ..EngineConfig::default()
         },
+        connect_timeout: options.connect_timeout,
         ..IoConfig::default()
     });
     Arc::new_cyclic(|weak: &Weak<Native>| {

@@ -46,6 +46,9 @@ pub struct ServerOptions {
     pub ack_timeout: Duration,
     /// Read buffer of each WebSocket, in bytes (1024). Not zero.
     pub ws_read_buffer_size: usize,
+    /// Time an Engine.IO session has to send its Socket.IO CONNECT before it
+    /// is closed (45 s, Node's `connectTimeout`). Not zero.
+    pub connect_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -63,6 +66,7 @@ impl Default for ServerOptions {
             max_payload: DEFAULT_MAX_PAYLOAD,
             ack_timeout: DEFAULT_ACK_TIMEOUT,
             ws_read_buffer_size: DEFAULT_WS_READ_BUFFER_SIZE,
+            connect_timeout: Duration::from_secs(45),
         }
     }
 }
@@ -87,6 +91,7 @@ impl ServerOptions {
         positive("auth_timeout", self.auth_timeout)?;
         positive("ping_interval", self.ping_interval)?;
         positive("ack_timeout", self.ack_timeout)?;
+        positive("connect_timeout", self.connect_timeout)?;
         nonzero("ws_read_buffer_size", self.ws_read_buffer_size)?;
         nonzero(
             "max_payload",

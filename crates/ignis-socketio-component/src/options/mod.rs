@@ -207,6 +207,8 @@ overlay! {
         ack_timeout: Duration = |timeout: Duration| timeout;
         /// Read buffer of each WebSocket, in bytes; default 1024.
         ws_read_buffer_size: usize = |bytes: usize| bytes;
+        /// Time a session has to send its Socket.IO CONNECT; default 45 s.
+        connect_timeout: Duration = |timeout: Duration| timeout;
     }
 }
 
