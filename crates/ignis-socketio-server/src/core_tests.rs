@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use ignis_socketio_engine::io::AckError;
 use serde_json::{Value, json};
 
 use super::*;
@@ -48,7 +49,7 @@ impl SocketHandle for ConnectingSocket {
         _data: &Payload,
         _timeout: Duration,
     ) -> Result<Value, ServerError> {
-        Err(ServerError::Ack("not supported here".to_owned()))
+        Err(ServerError::Ack(AckError::Disconnected))
     }
     fn join(&self, _rooms: Vec<String>) {}
     fn leave(&self, _rooms: Vec<String>) {}

@@ -393,7 +393,7 @@ impl ServerBuilder {
         native
             .init_adapter()
             .await
-            .map_err(|e| BuildError::AdapterInit(e.to_string()))?;
+            .map_err(BuildError::AdapterInit)?;
         Ok(SocketIOServerHelper { engine: native })
     }
 }

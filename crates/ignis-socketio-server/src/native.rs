@@ -10,8 +10,8 @@ use axum::Router;
 use ignis_socketio_engine::codec::{Args, placeholder};
 use ignis_socketio_engine::engine::{EngineConfig, TransportKind};
 use ignis_socketio_engine::io::{
-    AckSender, Adapter, AdapterError, BroadcastOptions, ConnectRefusal, DisconnectReason, Event,
-    HandlerFuture, IoConfig, LocalAdapter, Namespace, NamespaceHandler, Socket, SocketIo,
+    AckError, AckSender, Adapter, AdapterError, BroadcastOptions, ConnectRefusal, DisconnectReason,
+    Event, HandlerFuture, IoConfig, LocalAdapter, Namespace, NamespaceHandler, Socket, SocketIo,
 };
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -155,7 +155,7 @@ fn responder(ack: AckSender) -> AckResponder {
     AckResponder {
         send: Box::new(move |payload: &Payload| {
             ack.send(&payload_args(payload))
-                .map_err(|e| ServerError::Ack(e.to_string()))
+                .map_err(|e| ServerError::Ack(AckError::Send(e)))
         }),
     }
 }
@@ -219,7 +219,7 @@ impl Engine for Native {
         self.ns
             .broadcast(&options, event, &payload_args(&payload))
             .await
-            .map_err(|e| ServerError::Broadcast(e.to_string()))
+            .map_err(ServerError::Broadcast)
     }
 
     async fn send_with_ack(
@@ -234,7 +234,7 @@ impl Engine for Native {
             .ns
             .broadcast_with_ack(&options, event, &payload_args(&payload), timeout)
             .await
-            .map_err(|e| ServerError::Broadcast(e.to_string()))?;
+            .map_err(ServerError::Broadcast)?;
         Ok(replies
             .into_iter()
             .map(|(socket_id, result)| AckReply {
@@ -253,16 +253,12 @@ impl Engine for Native {
             .ns
             .fetch_sockets(&options)
             .await
-            .map_err(|e| ServerError::Broadcast(e.to_string()))?;
+            .map_err(ServerError::Broadcast)?;
         Ok(sockets.into_iter().map(|s| s.id).collect())
     }
 
     async fn fetch_rooms(&self) -> Result<Vec<String>, ServerError> {
-        let mut rooms = self
-            .ns
-            .all_rooms()
-            .await
-            .map_err(|e| ServerError::Broadcast(e.to_string()))?;
+        let mut rooms = self.ns.all_rooms().await.map_err(ServerError::Broadcast)?;
         rooms.retain(|r| r != UNAUTHENTICATED_ROOM);
         Ok(rooms)
     }
@@ -316,7 +312,7 @@ impl SocketHandle for NativeSocket {
             .emit_with_ack(event, &payload_args(data), timeout)
             .await
             .map(|args| ack_as_json(&args))
-            .map_err(|e| ServerError::Ack(e.to_string()))
+            .map_err(ServerError::Ack)
     }
 
     fn join(&self, rooms: Vec<String>) {
