@@ -291,12 +291,6 @@ impl RedisAdapterState {
         &self.shared.conn
     }
 
-    /// The adapter of namespace `nsp` (`"/"` for the main one), for the
-    /// server helper or the engine.
-    pub fn adapter(&self, nsp: &str) -> std::sync::Arc<crate::adapter::RedisAdapter> {
-        crate::adapter::RedisAdapter::new(self, nsp)
-    }
-
     /// An emitter on the same connection and key prefix.
     pub fn emitter(&self) -> RedisEmitter {
         RedisEmitter::new(self.shared.conn.clone(), &self.shared.config.key)
