@@ -147,7 +147,7 @@ impl Component for SocketIOComponent {
         }
         self.operations = match optional(container, &SocketIOBindingKeys::OPERATIONS)? {
             Some(operations) => {
-                operations.validate(&options.path).map_err(|error| {
+                operations.validate(&options.server.path).map_err(|error| {
                     ComponentError::InvalidBinding {
                         component: COMPONENT_NAME.to_owned(),
                         key: SocketIOBindingKeys::OPERATIONS.as_str(),
@@ -203,7 +203,7 @@ impl Component for SocketIOComponent {
         };
         let options = &resolved.options;
         let mut builder: ServerBuilder = SocketIOServerHelper::builder()
-            .options(options.server_options())
+            .options(options.server.clone())
             .authenticate(resolved.authenticate.clone());
         if let Some(validator) = &resolved.validate_room {
             builder = builder.validate_rooms(validator.clone());
@@ -261,8 +261,8 @@ impl Component for SocketIOComponent {
             .to_value(helper.clone());
         tracing::info!(
             component = COMPONENT_NAME,
-            identifier = %options.identifier,
-            path = %options.path,
+            identifier = %options.server.identifier,
+            path = %options.server.path,
             adapter = if self.redis.is_some() { "redis" } else { "in-memory" },
             "Socket.IO server ready"
         );
@@ -285,7 +285,7 @@ impl Component for SocketIOComponent {
                 reason: error.to_string(),
             }
         })?;
-        let path: Arc<str> = Arc::from(resolved.options.path.as_str());
+        let path: Arc<str> = Arc::from(resolved.options.server.path.as_str());
         let policy = OriginPolicy::new(&resolved.options.cors);
         let router = router.layer(middleware::from_fn_with_state(
             (path, endpoint, policy),

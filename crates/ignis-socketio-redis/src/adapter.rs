@@ -57,6 +57,14 @@ fn wire_opts(options: &BroadcastOptions) -> WireOpts {
     }
 }
 
+impl RedisAdapterState {
+    /// The adapter of namespace `nsp` (`"/"` for the main one), for the
+    /// server helper or the engine.
+    pub fn adapter(&self, nsp: &str) -> Arc<RedisAdapter> {
+        RedisAdapter::new(self, nsp)
+    }
+}
+
 impl RedisAdapter {
     /// The adapter of namespace `nsp` on `state`'s connections.
     pub(crate) fn new(state: &RedisAdapterState, nsp: &str) -> Arc<RedisAdapter> {

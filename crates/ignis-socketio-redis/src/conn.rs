@@ -34,18 +34,16 @@ where
     loop {
         match tokio::time::timeout_at(deadline, attempt()).await {
             Ok(Ok(value)) => return Ok(value),
-            Ok(Err(e)) => last_error = Some(e.to_string()),
+            Ok(Err(e)) => last_error = Some(Box::new(e)),
             // An attempt cut short by the deadline says less than the one before.
-            Err(_) => {
-                last_error.get_or_insert_with(|| "no answer".to_owned());
-            }
+            Err(_) => {}
         }
         let now = tokio::time::Instant::now();
         if now >= deadline {
             return Err(RedisAdapterError::ConnectTimeout {
                 target: config.display_target(),
                 timeout: config.connect_timeout,
-                last_error: last_error.unwrap_or_default(),
+                last_error,
             });
         }
         tracing::debug!(target = %config.display_target(), error = ?last_error, "waiting for Redis");

@@ -206,8 +206,8 @@ impl RedisEmitter {
         data: &T,
     ) -> Result<(), RedisAdapterError> {
         check_event(event)?;
-        let args = ignis_socketio_engine::codec::to_args(data)
-            .map_err(|e| RedisAdapterError::Payload(e.to_string()))?;
+        let args =
+            ignis_socketio_engine::codec::to_args(data).map_err(RedisAdapterError::Payload)?;
         let mut items = vec![Mp::from(event)];
         items.extend(args.to_msgpack());
         let body = to_json(&map([

@@ -14,14 +14,18 @@ pub enum RedisAdapterError {
         reason: String,
     },
     /// Redis could not be reached within the start-up timeout.
-    #[error("Redis at {target} not reachable within {timeout:?}: {last_error}")]
+    #[error(
+        "Redis at {target} not reachable within {timeout:?}: {}",
+        last_error.as_ref().map_or_else(|| "no answer".to_owned(), ToString::to_string)
+    )]
     ConnectTimeout {
         /// The URL or node list that was tried.
         target: String,
         /// How long start-up waited.
         timeout: Duration,
-        /// The last error the driver reported.
-        last_error: String,
+        /// The last error of an attempt; `None` when no attempt answered at all.
+        #[source]
+        last_error: Option<Box<RedisAdapterError>>,
     },
     /// A Redis command (PUBLISH, PUBSUB NUMSUB, SUBSCRIBE...) failed.
     #[error("Redis command failed: {0}")]
@@ -48,10 +52,10 @@ pub enum RedisAdapterError {
     },
     /// A payload could not be converted between the engine's arguments, msgpack and JSON.
     #[error("payload conversion failed: {0}")]
-    Payload(String),
+    Payload(#[from] ignis_socketio_engine::codec::ArgsError),
     /// A message read from Redis does not follow the Node adapter protocol.
     #[error("malformed adapter message: {0}")]
-    Malformed(String),
+    Malformed(#[from] Malformed),
     /// Remote servers did not all answer a request within `requests_timeout`.
     #[error("timeout reached while waiting for {operation} responses: {received} of {expected}")]
     Timeout {
@@ -71,6 +75,20 @@ pub enum RedisAdapterError {
     /// The adapter was closed.
     #[error("the Redis adapter is closed")]
     Closed,
+}
+
+/// How a message read from Redis breaks the Node adapter protocol.
+#[derive(Debug, thiserror::Error)]
+pub enum Malformed {
+    /// A request or response starting with `{` is not JSON.
+    #[error("bad JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The payload is not msgpack.
+    #[error("bad msgpack: {0}")]
+    Msgpack(#[from] rmpv::decode::Error),
+    /// Decoded, but not shaped like the message it should be.
+    #[error("{0}")]
+    Shape(&'static str),
 }
 
 /// Result alias for this crate.

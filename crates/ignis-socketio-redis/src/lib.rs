@@ -64,7 +64,7 @@ pub use adapter::RedisAdapter;
 pub use config::{RedisConfig, RedisTarget};
 pub use delivery::RedisCounters;
 pub use emitter::{RESERVED_EVENTS, RedisEmitter};
-pub use error::{RedisAdapterError, Result};
+pub use error::{Malformed, RedisAdapterError, Result};
 pub use ignis_socketio_engine::io::IntoRooms;
 pub use publish::RedisConnection;
 pub use state::{

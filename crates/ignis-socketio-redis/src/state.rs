@@ -7,6 +7,7 @@ use std::{
     sync::{Arc, OnceLock, RwLock, Weak, atomic::Ordering},
 };
 
+use ignis_socketio_engine::io::HandshakeSource;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
@@ -71,56 +72,15 @@ pub struct SocketDetails {
 
 impl SocketDetails {
     /// Builds Node's handshake object from the HTTP request that opened the
-    /// connection and the CONNECT auth payload.
+    /// connection and the CONNECT auth payload, with the engine's
+    /// [`HandshakeSource`] (the server helper's `Handshake::to_node_json` too).
     pub fn from_request(
         parts: &http::request::Parts,
         auth: serde_json::Value,
         data: serde_json::Value,
     ) -> Self {
-        let headers: serde_json::Map<String, serde_json::Value> = parts
-            .headers
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned().into())))
-            .collect();
-        let query: serde_json::Map<String, serde_json::Value> = parts
-            .uri
-            .query()
-            .unwrap_or_default()
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|pair| {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (k.to_owned(), serde_json::Value::from(v))
-            })
-            .collect();
-        let now = time::OffsetDateTime::now_utc();
-        let time_text = now
-            .format(time::macros::format_description!(
-                "[weekday repr:short] [month repr:short] [day] [year] [hour]:[minute]:[second] GMT+0000 (Coordinated Universal Time)"
-            ))
-            .unwrap_or_default();
-        let issued = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-        let host = parts
-            .headers
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok());
-        let origin = parts
-            .headers
-            .get(http::header::ORIGIN)
-            .and_then(|h| h.to_str().ok());
-        let xdomain = matches!((origin, host), (Some(o), Some(h)) if !o.ends_with(h));
         Self {
-            handshake: serde_json::json!({
-                "headers": headers,
-                "time": time_text,
-                "address": "",
-                "xdomain": xdomain,
-                "secure": parts.uri.scheme_str() == Some("https"),
-                "issued": issued,
-                "url": parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
-                "query": query,
-                "auth": auth,
-            }),
+            handshake: HandshakeSource::from_parts(parts, &auth).to_node_json(),
             data,
         }
     }
@@ -292,12 +252,6 @@ impl RedisAdapterState {
     /// The publishing connection (shared with [`RedisAdapterState::emitter`]).
     pub fn connection(&self) -> &RedisConnection {
         &self.shared.conn
-    }
-
-    /// The adapter of namespace `nsp` (`"/"` for the main one), for the
-    /// server helper or the engine.
-    pub fn adapter(&self, nsp: &str) -> std::sync::Arc<crate::adapter::RedisAdapter> {
-        crate::adapter::RedisAdapter::new(self, nsp)
     }
 
     /// An emitter on the same connection and key prefix.

@@ -136,7 +136,7 @@ pub(crate) fn serialize_args<T: ?Sized + Serialize>(
 ) -> Result<Vec<Mp>, RedisAdapterError> {
     to_args(data)
         .map(|args| args.to_msgpack())
-        .map_err(|e| RedisAdapterError::Payload(e.to_string()))
+        .map_err(RedisAdapterError::Payload)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use rand::Rng;
 use rmpv::Value as Mp;
 
-use crate::error::RedisAdapterError;
+use crate::error::{Malformed, RedisAdapterError};
 
 /// Request types of `RequestType` in `@socket.io/redis-adapter` `lib/index.ts`.
 pub(crate) mod request_type {
@@ -98,8 +98,7 @@ pub(crate) fn to_json(value: &Mp) -> Vec<u8> {
 /// (the sniffing Node's adapter does).
 pub(crate) fn decode_any(payload: &[u8]) -> Result<Mp, RedisAdapterError> {
     if payload.first() == Some(&b'{') {
-        let json: serde_json::Value = serde_json::from_slice(payload)
-            .map_err(|e| RedisAdapterError::Malformed(format!("bad JSON: {e}")))?;
+        let json: serde_json::Value = serde_json::from_slice(payload).map_err(Malformed::Json)?;
         Ok(crate::value::json_to_mp(json))
     } else {
         decode_msgpack(payload)
@@ -109,8 +108,7 @@ pub(crate) fn decode_any(payload: &[u8]) -> Result<Mp, RedisAdapterError> {
 /// Decodes one msgpack value.
 pub(crate) fn decode_msgpack(payload: &[u8]) -> Result<Mp, RedisAdapterError> {
     let mut reader = payload;
-    rmpv::decode::read_value(&mut reader)
-        .map_err(|e| RedisAdapterError::Malformed(format!("bad msgpack: {e}")))
+    rmpv::decode::read_value(&mut reader).map_err(|e| Malformed::Msgpack(e).into())
 }
 
 /// Looks a key up in a msgpack map.
@@ -253,14 +251,10 @@ impl BroadcastMessage {
     pub(crate) fn decode(payload: &[u8]) -> Result<Self, RedisAdapterError> {
         let value = decode_msgpack(payload)?;
         let Mp::Array(mut parts) = value else {
-            return Err(RedisAdapterError::Malformed(
-                "broadcast is not an array".into(),
-            ));
+            return Err(Malformed::Shape("broadcast is not an array").into());
         };
         if parts.len() < 2 {
-            return Err(RedisAdapterError::Malformed(
-                "broadcast array too short".into(),
-            ));
+            return Err(Malformed::Shape("broadcast array too short").into());
         }
         let opts = if parts.len() > 2 {
             WireOpts::from_value(Some(&parts[2]))
@@ -276,9 +270,7 @@ impl BroadcastMessage {
         let data = match field(&packet, "data") {
             Some(Mp::Array(items)) => items.clone(),
             _ => {
-                return Err(RedisAdapterError::Malformed(
-                    "broadcast packet has no data array".into(),
-                ));
+                return Err(Malformed::Shape("broadcast packet has no data array").into());
             }
         };
         let nsp = str_field(&packet, "nsp").unwrap_or("/").to_owned();

@@ -74,7 +74,7 @@ impl AuthenticatedClient {
 
     /// Whether the client is still connected.
     pub fn is_connected(&self) -> bool {
-        self.record.socket.connected() && !self.record.lock().closed
+        self.record.socket.connected() && !self.record.is_closed()
     }
 
     /// The helper, to send to other clients from a handler.

@@ -1,32 +1,33 @@
 //! The adapter-independent heart of the helper: registry, authentication state
 //! machine, room requests, application event dispatch and timers.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, Weak};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use futures_util::FutureExt;
 use ignis_socketio_protocol::{
-    AuthenticateAck, AuthenticatedPayload, ClientState, ErrorBody, JoinAck, LeaveAck, PingPayload,
-    RejectedRoom, RoomRejection, UnauthenticatedCode, UnauthenticatedPayload, events,
-    now_timestamp,
+    AuthenticateAck, AuthenticatedPayload, ClientState, ErrorBody, PingPayload,
+    UnauthenticatedCode, UnauthenticatedPayload, events, now_timestamp,
 };
 use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
+use crate::callbacks::panic_message;
 use crate::callbacks::{
     Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler, RoomValidator,
 };
+use crate::lifecycle::Begin;
 use crate::metrics::{AuthOutcome, Dropped, Metrics};
 use crate::observer::Observers;
-use crate::record::{ClientRecord, Readiness};
-use crate::timers::Timers;
+use crate::record::ClientRecord;
+use crate::timers::{TimerOwner, Timers};
 use crate::{
-    AckResponder, AuthError, AuthenticatedClient, ClientInfo, Identity, JoinRequest, Payload,
-    ServerError, ServerOptions, SocketIOServerHelper, UNAUTHENTICATED_ROOM,
+    AckResponder, AuthError, AuthenticatedClient, ClientInfo, Identity, Payload, ServerOptions,
+    SocketIOServerHelper, UNAUTHENTICATED_ROOM,
 };
 
 /// How long the helper waits for the engine to mark a socket connected
@@ -62,14 +63,6 @@ pub(crate) struct Core {
 
 fn to_payload<T: Serialize>(value: &T) -> Payload {
     Payload::Json(serde_json::to_value(value).unwrap_or(Value::Null))
-}
-
-pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_owned())
 }
 
 impl Core {
@@ -149,7 +142,8 @@ impl Core {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(record.id.clone(), record.clone());
-        self.timers.auth_deadline(self, &record);
+        self.timers
+            .auth_deadline(self, &record, self.options.auth_timeout);
     }
 
     /// Removes the record and runs its teardown, exactly once whatever the cause.
@@ -173,11 +167,11 @@ impl Core {
     fn finish(&self, record: &Arc<ClientRecord>, reason: String) {
         // Snapshot before closing: the rooms are still there.
         let info = self.disconnected_handler.as_ref().map(|_| record.info());
-        if !record.close() {
+        let Some(notify_now) = record.close() else {
             return;
-        }
+        };
         tracing::info!(parent: &record.span, %reason, "client disconnected");
-        if record.claim_disconnect_notice() {
+        if notify_now {
             self.observers.disconnected(&record.span, &record.id);
         }
         if let (Some(handler), Some(info)) = (self.disconnected_handler.clone(), info) {
@@ -211,26 +205,19 @@ impl Core {
         records
     }
 
-    pub(crate) async fn auth_timer_fired(core: Weak<Core>, record: Weak<ClientRecord>) {
-        let (Some(core), Some(record)) = (core.upgrade(), record.upgrade()) else {
+    async fn auth_deadline_fired(self: Arc<Self>, record: Weak<ClientRecord>) {
+        let core = self;
+        let Some(record) = record.upgrade() else {
             return;
         };
-        // With a zero timeout the timer can fire before the CONNECT ack is out:
+        // With a short timeout the timer can fire before the CONNECT ack is out:
         // wait for the socket to be connected so that the client can be told.
         record.wait_connected(CONNECT_GRACE).await;
-        {
-            let mut guard = record.lock();
-            // Observers busy: the authenticator already accepted the client.
-            // Refused already (the authenticator said no): one `unauthenticated` per client.
-            if guard.closed
-                || guard.refused
-                || guard.state == ClientState::Authenticated
-                || guard.observers_busy
-            {
-                return;
-            }
-            guard.state = ClientState::Unauthorized;
-            guard.refused = true;
+        // Not when observers are being told: the authenticator already
+        // accepted the client. Refused already (the authenticator said no):
+        // one `unauthenticated` per client.
+        if !record.lock().refuse_at_deadline() {
+            return;
         }
         if !record.socket.connected() {
             // The socket never made it into the namespace: nothing will call
@@ -280,20 +267,17 @@ impl Core {
         // that every emit fails, and `ping`, `authenticated` or
         // `unauthenticated` would be lost.
         if !record.wait_connected(CONNECT_GRACE).await {
-            if !record.lock().closed {
+            if !record.is_closed() {
                 tracing::warn!(parent: &record.span, grace = ?CONNECT_GRACE, "authenticate dropped: the socket never finished connecting");
             }
             return;
         }
-        {
-            let mut guard = record.lock();
-            if guard.closed || guard.refused {
-                return;
-            }
-            if guard.state != ClientState::Unauthorized {
-                tracing::warn!(parent: &record.span, state = %guard.state, "authenticate ignored in this state");
-                let state = guard.state;
-                drop(guard);
+        let begin = record.lock().begin_authenticating();
+        match begin {
+            Begin::Started => {}
+            Begin::Gone => return,
+            Begin::Already(state) => {
+                tracing::warn!(parent: &record.span, %state, "authenticate ignored in this state");
                 if let Some(ack) = ack {
                     let body = AuthenticateAck {
                         state,
@@ -306,7 +290,6 @@ impl Core {
                 }
                 return;
             }
-            guard.state = ClientState::Authenticating;
         }
         let handshake = record.handshake.with_credentials(credentials);
         let started = std::time::Instant::now();
@@ -331,15 +314,10 @@ impl Core {
                     .await
             }
             Err(error) => {
-                {
-                    let mut guard = record.lock();
-                    if guard.closed || guard.state != ClientState::Authenticating {
-                        tracing::info!(parent: &record.span, "client disconnected during authentication");
-                        return;
-                    }
-                    guard.state = ClientState::Unauthorized;
-                    // Also tells the auth deadline not to send another `unauthenticated`.
-                    guard.refused = true;
+                // Refused: the auth deadline does not send another `unauthenticated`.
+                if !record.lock().refuse() {
+                    tracing::info!(parent: &record.span, "client disconnected during authentication");
+                    return;
                 }
                 match &error {
                     AuthError::Rejected(_) => {
@@ -368,14 +346,11 @@ impl Core {
         let identity = Arc::new(identity);
         let time = now_timestamp();
         {
-            let mut guard = record.lock();
-            if guard.closed || guard.state != ClientState::Authenticating {
+            let mut life = record.lock();
+            if !life.accept(identity.clone()) {
                 tracing::info!(parent: &record.span, "client disconnected during authentication; result discarded");
                 return;
             }
-            guard.state = ClientState::Authenticated;
-            guard.identity = Some(identity.clone());
-            guard.authenticated_at = Some(SystemTime::now());
             // Under the lock: a concurrent teardown cannot interleave, so no
             // room is joined after the socket's rooms were cleaned.
             if !self.options.default_rooms.is_empty() {
@@ -396,7 +371,8 @@ impl Core {
             {
                 tracing::warn!(parent: &record.span, %error, "authenticated not sent");
             }
-            self.timers.start_ping(self, &record);
+            self.timers
+                .start_ping(self, &record, self.options.ping_interval);
         }
         tracing::info!(parent: &record.span, identity = %identity.id, "client authenticated");
         if let Some(ack) = ack {
@@ -423,9 +399,7 @@ impl Core {
             }
         }
         // Application events that arrived meanwhile are released now.
-        if !record.lock().closed {
-            record.set_readiness(Readiness::Ready);
-        }
+        record.mark_ready();
     }
 
     /// Tells the observers that the client was accepted, before it is told
@@ -441,189 +415,18 @@ impl Core {
         if self.observers.is_empty() {
             return true;
         }
-        {
-            let mut guard = record.lock();
-            if guard.closed || guard.state != ClientState::Authenticating {
-                tracing::info!(parent: &record.span, "client disconnected during authentication; result discarded");
-                return false;
-            }
-            guard.observers_busy = true;
+        if !record.lock().begin_announcing() {
+            tracing::info!(parent: &record.span, "client disconnected during authentication; result discarded");
+            return false;
         }
         self.observers
             .authenticated(&record.span, &record.id, handshake, identity);
-        let deferred_disconnect = {
-            let mut guard = record.lock();
-            guard.observers_busy = false;
-            std::mem::take(&mut guard.disconnect_deferred)
-        };
+        let deferred_disconnect = record.lock().end_announcing();
         if deferred_disconnect {
             self.observers.disconnected(&record.span, &record.id);
             return false;
         }
         true
-    }
-
-    /// Emits the application `ping`; false once the socket is gone for good.
-    pub(crate) fn send_ping(record: &ClientRecord) -> bool {
-        if record.lock().closed {
-            return false;
-        }
-        let ping = PingPayload {
-            time: now_timestamp(),
-        };
-        record.socket.emit(events::PING, &to_payload(&ping)).is_ok() || record.socket.connected()
-    }
-
-    // ===== rooms =====
-
-    pub(crate) async fn handle_join(
-        self: &Arc<Self>,
-        server: SocketIOServerHelper,
-        record: Arc<ClientRecord>,
-        payload: Value,
-        ack: Option<AckResponder>,
-    ) {
-        let answer = |ack: Option<AckResponder>, body: JoinAck| {
-            let invalid =
-                body.error.is_some() && body.joined.is_empty() && body.rejected.is_empty();
-            self.metrics
-                .room_request(false, body.joined.len(), body.rejected.len(), invalid);
-            if let Some(ack) = ack {
-                send_ack(&record, ack, &body, "join");
-            }
-        };
-        let identity = {
-            let guard = record.lock();
-            match (&guard.identity, guard.state) {
-                (Some(identity), ClientState::Authenticated) if !guard.closed => identity.clone(),
-                _ => {
-                    tracing::debug!(parent: &record.span, "join before authentication ignored");
-                    drop(guard);
-                    answer(
-                        ack,
-                        JoinAck {
-                            error: Some(not_authenticated()),
-                            ..JoinAck::default()
-                        },
-                    );
-                    return;
-                }
-            }
-        };
-        let request = match self.parse_join(&payload) {
-            Ok(request) => request,
-            Err(ServerError::InvalidRooms(error)) => {
-                tracing::warn!(parent: &record.span, %error, "join refused: malformed request");
-                answer(
-                    ack,
-                    JoinAck {
-                        error: Some(error.to_body()),
-                        ..JoinAck::default()
-                    },
-                );
-                return;
-            }
-            Err(error) => {
-                tracing::warn!(parent: &record.span, %error, "join refused");
-                return;
-            }
-        };
-        let mut rejected = request.rejected;
-        let mut error = None;
-        let allowed: HashSet<String> = match &self.validator {
-            None => {
-                tracing::warn!(parent: &record.span, rooms = ?request.accepted, "join rejected: no room validator configured");
-                HashSet::new()
-            }
-            Some(_) if request.accepted.is_empty() => HashSet::new(),
-            Some(validator) => {
-                let join_request = JoinRequest {
-                    client: AuthenticatedClient {
-                        record: record.clone(),
-                        server,
-                        identity,
-                    },
-                    rooms: request.accepted.clone(),
-                };
-                let validation = AssertUnwindSafe(validator.validate(join_request)).catch_unwind();
-                match tokio::time::timeout(VALIDATOR_TIMEOUT, validation).await {
-                    Ok(Ok(rooms)) => rooms.into_iter().collect(),
-                    Err(_elapsed) => {
-                        tracing::error!(parent: &record.span, timeout = ?VALIDATOR_TIMEOUT, "room validator timed out");
-                        error = Some(ErrorBody {
-                            code: "validator_timeout".to_owned(),
-                            message: "the room validator did not answer in time".to_owned(),
-                        });
-                        HashSet::new()
-                    }
-                    Ok(Err(panic)) => {
-                        tracing::error!(parent: &record.span, panic = %panic_message(panic.as_ref()), "room validator panicked");
-                        error = Some(ErrorBody {
-                            code: "validator_failed".to_owned(),
-                            message: "the room validator failed".to_owned(),
-                        });
-                        HashSet::new()
-                    }
-                }
-            }
-        };
-        // Only rooms both requested and returned: never trust the returned list.
-        let mut granted = Vec::new();
-        for room in request.accepted {
-            if allowed.contains(&room) {
-                granted.push(room);
-            } else {
-                rejected.push(RejectedRoom::new(room, RoomRejection::NotAllowed));
-            }
-        }
-        match self.apply_join(&record, granted, rejected) {
-            Ok(mut body) => {
-                tracing::info!(parent: &record.span, joined = ?body.joined, rejected = ?body.rejected, "join handled");
-                body.error = error;
-                answer(ack, body);
-            }
-            Err(error) => tracing::debug!(parent: &record.span, %error, "join dropped"),
-        }
-    }
-
-    pub(crate) fn handle_leave(
-        &self,
-        record: &ClientRecord,
-        payload: Value,
-        ack: Option<AckResponder>,
-    ) {
-        let authenticated = {
-            let guard = record.lock();
-            guard.state == ClientState::Authenticated && !guard.closed
-        };
-        let body = if !authenticated {
-            tracing::debug!(parent: &record.span, "leave before authentication ignored");
-            LeaveAck {
-                error: Some(not_authenticated()),
-                ..LeaveAck::default()
-            }
-        } else {
-            match self.leave(record, &payload) {
-                Ok(body) => body,
-                Err(ServerError::InvalidRooms(error)) => {
-                    tracing::warn!(parent: &record.span, %error, "leave refused: malformed request");
-                    LeaveAck {
-                        error: Some(error.to_body()),
-                        ..LeaveAck::default()
-                    }
-                }
-                Err(error) => {
-                    tracing::debug!(parent: &record.span, %error, "leave dropped");
-                    return;
-                }
-            }
-        };
-        let invalid = body.error.is_some() && body.left.is_empty() && body.rejected.is_empty();
-        self.metrics
-            .room_request(true, body.left.len(), body.rejected.len(), invalid);
-        if let Some(ack) = ack {
-            send_ack(record, ack, &body, "leave");
-        }
     }
 
     // ===== application events =====
@@ -638,10 +441,11 @@ impl Core {
     ) {
         self.metrics.event_received();
         let identity = {
-            let guard = record.lock();
-            match (&guard.identity, guard.state) {
-                (Some(identity), ClientState::Authenticated) if !guard.closed => identity.clone(),
-                (_, state) => {
+            let life = record.lock();
+            match life.identity() {
+                Some(identity) => identity,
+                None => {
+                    let state = life.state();
                     self.metrics.dropped(Dropped::Unauthenticated);
                     tracing::debug!(parent: &record.span, %event, %state, "event before authentication ignored");
                     self.events_ignored.fetch_add(1, Ordering::Relaxed);
@@ -677,15 +481,40 @@ impl Core {
     }
 }
 
+impl TimerOwner for Core {
+    /// Emits the application `ping`; false once the socket is gone for good.
+    fn ping(&self, record: &ClientRecord) -> bool {
+        if record.is_closed() {
+            return false;
+        }
+        let ping = PingPayload {
+            time: now_timestamp(),
+        };
+        record.socket.emit(events::PING, &to_payload(&ping)).is_ok() || record.socket.connected()
+    }
+
+    fn auth_deadline_passed(self: Arc<Self>, record: Weak<ClientRecord>) {
+        let span = record
+            .upgrade()
+            .map_or_else(tracing::Span::none, |r| r.span.clone());
+        tokio::spawn(self.auth_deadline_fired(record).instrument(span));
+    }
+}
+
 /// Answers a helper event's acknowledgement; a failure is worth a warning
 /// (the client waits for it).
-fn send_ack<T: Serialize>(record: &ClientRecord, ack: AckResponder, body: &T, event: &str) {
+pub(crate) fn send_ack<T: Serialize>(
+    record: &ClientRecord,
+    ack: AckResponder,
+    body: &T,
+    event: &str,
+) {
     if let Err(error) = ack.send_payload(to_payload(body)) {
         tracing::warn!(parent: &record.span, %error, %event, "acknowledgement not sent");
     }
 }
 
-fn not_authenticated() -> ErrorBody {
+pub(crate) fn not_authenticated() -> ErrorBody {
     ErrorBody {
         code: "not_authenticated".to_owned(),
         message: "authenticate first".to_owned(),
@@ -693,128 +522,5 @@ fn not_authenticated() -> ErrorBody {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
-
-    use async_trait::async_trait;
-    use serde_json::{Value, json};
-
-    use super::*;
-    use crate::record::SocketHandle;
-    use crate::{Handshake, Payload, ServerError};
-
-    /// A socket between the connect handler and the engine accepting it:
-    /// like the engine's `Socket::emit`, every emit fails until
-    /// [`finish_connecting`](Self::finish_connecting).
-    #[derive(Default)]
-    struct ConnectingSocket {
-        connected: AtomicBool,
-        sent: Mutex<Vec<String>>,
-    }
-
-    impl ConnectingSocket {
-        fn finish_connecting(&self) {
-            self.connected.store(true, Ordering::SeqCst);
-        }
-
-        fn sent(&self) -> Vec<String> {
-            self.sent.lock().unwrap().clone()
-        }
-    }
-
-    #[async_trait]
-    impl SocketHandle for ConnectingSocket {
-        fn emit(&self, event: &str, _data: &Payload) -> Result<(), ServerError> {
-            if !self.connected.load(Ordering::SeqCst) {
-                return Err(ServerError::Socket {
-                    id: "s".to_owned(),
-                    reason: "socket closed".to_owned(),
-                });
-            }
-            self.sent.lock().unwrap().push(event.to_owned());
-            Ok(())
-        }
-        async fn emit_with_ack(
-            &self,
-            _event: &str,
-            _data: &Payload,
-            _timeout: Duration,
-        ) -> Result<Value, ServerError> {
-            Err(ServerError::Ack("not supported here".to_owned()))
-        }
-        fn join(&self, _rooms: Vec<String>) {}
-        fn leave(&self, _rooms: Vec<String>) {}
-        fn rooms(&self) -> Vec<String> {
-            Vec::new()
-        }
-        fn disconnect(&self) {
-            self.sent.lock().unwrap().push("<disconnect>".to_owned());
-        }
-        fn connected(&self) -> bool {
-            self.connected.load(Ordering::SeqCst)
-        }
-        fn transport(&self) -> &'static str {
-            "websocket"
-        }
-    }
-
-    /// Runs `authenticate` (with `token` as payload) on a socket that is only
-    /// marked connected 50 ms later; returns what was emitted to it.
-    async fn authenticate_before_marked_connected(token: &str) -> Vec<String> {
-        let helper = SocketIOServerHelper::builder()
-            .authenticate(async |hs: Handshake| {
-                match hs.credentials().and_then(|c| c.get("token")) {
-                    Some(token) if token == "good" => Ok(Identity::new("user-good")),
-                    _ => Err(AuthError::rejected("wrong token")),
-                }
-            })
-            .build()
-            .unwrap();
-        let core = helper.engine.core().clone();
-        let socket = Arc::new(ConnectingSocket::default());
-        let (parts, ()) = http::Request::builder()
-            .uri("/io/?EIO=4&transport=websocket")
-            .body(())
-            .unwrap()
-            .into_parts();
-        let record = Arc::new(ClientRecord::new(
-            "s".to_owned(),
-            socket.clone(),
-            Handshake::from_request_parts(&parts, None),
-            "test",
-        ));
-        core.register(record.clone());
-        let authenticating = tokio::spawn({
-            let (core, record) = (core.clone(), record.clone());
-            let credentials = json!({ "token": token });
-            async move {
-                core.handle_authenticate(helper, record, Some(credentials), None)
-                    .await
-            }
-        });
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        socket.finish_connecting();
-        record.signal_connected();
-        tokio::time::timeout(Duration::from_secs(5), authenticating)
-            .await
-            .expect("authenticate is handled")
-            .unwrap();
-        socket.sent()
-    }
-
-    #[tokio::test]
-    async fn authenticate_before_the_socket_is_marked_connected_still_gets_ping_and_authenticated()
-    {
-        let sent = authenticate_before_marked_connected("good").await;
-        assert_eq!(sent, ["ping", "authenticated"]);
-    }
-
-    #[tokio::test]
-    async fn authenticate_refused_before_the_socket_is_marked_connected_still_gets_unauthenticated()
-    {
-        let sent = authenticate_before_marked_connected("bad").await;
-        assert_eq!(sent, ["unauthenticated", "<disconnect>"]);
-    }
-}
+#[path = "core_tests.rs"]
+mod tests;

@@ -1,5 +1,6 @@
 //! The errors of the server helper.
 
+use ignis_socketio_engine::io::{AckError, AdapterError};
 use ignis_socketio_protocol::{EventNameError, RoomRequestError};
 
 /// What went wrong in an operation of the helper or of a client handle.
@@ -37,10 +38,10 @@ pub enum ServerError {
     },
     /// The adapter failed to broadcast (for example Redis is unreachable).
     #[error("broadcast failed: {0}")]
-    Broadcast(String),
+    Broadcast(#[source] AdapterError),
     /// An acknowledgement did not arrive or could not be read.
     #[error("acknowledgement failed: {0}")]
-    Ack(String),
+    Ack(#[source] AckError),
     /// The helper was shut down.
     #[error("the Socket.IO server helper is shut down")]
     ShutDown,
@@ -62,5 +63,5 @@ pub enum BuildError {
     },
     /// The adapter failed to initialise (for example its Redis connection failed).
     #[error("adapter initialisation failed: {0}")]
-    AdapterInit(String),
+    AdapterInit(#[source] AdapterError),
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
+use ignis_socketio_engine::io::{HandshakeSource, peer_address};
 use serde_json::Value;
 
 /// What a client presented when it connected: HTTP headers, query string, the
@@ -58,16 +59,8 @@ impl Handshake {
     /// Builds a handshake that shares the request head and the `auth` object
     /// (as JSON text) with the engine's socket instead of copying them.
     pub fn from_shared(parts: Arc<http::request::Parts>, auth_text: Option<Arc<str>>) -> Self {
-        let address = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<SocketAddr>>()
-            .map(|info| info.0);
-        let secure = parts.uri.scheme_str() == Some("https")
-            || parts
-                .headers
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+        let address = peer_address(&parts);
+        let secure = HandshakeSource::is_secure(&parts);
         Handshake {
             inner: Arc::new(HandshakeData {
                 request: parts,
@@ -189,7 +182,9 @@ impl Handshake {
     }
 
     /// The handshake in the shape of Node's `socket.handshake`, as Node servers
-    /// sharing a cluster adapter expect it from `fetchSockets()`:
+    /// sharing a cluster adapter expect it from `fetchSockets()` (built by
+    /// the engine's [`HandshakeSource::to_node_json`], which the Redis
+    /// adapter's `SocketDetails::from_request` uses too):
     ///
     /// - `headers`: an object of lowercase header names; repeated headers are
     ///   joined with `, ` (`; ` for `cookie`), `set-cookie` is an array, as Node does;
@@ -200,49 +195,30 @@ impl Handshake {
     /// - `secure`: see [`secure`](Self::secure);
     /// - `issued`: milliseconds since the epoch (a number);
     /// - `url`: path and query of the request;
-    /// - `query`: an object of strings (the Engine.IO `EIO` and `transport` included);
+    /// - `query`: an object of decoded strings, a repeated key's last value
+    ///   (the Engine.IO `EIO` and `transport` included);
     /// - `auth`: the CONNECT packet's auth object (`{}` when none).
     ///
     /// The `authenticate` event's credentials are not part of it.
     pub fn to_node_json(&self) -> Value {
-        let mut headers = serde_json::Map::new();
-        for name in self.inner.request.headers.keys() {
-            let values: Vec<String> = self
-                .inner
-                .request
-                .headers
-                .get_all(name)
-                .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .collect();
-            let value = match name.as_str() {
-                "set-cookie" => Value::from(values),
-                "cookie" => Value::from(values.join("; ")),
-                _ => Value::from(values.join(", ")),
-            };
-            headers.insert(name.as_str().to_owned(), value);
+        // Socket.IO hands `{}` to the server when the client sent no auth.
+        let parsed;
+        let auth = match self.inner.auth_value.get() {
+            Some(auth) => auth,
+            None => {
+                parsed = self.parse_auth().unwrap_or_else(empty_object);
+                &parsed
+            }
+        };
+        HandshakeSource {
+            headers: &self.inner.request.headers,
+            uri: &self.inner.request.uri,
+            address: self.inner.address,
+            secure: self.inner.secure,
+            issued: self.inner.issued,
+            auth,
         }
-        // Decoded here rather than through `query()`, which would keep the
-        // decoded map for the socket's lifetime. A repeated key keeps its
-        // last value, as in `query()`.
-        let query: serde_json::Map<String, Value> = decode_query(&self.inner.request.uri)
-            .map(|(k, v)| (k, Value::from(v)))
-            .collect();
-        serde_json::json!({
-            "headers": headers,
-            "time": js_date_string(self.inner.issued),
-            "address": self.inner.address.map(|a| a.ip().to_string()).unwrap_or_default(),
-            "xdomain": self.inner.request.headers.contains_key(http::header::ORIGIN),
-            "secure": self.inner.secure,
-            "issued": self.issued_millis(),
-            "url": self.inner.request.uri.to_string(),
-            "query": query,
-            // Socket.IO hands `{}` to the server when the client sent no auth.
-            "auth": match self.inner.auth_value.get() {
-                Some(auth) => auth.clone(),
-                None => self.parse_auth().unwrap_or_else(empty_object),
-            },
-        })
+        .to_node_json()
     }
 
     /// A bearer token, looked up in order in: the `authenticate` payload's
@@ -269,24 +245,6 @@ impl Handshake {
 
 fn empty_object() -> Value {
     Value::Object(Default::default())
-}
-
-/// `at` as JavaScript's `String(new Date())` prints it in UTC.
-fn js_date_string(at: SystemTime) -> String {
-    let seconds = at
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    time::OffsetDateTime::from_unix_timestamp(seconds)
-        .ok()
-        .and_then(|dt| {
-            dt.format(time::macros::format_description!(
-                "[weekday repr:short] [month repr:short] [day] [year] [hour]:[minute]:[second]"
-            ))
-            .ok()
-        })
-        .map(|text| format!("{text} GMT+0000 (Coordinated Universal Time)"))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -389,13 +347,7 @@ mod tests {
     }
 
     #[test]
-    fn js_date_string_matches_javascript() {
-        // new Date(1795595465394).toString() with TZ=UTC
-        let at = UNIX_EPOCH + std::time::Duration::from_millis(1_795_595_465_394);
-        assert_eq!(
-            js_date_string(at),
-            "Wed Nov 25 2026 08:31:05 GMT+0000 (Coordinated Universal Time)"
-        );
+    fn node_json_without_origin_or_auth() {
         let (parts, ()) = http::Request::builder()
             .uri("/io/")
             .body(())

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use ignis_socketio_engine::io::Adapter;
 use ignis_socketio_engine::ws::DeflateConfig;
-use ignis_socketio_protocol::{JoinAck, LeaveAck, RoomLimits, validate_event_name};
+use ignis_socketio_protocol::{JoinAck, LeaveAck, validate_event_name};
 use serde::Serialize;
 
 use crate::callbacks::{
@@ -277,7 +277,9 @@ impl fmt::Debug for ServerBuilder {
 }
 
 impl ServerBuilder {
-    /// Replaces every option at once.
+    /// Replaces every option at once: the way to set any option
+    /// (`ServerOptions { ping_interval, ..ServerOptions::default() }`); the
+    /// setters below change one field of what is set.
     pub fn options(mut self, options: ServerOptions) -> Self {
         self.options = options;
         self
@@ -298,46 +300,6 @@ impl ServerBuilder {
     /// Time a client has to authenticate (default 10 s).
     pub fn auth_timeout(mut self, timeout: Duration) -> Self {
         self.options.auth_timeout = timeout;
-        self
-    }
-
-    /// Interval of the application `ping` (default 30 s).
-    pub fn ping_interval(mut self, interval: Duration) -> Self {
-        self.options.ping_interval = interval;
-        self
-    }
-
-    /// Rooms every authenticated client joins (default `io-default`, `io-notification`; may be empty).
-    pub fn default_rooms<I, S>(mut self, rooms: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.options.default_rooms = rooms.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// Room name and count limits.
-    pub fn room_limits(mut self, limits: RoomLimits) -> Self {
-        self.options.room_limits = limits;
-        self
-    }
-
-    /// Largest Engine.IO payload accepted from a client, in bytes.
-    pub fn max_payload(mut self, bytes: u64) -> Self {
-        self.options.max_payload = bytes;
-        self
-    }
-
-    /// Default acknowledgement timeout.
-    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
-        self.options.ack_timeout = timeout;
-        self
-    }
-
-    /// Read buffer of each WebSocket, in bytes (default 1024).
-    pub fn ws_read_buffer_size(mut self, bytes: usize) -> Self {
-        self.options.ws_read_buffer_size = bytes;
         self
     }
 
@@ -476,7 +438,7 @@ impl ServerBuilder {
         native
             .init_adapter()
             .await
-            .map_err(|e| BuildError::AdapterInit(e.to_string()))?;
+            .map_err(BuildError::AdapterInit)?;
         Ok(SocketIOServerHelper { engine: native })
     }
 }

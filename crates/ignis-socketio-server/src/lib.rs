@@ -73,6 +73,7 @@ mod event_data;
 mod handshake;
 mod helper;
 mod identity;
+mod lifecycle;
 mod metrics;
 mod native;
 mod observer;

@@ -46,6 +46,7 @@ pub(crate) fn build(core: Arc<Core>, adapter: Arc<dyn Adapter>) -> Arc<Native> {
             per_message_deflate: options.per_message_deflate,
             ..EngineConfig::default()
         },
+        connect_timeout: options.connect_timeout,
         ..IoConfig::default()
     });
     Arc::new_cyclic(|weak: &Weak<Native>| {
@@ -156,7 +157,7 @@ fn responder(ack: AckSender) -> AckResponder {
     AckResponder {
         send: Box::new(move |payload: &Payload| {
             ack.send(&payload_args(payload))
-                .map_err(|e| ServerError::Ack(e.to_string()))
+                .map_err(|e| ServerError::Ack(AckError::Send(e)))
         }),
     }
 }
@@ -220,7 +221,7 @@ impl Engine for Native {
         self.ns
             .broadcast(&options, event, &payload_args(&payload))
             .await
-            .map_err(|e| ServerError::Broadcast(e.to_string()))
+            .map_err(ServerError::Broadcast)
     }
 
     async fn send_with_ack(
@@ -235,7 +236,7 @@ impl Engine for Native {
             .ns
             .broadcast_with_ack(&options, event, &payload_args(&payload), timeout)
             .await
-            .map_err(|e| ServerError::Broadcast(e.to_string()))?;
+            .map_err(ServerError::Broadcast)?;
         let timeouts = replies
             .iter()
             .filter(|(_, result)| matches!(result, Err(AckError::Timeout(_))))
@@ -259,16 +260,12 @@ impl Engine for Native {
             .ns
             .fetch_sockets(&options)
             .await
-            .map_err(|e| ServerError::Broadcast(e.to_string()))?;
+            .map_err(ServerError::Broadcast)?;
         Ok(sockets.into_iter().map(|s| s.id).collect())
     }
 
     async fn fetch_rooms(&self) -> Result<Vec<String>, ServerError> {
-        let mut rooms = self
-            .ns
-            .all_rooms()
-            .await
-            .map_err(|e| ServerError::Broadcast(e.to_string()))?;
+        let mut rooms = self.ns.all_rooms().await.map_err(ServerError::Broadcast)?;
         rooms.retain(|r| r != UNAUTHENTICATED_ROOM);
         Ok(rooms)
     }
@@ -331,7 +328,7 @@ impl SocketHandle for NativeSocket {
                 }
             })
             .map(|args| ack_as_json(&args))
-            .map_err(|e| ServerError::Ack(e.to_string()))
+            .map_err(ServerError::Ack)
     }
 
     fn join(&self, rooms: Vec<String>) {

@@ -142,7 +142,7 @@ impl Observers {
                 tracing::error!(
                     parent: span,
                     callback = what,
-                    panic = %crate::core::panic_message(panic.as_ref()),
+                    panic = %crate::callbacks::panic_message(panic.as_ref()),
                     "socket observer panicked"
                 );
             }

@@ -28,12 +28,11 @@ pub const DEFAULT_WS_READ_BUFFER_SIZE: usize = 1024;
 /// field: `ServerOptions { identifier: "chat".into(), ..ServerOptions::default() }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerOptions {
-    /// Name of this server in logs (tracing field `identifier`).
+    /// Name of this server in logs (tracing field `identifier`). Not empty.
     pub identifier: String,
-    /// Request path of the Socket.IO endpoint (`/io`).
+    /// Request path of the Socket.IO endpoint (`/io`); trailing slashes are ignored.
     pub path: String,
-    /// Time a client has to authenticate before it is disconnected (10 s).
-    /// Zero disconnects every client that is not authenticated at once.
+    /// Time a client has to authenticate before it is disconnected (10 s). Not zero.
     pub auth_timeout: Duration,
     /// Interval of the application `ping {time}` event to authenticated clients (30 s). Not zero.
     pub ping_interval: Duration,
@@ -44,7 +43,7 @@ pub struct ServerOptions {
     /// Largest Engine.IO payload accepted from a client, in bytes: a larger
     /// WebSocket frame is refused from its header, a larger polling body with 413.
     pub max_payload: u64,
-    /// Default acknowledgement timeout of emits with acknowledgement.
+    /// Default acknowledgement timeout of emits with acknowledgement (5 s). Not zero.
     pub ack_timeout: Duration,
     /// Read buffer of each WebSocket, in bytes (1024). Not zero.
     pub ws_read_buffer_size: usize,
@@ -53,6 +52,9 @@ pub struct ServerOptions {
     /// docs/engine.md). `Some(DeflateConfig::default())` takes the
     /// reference component's settings.
     pub per_message_deflate: Option<DeflateConfig>,
+    /// Time an Engine.IO session has to send its Socket.IO CONNECT before it
+    /// is closed (45 s, Node's `connectTimeout`). Not zero.
+    pub connect_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -71,72 +73,111 @@ impl Default for ServerOptions {
             ack_timeout: DEFAULT_ACK_TIMEOUT,
             ws_read_buffer_size: DEFAULT_WS_READ_BUFFER_SIZE,
             per_message_deflate: None,
+            connect_timeout: Duration::from_secs(45),
         }
     }
 }
 
 impl ServerOptions {
-    /// Checks the options that cannot work.
+    /// Checks the options that cannot work: the one place every option is
+    /// checked (the component's partial options are resolved into this type
+    /// and checked here too).
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidOption`](crate::BuildError::InvalidOption) naming
+    /// the field: an empty identifier, a path that does not start with `/`
+    /// (or is `/` alone, or is not a plain path), a zero duration or limit, a
+    /// default room that is empty, too long, reserved or leaves no room
+    /// within `room_limits.max_rooms_per_socket`.
     pub fn validate(&self) -> Result<(), crate::BuildError> {
-        use crate::BuildError::InvalidOption;
-        if !self.path.starts_with('/') {
-            return Err(InvalidOption {
-                option: "path",
-                reason: format!("{:?} must start with '/'", self.path),
-            });
+        if self.identifier.trim().is_empty() {
+            return Err(invalid("identifier", "must not be empty"));
         }
-        if self.ping_interval.is_zero() {
-            return Err(InvalidOption {
-                option: "ping_interval",
-                reason: "must be greater than zero".to_owned(),
-            });
-        }
-        if self.ws_read_buffer_size == 0 {
-            return Err(InvalidOption {
-                option: "ws_read_buffer_size",
-                reason: "must be greater than zero".to_owned(),
-            });
-        }
-        if self.max_payload == 0 {
-            return Err(InvalidOption {
-                option: "max_payload",
-                reason: "must be greater than zero".to_owned(),
-            });
-        }
+        check_path(&self.path)?;
+        positive("auth_timeout", self.auth_timeout)?;
+        positive("ping_interval", self.ping_interval)?;
+        positive("ack_timeout", self.ack_timeout)?;
+        positive("connect_timeout", self.connect_timeout)?;
+        nonzero("ws_read_buffer_size", self.ws_read_buffer_size)?;
+        nonzero(
+            "max_payload",
+            usize::try_from(self.max_payload).unwrap_or(usize::MAX),
+        )?;
         let limits = &self.room_limits;
-        if limits.max_room_name_len == 0 || limits.max_rooms_per_request == 0 {
-            return Err(InvalidOption {
-                option: "room_limits",
-                reason: "limits must be greater than zero".to_owned(),
-            });
-        }
+        nonzero("room_limits.max_room_name_len", limits.max_room_name_len)?;
+        nonzero(
+            "room_limits.max_rooms_per_request",
+            limits.max_rooms_per_request,
+        )?;
         // The own id room, the default rooms and the internal room must fit.
         if limits.max_rooms_per_socket < self.default_rooms.len() + 2 {
-            return Err(InvalidOption {
-                option: "room_limits.max_rooms_per_socket",
-                reason: format!(
+            return Err(invalid(
+                "room_limits.max_rooms_per_socket",
+                format!(
                     "{} leaves no room for the socket's own id room and {} default rooms",
                     limits.max_rooms_per_socket,
                     self.default_rooms.len()
                 ),
-            });
+            ));
         }
         for room in &self.default_rooms {
             if room.is_empty() || room.len() > limits.max_room_name_len {
-                return Err(InvalidOption {
-                    option: "default_rooms",
-                    reason: format!("{room:?} is empty or longer than the room name limit"),
-                });
+                return Err(invalid(
+                    "default_rooms",
+                    format!("{room:?} is empty or longer than room_limits.max_room_name_len"),
+                ));
             }
             if room == crate::UNAUTHENTICATED_ROOM {
-                return Err(InvalidOption {
-                    option: "default_rooms",
-                    reason: format!("{room:?} is reserved by the helper"),
-                });
+                return Err(invalid(
+                    "default_rooms",
+                    format!("{room:?} is reserved by the helper"),
+                ));
             }
         }
         Ok(())
     }
+}
+
+fn invalid(option: &'static str, reason: impl Into<String>) -> crate::BuildError {
+    crate::BuildError::InvalidOption {
+        option,
+        reason: reason.into(),
+    }
+}
+
+fn positive(option: &'static str, value: Duration) -> Result<(), crate::BuildError> {
+    if value.is_zero() {
+        return Err(invalid(option, "must be greater than 0"));
+    }
+    Ok(())
+}
+
+fn nonzero(option: &'static str, value: usize) -> Result<(), crate::BuildError> {
+    if value == 0 {
+        return Err(invalid(option, "must be greater than 0"));
+    }
+    Ok(())
+}
+
+fn check_path(path: &str) -> Result<(), crate::BuildError> {
+    if !path.starts_with('/') {
+        return Err(invalid(
+            "path",
+            format!("must start with '/', got {path:?}"),
+        ));
+    }
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err(invalid("path", "must name a path below '/', e.g. \"/io\""));
+    }
+    if trimmed.contains(['?', '#', ' ', '*', '{', '}']) {
+        return Err(invalid(
+            "path",
+            format!("must be a plain path, got {path:?}"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -157,7 +198,38 @@ mod tests {
 
     #[test]
     fn unworkable_options_are_refused_with_their_name() {
-        let cases: [(ServerOptions, &str); 6] = [
+        let cases: [(ServerOptions, &str); 10] = [
+            (
+                ServerOptions {
+                    identifier: " ".into(),
+                    ..Default::default()
+                },
+                "identifier",
+            ),
+            (
+                ServerOptions {
+                    path: "/".into(),
+                    ..Default::default()
+                },
+                "path",
+            ),
+            (
+                ServerOptions {
+                    auth_timeout: Duration::ZERO,
+                    ..Default::default()
+                },
+                "auth_timeout",
+            ),
+            (
+                ServerOptions {
+                    room_limits: RoomLimits {
+                        max_room_name_len: 0,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                "room_limits.max_room_name_len",
+            ),
             (
                 ServerOptions {
                     path: "io".into(),

@@ -10,7 +10,8 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::callbacks::EventHandler;
-use crate::{ClientInfo, Handshake, Identity, Payload, ServerError, UNAUTHENTICATED_ROOM};
+use crate::lifecycle::Lifecycle;
+use crate::{ClientInfo, Handshake, Payload, ServerError, UNAUTHENTICATED_ROOM};
 
 /// What the helper needs from an engine socket.
 #[async_trait]
@@ -38,39 +39,6 @@ pub(crate) trait SocketHandle: Send + Sync + 'static {
     fn transport(&self) -> &'static str;
 }
 
-/// Whether application events may be dispatched yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Readiness {
-    /// Not authenticated, or the client-connected handler is still running.
-    #[default]
-    Pending,
-    /// The client-connected handler returned: dispatch.
-    Ready,
-    /// The client is gone: drop.
-    Closed,
-}
-
-/// The mutable part of a record, behind one lock so that state changes,
-/// room joins and teardown never interleave.
-#[derive(Debug, Default)]
-pub(crate) struct Guarded {
-    pub(crate) state: ClientState,
-    /// Set once by teardown; nothing may touch the socket's rooms afterwards.
-    pub(crate) closed: bool,
-    /// Set when the client was refused: it is being disconnected and may not retry.
-    pub(crate) refused: bool,
-    /// Shared with every `AuthenticatedClient` handed to handlers (no copy per event).
-    pub(crate) identity: Option<Arc<Identity>>,
-    pub(crate) authenticated_at: Option<SystemTime>,
-    /// Observers are being told of the authentication (no lock held meanwhile).
-    pub(crate) observers_busy: bool,
-    /// The socket was torn down while `observers_busy`: the authenticating
-    /// task tells the observers of the disconnect once they returned.
-    pub(crate) disconnect_deferred: bool,
-    /// Whether application events may be dispatched.
-    readiness: Readiness,
-}
-
 /// One connected client of this node.
 pub(crate) struct ClientRecord {
     pub(crate) id: String,
@@ -78,7 +46,8 @@ pub(crate) struct ClientRecord {
     pub(crate) handshake: Handshake,
     pub(crate) connected_at: SystemTime,
     pub(crate) span: tracing::Span,
-    guarded: Mutex<Guarded>,
+    /// Behind one lock so that state changes, room joins and teardown never interleave.
+    lifecycle: Mutex<Lifecycle>,
     handlers: RwLock<HashMap<String, Arc<dyn EventHandler>>>,
     /// Notified when the readiness changes, when the engine marked the
     /// socket connected, and on close: wakes [`wait_ready`](Self::wait_ready)
@@ -101,31 +70,29 @@ impl ClientRecord {
             handshake,
             connected_at: SystemTime::now(),
             span,
-            guarded: Mutex::new(Guarded::default()),
+            lifecycle: Mutex::new(Lifecycle::default()),
             handlers: RwLock::new(HashMap::new()),
             changed: Notify::new(),
         }
     }
 
-    /// Locks the mutable part. A poisoned lock is recovered: the data stays
+    /// Locks the lifecycle. A poisoned lock is recovered: the data stays
     /// consistent because no code panics while holding it.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Guarded> {
-        self.guarded.lock().unwrap_or_else(|p| p.into_inner())
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Lifecycle> {
+        self.lifecycle.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn state(&self) -> ClientState {
-        self.lock().state
+        self.lock().state()
     }
 
-    /// Sets the readiness; `Closed` is final.
-    pub(crate) fn set_readiness(&self, readiness: Readiness) {
-        {
-            let mut g = self.lock();
-            if g.readiness == Readiness::Closed {
-                return;
-            }
-            g.readiness = readiness;
-        }
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().is_closed()
+    }
+
+    /// Releases the application events waiting in [`wait_ready`](Self::wait_ready).
+    pub(crate) fn mark_ready(&self) {
+        self.lock().mark_ready();
         self.changed.notify_waiters();
     }
 
@@ -150,11 +117,7 @@ impl ClientRecord {
 
     /// Waits until application events may be dispatched; false when the client is gone.
     pub(crate) async fn wait_ready(&self) -> bool {
-        self.wait_until(|record| match record.lock().readiness {
-            Readiness::Pending => None,
-            readiness => Some(readiness == Readiness::Ready),
-        })
-        .await
+        self.wait_until(|record| record.lock().readiness()).await
     }
 
     /// Called from the namespace's `on_connected`, which the engine runs
@@ -171,7 +134,7 @@ impl ClientRecord {
     /// record closed or `limit` passed first.
     pub(crate) async fn wait_connected(&self, limit: Duration) -> bool {
         let settled = self.wait_until(|record| {
-            if record.lock().closed {
+            if record.is_closed() {
                 Some(false)
             } else if record.socket.connected() {
                 Some(true)
@@ -181,7 +144,7 @@ impl ClientRecord {
         });
         match tokio::time::timeout(limit, settled).await {
             Ok(connected) => connected,
-            Err(_elapsed) => self.socket.connected() && !self.lock().closed,
+            Err(_elapsed) => self.socket.connected() && !self.is_closed(),
         }
     }
 
@@ -227,52 +190,29 @@ impl ClientRecord {
         rooms
     }
 
-    /// Whether the authentication deadline still applies: not authenticated,
-    /// not refused, not closed.
-    pub(crate) fn awaits_authentication(&self) -> bool {
-        let g = self.lock();
-        !(g.closed || g.refused || g.state == ClientState::Authenticated)
-    }
-
-    /// Closes the record (its timers see it and stop), drops its handlers and releases
-    /// waiting events. Returns false if it was already closed.
-    pub(crate) fn close(&self) -> bool {
-        {
-            let mut g = self.lock();
-            if g.closed {
-                return false;
-            }
-            g.closed = true;
-        }
+    /// Closes the record (its timers see it and stop), drops its handlers and
+    /// releases waiting events. `None` if it was already closed; otherwise
+    /// whether the caller tells the observers of the disconnect now (false:
+    /// the authenticating task does, once the observers returned).
+    pub(crate) fn close(&self) -> Option<bool> {
+        let notify_now = self.lock().close()?;
         self.clear_handlers();
-        self.set_readiness(Readiness::Closed);
-        true
-    }
-
-    /// Whether the caller (the teardown) tells the observers of the
-    /// disconnect now; false when it is deferred to the authenticating task.
-    pub(crate) fn claim_disconnect_notice(&self) -> bool {
-        let mut g = self.lock();
-        if g.observers_busy {
-            g.disconnect_deferred = true;
-            false
-        } else {
-            true
-        }
+        self.changed.notify_waiters();
+        Some(notify_now)
     }
 
     pub(crate) fn info(&self) -> ClientInfo {
-        let (state, identity, authenticated_at) = {
-            let g = self.lock();
-            (g.state, g.identity.as_deref().cloned(), g.authenticated_at)
+        let (state, accepted) = {
+            let life = self.lock();
+            (life.state(), life.accepted().cloned())
         };
         ClientInfo {
             id: self.id.clone(),
             state,
             rooms: self.visible_rooms(),
-            identity,
+            identity: accepted.as_ref().map(|a| a.identity.as_ref().clone()),
             connected_at: format_timestamp(self.connected_at),
-            authenticated_at: authenticated_at.map(format_timestamp),
+            authenticated_at: accepted.map(|a| format_timestamp(a.at)),
             transport: self.socket.transport().to_owned(),
         }
     }

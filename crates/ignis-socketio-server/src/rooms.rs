@@ -1,15 +1,23 @@
-//! Room requests: which rooms a socket may join or leave, with the limits.
+//! Room requests: which rooms a socket may join or leave, with the limits,
+//! from the client (`join`/`leave` events) or the server.
 
 use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
+use futures_util::FutureExt;
 use ignis_socketio_protocol::{
-    JoinAck, LeaveAck, RejectedRoom, RoomRejection, RoomRequest, parse_room_request,
+    ErrorBody, JoinAck, LeaveAck, RejectedRoom, RoomRejection, RoomRequest, parse_room_request,
 };
 use serde_json::{Value, json};
 
-use crate::core::Core;
+use crate::callbacks::panic_message;
+use crate::core::{Core, VALIDATOR_TIMEOUT, not_authenticated, send_ack};
 use crate::record::ClientRecord;
-use crate::{ServerError, UNAUTHENTICATED_ROOM};
+use crate::{
+    AckResponder, AuthenticatedClient, JoinRequest, ServerError, SocketIOServerHelper,
+    UNAUTHENTICATED_ROOM,
+};
 
 /// Turns a server-side room list into the wire payload, so that both paths share one parser.
 pub(crate) fn request_value<I, S>(rooms: I) -> Value
@@ -53,7 +61,7 @@ impl Core {
         mut rejected: Vec<RejectedRoom>,
     ) -> Result<JoinAck, ServerError> {
         let guard = record.lock();
-        if guard.closed {
+        if guard.is_closed() {
             return Err(ServerError::UnknownClient(record.id.clone()));
         }
         let current: HashSet<String> = record.socket.rooms().into_iter().collect();
@@ -119,7 +127,7 @@ impl Core {
             }
         }
         let guard = record.lock();
-        if guard.closed {
+        if guard.is_closed() {
             return Err(ServerError::UnknownClient(record.id.clone()));
         }
         if !left.is_empty() {
@@ -132,5 +140,149 @@ impl Core {
             rejected,
             error: None,
         })
+    }
+
+    pub(crate) async fn handle_join(
+        self: &Arc<Self>,
+        server: SocketIOServerHelper,
+        record: Arc<ClientRecord>,
+        payload: Value,
+        ack: Option<AckResponder>,
+    ) {
+        let answer = |ack: Option<AckResponder>, body: JoinAck| {
+            let invalid =
+                body.error.is_some() && body.joined.is_empty() && body.rejected.is_empty();
+            self.metrics
+                .room_request(false, body.joined.len(), body.rejected.len(), invalid);
+            if let Some(ack) = ack {
+                send_ack(&record, ack, &body, "join");
+            }
+        };
+        let identity = record.lock().identity();
+        let identity = match identity {
+            Some(identity) => identity,
+            None => {
+                tracing::debug!(parent: &record.span, "join before authentication ignored");
+                answer(
+                    ack,
+                    JoinAck {
+                        error: Some(not_authenticated()),
+                        ..JoinAck::default()
+                    },
+                );
+                return;
+            }
+        };
+        let request = match self.parse_join(&payload) {
+            Ok(request) => request,
+            Err(ServerError::InvalidRooms(error)) => {
+                tracing::warn!(parent: &record.span, %error, "join refused: malformed request");
+                answer(
+                    ack,
+                    JoinAck {
+                        error: Some(error.to_body()),
+                        ..JoinAck::default()
+                    },
+                );
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(parent: &record.span, %error, "join refused");
+                return;
+            }
+        };
+        let mut rejected = request.rejected;
+        let mut error = None;
+        let allowed: HashSet<String> = match &self.validator {
+            None => {
+                tracing::warn!(parent: &record.span, rooms = ?request.accepted, "join rejected: no room validator configured");
+                HashSet::new()
+            }
+            Some(_) if request.accepted.is_empty() => HashSet::new(),
+            Some(validator) => {
+                let join_request = JoinRequest {
+                    client: AuthenticatedClient {
+                        record: record.clone(),
+                        server,
+                        identity,
+                    },
+                    rooms: request.accepted.clone(),
+                };
+                let validation = AssertUnwindSafe(validator.validate(join_request)).catch_unwind();
+                match tokio::time::timeout(VALIDATOR_TIMEOUT, validation).await {
+                    Ok(Ok(rooms)) => rooms.into_iter().collect(),
+                    Err(_elapsed) => {
+                        tracing::error!(parent: &record.span, timeout = ?VALIDATOR_TIMEOUT, "room validator timed out");
+                        error = Some(ErrorBody {
+                            code: "validator_timeout".to_owned(),
+                            message: "the room validator did not answer in time".to_owned(),
+                        });
+                        HashSet::new()
+                    }
+                    Ok(Err(panic)) => {
+                        tracing::error!(parent: &record.span, panic = %panic_message(panic.as_ref()), "room validator panicked");
+                        error = Some(ErrorBody {
+                            code: "validator_failed".to_owned(),
+                            message: "the room validator failed".to_owned(),
+                        });
+                        HashSet::new()
+                    }
+                }
+            }
+        };
+        // Only rooms both requested and returned: never trust the returned list.
+        let mut granted = Vec::new();
+        for room in request.accepted {
+            if allowed.contains(&room) {
+                granted.push(room);
+            } else {
+                rejected.push(RejectedRoom::new(room, RoomRejection::NotAllowed));
+            }
+        }
+        match self.apply_join(&record, granted, rejected) {
+            Ok(mut body) => {
+                tracing::info!(parent: &record.span, joined = ?body.joined, rejected = ?body.rejected, "join handled");
+                body.error = error;
+                answer(ack, body);
+            }
+            Err(error) => tracing::debug!(parent: &record.span, %error, "join dropped"),
+        }
+    }
+
+    pub(crate) fn handle_leave(
+        &self,
+        record: &ClientRecord,
+        payload: Value,
+        ack: Option<AckResponder>,
+    ) {
+        let authenticated = record.lock().identity().is_some();
+        let body = if !authenticated {
+            tracing::debug!(parent: &record.span, "leave before authentication ignored");
+            LeaveAck {
+                error: Some(not_authenticated()),
+                ..LeaveAck::default()
+            }
+        } else {
+            match self.leave(record, &payload) {
+                Ok(body) => body,
+                Err(ServerError::InvalidRooms(error)) => {
+                    tracing::warn!(parent: &record.span, %error, "leave refused: malformed request");
+                    LeaveAck {
+                        error: Some(error.to_body()),
+                        ..LeaveAck::default()
+                    }
+                }
+                Err(error) => {
+                    tracing::debug!(parent: &record.span, %error, "leave dropped");
+                    return;
+                }
+            }
+        };
+        let invalid = body.error.is_some() && body.left.is_empty() && body.rejected.is_empty();
+        self.metrics
+            .room_request(true, body.left.len(), body.rejected.len(), invalid);
+        if let Some(ack) = ack {
+            send_ack(record, ack, &body, "leave");
+        }
     }
 }

@@ -14,10 +14,18 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio_util::time::DelayQueue;
-use tracing::Instrument;
 
-use crate::core::Core;
 use crate::record::ClientRecord;
+
+/// What the timers call back: the core, which owns them.
+pub(crate) trait TimerOwner: Send + Sync + 'static {
+    /// Emits the application `ping`; false once the socket is gone for good.
+    fn ping(&self, record: &ClientRecord) -> bool;
+    /// The authentication deadline of a client that has not authenticated
+    /// passed. Refusing may wait for the socket to be connected: not on the
+    /// timer task, which serves every socket.
+    fn auth_deadline_passed(self: Arc<Self>, record: Weak<ClientRecord>);
+}
 
 /// What a timer does when it fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +33,7 @@ enum Due {
     /// Refuse the client if it has not authenticated by now.
     AuthDeadline,
     /// Emit the application `ping`, then again one interval later.
-    Ping,
+    Ping(Duration),
 }
 
 struct Scheduled {
@@ -42,23 +50,39 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
-    /// Refuses `record` after the core's `auth_timeout` unless it authenticated.
-    pub(crate) fn auth_deadline(&self, core: &Arc<Core>, record: &Arc<ClientRecord>) {
-        self.schedule(core, Due::AuthDeadline, record, core.options.auth_timeout);
+    /// Refuses `record` after `timeout` unless it authenticated.
+    pub(crate) fn auth_deadline<O: TimerOwner>(
+        &self,
+        owner: &Arc<O>,
+        record: &Arc<ClientRecord>,
+        timeout: Duration,
+    ) {
+        self.schedule(owner, Due::AuthDeadline, record, timeout);
     }
 
-    /// Pings `record` every `ping_interval` from now on, while it is open.
-    pub(crate) fn start_ping(&self, core: &Arc<Core>, record: &Arc<ClientRecord>) {
-        self.schedule(core, Due::Ping, record, core.options.ping_interval);
+    /// Pings `record` every `interval` from now on, while it is open.
+    pub(crate) fn start_ping<O: TimerOwner>(
+        &self,
+        owner: &Arc<O>,
+        record: &Arc<ClientRecord>,
+        interval: Duration,
+    ) {
+        self.schedule(owner, Due::Ping(interval), record, interval);
     }
 
-    fn schedule(&self, core: &Arc<Core>, due: Due, record: &Arc<ClientRecord>, after: Duration) {
+    fn schedule<O: TimerOwner>(
+        &self,
+        owner: &Arc<O>,
+        due: Due,
+        record: &Arc<ClientRecord>,
+        after: Duration,
+    ) {
         let tx = self.tx.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(run(Arc::downgrade(core), rx, core.options.ping_interval));
+            tokio::spawn(run(Arc::downgrade(owner), rx));
             tx
         });
-        // Fails only once the task is gone, which happens with the core.
+        // Fails only once the task is gone, which happens with the owner.
         let _ = tx.send(Scheduled {
             due,
             record: Arc::downgrade(record),
@@ -67,12 +91,8 @@ impl Timers {
     }
 }
 
-/// Runs until the core (the only sender) is dropped.
-async fn run(
-    core: Weak<Core>,
-    mut scheduled: mpsc::UnboundedReceiver<Scheduled>,
-    ping_interval: Duration,
-) {
+/// Runs until the owner (the only sender) is dropped.
+async fn run<O: TimerOwner>(owner: Weak<O>, mut scheduled: mpsc::UnboundedReceiver<Scheduled>) {
     let mut queue: DelayQueue<(Due, Weak<ClientRecord>)> = DelayQueue::new();
     loop {
         tokio::select! {
@@ -86,18 +106,16 @@ async fn run(
                 let deadline = expired.deadline();
                 let (due, weak) = expired.into_inner();
                 let Some(record) = weak.upgrade() else { continue };
+                let Some(owner) = owner.upgrade() else { return };
                 match due {
-                    Due::Ping => {
-                        if Core::send_ping(&record) {
-                            queue.insert_at((due, weak), deadline + ping_interval);
+                    Due::Ping(interval) => {
+                        if owner.ping(&record) {
+                            queue.insert_at((due, weak), deadline + interval);
                         }
                     }
                     Due::AuthDeadline => {
-                        if record.awaits_authentication() {
-                            // Refusing may wait for the socket to be connected:
-                            // not on this task, which serves every socket.
-                            let span = record.span.clone();
-                            tokio::spawn(Core::auth_timer_fired(core.clone(), weak).instrument(span));
+                        if record.lock().awaits_authentication() {
+                            owner.auth_deadline_passed(weak);
                         }
                     }
                 }

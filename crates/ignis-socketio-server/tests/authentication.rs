@@ -12,7 +12,7 @@ use common::{Driver, TestServer, builder};
 use ignis_socketio_server::protocol::messages;
 use ignis_socketio_server::{
     AuthError, AuthenticatedClient, ClientInfo, ClientState, Handshake, Identity, JoinRequest,
-    SocketIOServerHelper, Target,
+    ServerOptions, SocketIOServerHelper, Target,
 };
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -48,7 +48,11 @@ async fn success_sends_ping_then_authenticated_with_id_and_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn application_ping_repeats_every_ping_interval() {
-    let server = TestServer::start(builder().ping_interval(Duration::from_millis(150))).await;
+    let server = TestServer::start(builder().options(ServerOptions {
+        ping_interval: Duration::from_millis(150),
+        ..ServerOptions::default()
+    }))
+    .await;
     let mut d = Driver::spawn().await;
     d.connect_authenticated("a", &server, "websocket").await;
     d.wait_count("3 pings", 3, |v| v["name"] == "a" && v["event"] == "ping")
@@ -214,12 +218,20 @@ async fn success_cancels_auth_timer_and_joins_default_rooms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn default_rooms_are_configurable_and_may_be_empty() {
-    let server = TestServer::start(builder().default_rooms(Vec::<String>::new())).await;
+    let server = TestServer::start(builder().options(ServerOptions {
+        default_rooms: Vec::new(),
+        ..ServerOptions::default()
+    }))
+    .await;
     let mut d = Driver::spawn().await;
     let id = d.connect_authenticated("a", &server, "websocket").await;
     assert_eq!(server.io.get_client(&id).unwrap().rooms, vec![id.clone()]);
 
-    let server = TestServer::start(builder().default_rooms(["lobby"])).await;
+    let server = TestServer::start(builder().options(ServerOptions {
+        default_rooms: vec!["lobby".to_owned()],
+        ..ServerOptions::default()
+    }))
+    .await;
     let id = d.connect_authenticated("b", &server, "websocket").await;
     let mut expected = vec![id.clone(), "lobby".to_owned()];
     expected.sort();

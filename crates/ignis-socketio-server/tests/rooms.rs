@@ -4,7 +4,9 @@
 mod common;
 
 use common::{Driver, TestServer, builder};
-use ignis_socketio_server::{JoinRequest, RoomLimits, ServerError, Target, UNAUTHENTICATED_ROOM};
+use ignis_socketio_server::{
+    JoinRequest, RoomLimits, ServerError, ServerOptions, Target, UNAUTHENTICATED_ROOM,
+};
 use serde_json::{Value, json};
 
 fn reasons(ack: &Value) -> Vec<(String, String)> {
@@ -241,7 +243,11 @@ async fn room_limits_per_request_and_per_socket_hold() {
         max_rooms_per_request: 3,
         max_rooms_per_socket: 5,
     };
-    let server = TestServer::start(public_only().room_limits(limits)).await;
+    let server = TestServer::start(public_only().options(ServerOptions {
+        room_limits: limits,
+        ..ServerOptions::default()
+    }))
+    .await;
     let mut d = Driver::spawn().await;
     let id = d.connect_authenticated("a", &server, "websocket").await;
     let ack = d

@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::{Driver, TestServer, builder};
 use ignis_socketio_server::protocol::RESERVED_EVENTS;
-use ignis_socketio_server::{AuthenticatedClient, Payload, ServerError, Target};
+use ignis_socketio_server::{AuthenticatedClient, Payload, ServerError, ServerOptions, Target};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -370,16 +370,21 @@ async fn client_handle_emits_joins_and_reaches_others_through_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_payload_is_refused_by_max_payload_and_server_keeps_serving() {
-    let server = TestServer::start(builder().max_payload(2_000).on_client_connected(
-        |client: AuthenticatedClient| async move {
-            client.on(
-                "echo",
-                |client: AuthenticatedClient, data: Value| async move {
-                    client.emit("echo:response", &data)
-                },
-            );
-        },
-    ))
+    let server = TestServer::start(
+        builder()
+            .options(ServerOptions {
+                max_payload: 2_000,
+                ..ServerOptions::default()
+            })
+            .on_client_connected(|client: AuthenticatedClient| async move {
+                client.on(
+                    "echo",
+                    |client: AuthenticatedClient, data: Value| async move {
+                        client.emit("echo:response", &data)
+                    },
+                );
+            }),
+    )
     .await;
     let mut d = Driver::spawn().await;
     for transport in ["websocket", "polling"] {

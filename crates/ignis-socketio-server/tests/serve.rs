@@ -151,3 +151,40 @@ async fn stop_finishes_requests_in_flight_without_waiting_on_websockets_or_idle_
     assert!(TcpStream::connect(served.addr).await.is_err());
     io.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_session_that_never_connects_is_closed_at_connect_timeout() {
+    let server = common::TestServer::start(common::builder().options(
+        ignis_socketio_server::ServerOptions {
+            connect_timeout: Duration::from_millis(300),
+            ..Default::default()
+        },
+    ))
+    .await;
+    // An Engine.IO session opened over polling that never sends CONNECT,
+    // then long-polling: answered with a close packet (`1`) at the connect
+    // timeout; without it, with a ping (`2`) after the 25 s heartbeat.
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let open = exchange(
+        &mut stream,
+        "GET /io/?EIO=4&transport=polling HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        "}",
+    )
+    .await;
+    let sid = open
+        .split("\"sid\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a handshake with a sid");
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let poll = exchange(
+        &mut stream,
+        &format!(
+            "GET /io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        ),
+        "\r\n\r\n1",
+    )
+    .await;
+    assert!(poll.ends_with("\r\n\r\n1"), "{poll}");
+    assert_eq!(server.io.counters().sessions_closed, 1);
+}

@@ -6,8 +6,7 @@
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -107,45 +106,71 @@ fn success(message: String) -> Response {
     Json(json!({ "success": true, "message": message })).into_response()
 }
 
-/// Parses the body as JSON whatever its content type (like the reference),
-/// answering 400 `{error}` when it is not JSON.
-fn json_object(body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, BadRequest> {
-    let bytes = body.map_err(|e| bad_request(format!("Cannot read the body: {e}")))?;
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Ok(Map::new()),
-        Err(e) => Err(bad_request(format!("Body is not valid JSON: {e}"))),
+/// The body parsed as JSON whatever its content type (like the reference);
+/// a JSON value that is not an object reads as `{}`. Refused with 400
+/// `{error}` when it is not JSON.
+struct JsonObject(Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = BadRequest;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, BadRequest> {
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| bad_request(format!("Cannot read the body: {e}")))?;
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(object)) => Ok(JsonObject(object)),
+            Ok(_) => Ok(JsonObject(Map::new())),
+            Err(e) => Err(bad_request(format!("Body is not valid JSON: {e}"))),
+        }
     }
 }
 
 /// `{topic, data}`: a non-empty string topic; `data` is any JSON value (absent = `null`).
-fn topic_and_data(body: Result<Bytes, BytesRejection>) -> Result<(String, Value), BadRequest> {
-    let mut object = json_object(body)?;
-    let topic = match object.remove("topic") {
-        Some(Value::String(topic)) if !topic.is_empty() => topic,
-        _ => return Err(bad_request(TOPIC_REQUIRED)),
-    };
-    Ok((topic, object.remove("data").unwrap_or(Value::Null)))
+struct TopicAndData {
+    topic: String,
+    data: Value,
+}
+
+impl<S: Send + Sync> FromRequest<S> for TopicAndData {
+    type Rejection = BadRequest;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, BadRequest> {
+        let JsonObject(mut object) = JsonObject::from_request(request, state).await?;
+        let topic = match object.remove("topic") {
+            Some(Value::String(topic)) if !topic.is_empty() => topic,
+            _ => return Err(bad_request(TOPIC_REQUIRED)),
+        };
+        let data = object.remove("data").unwrap_or(Value::Null);
+        Ok(TopicAndData { topic, data })
+    }
 }
 
 /// `{rooms: [..]}`: a non-empty array of non-empty strings.
-fn rooms_list(body: Result<Bytes, BytesRejection>) -> Result<Vec<String>, BadRequest> {
-    let mut object = json_object(body)?;
-    let Some(Value::Array(entries)) = object.remove("rooms") else {
-        return Err(bad_request(ROOMS_REQUIRED));
-    };
-    if entries.is_empty() {
-        return Err(bad_request(ROOMS_REQUIRED));
+struct RoomList(Vec<String>);
+
+impl<S: Send + Sync> FromRequest<S> for RoomList {
+    type Rejection = BadRequest;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, BadRequest> {
+        let JsonObject(mut object) = JsonObject::from_request(request, state).await?;
+        let Some(Value::Array(entries)) = object.remove("rooms") else {
+            return Err(bad_request(ROOMS_REQUIRED));
+        };
+        if entries.is_empty() {
+            return Err(bad_request(ROOMS_REQUIRED));
+        }
+        entries
+            .into_iter()
+            .map(|entry| match entry {
+                Value::String(room) if !room.is_empty() => Ok(room),
+                other => Err(bad_request(format!(
+                    "Rooms must be non-empty strings, got {other}"
+                ))),
+            })
+            .collect::<Result<_, _>>()
+            .map(RoomList)
     }
-    entries
-        .into_iter()
-        .map(|entry| match entry {
-            Value::String(room) if !room.is_empty() => Ok(room),
-            other => Err(bad_request(format!(
-                "Rooms must be non-empty strings, got {other}"
-            ))),
-        })
-        .collect()
 }
 
 /// Sends and answers the contract's 200, or 400 for a refused topic.
@@ -212,11 +237,7 @@ async fn health(Healthy(healthy): Healthy) -> Response {
     Json(json!({ "healthy": healthy, "timestamp": now_timestamp() })).into_response()
 }
 
-async fn broadcast(Io(io): Io, body: Result<Bytes, BytesRejection>) -> Response {
-    let (topic, data) = match topic_and_data(body) {
-        Ok(parsed) => parsed,
-        Err(answer) => return answer.into_response(),
-    };
+async fn broadcast(Io(io): Io, TopicAndData { topic, data }: TopicAndData) -> Response {
     let reached = io
         .get_clients()
         .iter()
@@ -229,12 +250,8 @@ async fn broadcast(Io(io): Io, body: Result<Bytes, BytesRejection>) -> Response 
 async fn send_to_room(
     Io(io): Io,
     Path(room_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    TopicAndData { topic, data }: TopicAndData,
 ) -> Response {
-    let (topic, data) = match topic_and_data(body) {
-        Ok(parsed) => parsed,
-        Err(answer) => return answer.into_response(),
-    };
     let done = format!("Message sent to room: {room_id}");
     send(&io, Target::room(room_id), &topic, &data, done).await
 }
@@ -242,25 +259,13 @@ async fn send_to_room(
 async fn send_to_client(
     Io(io): Io,
     Path(client_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    TopicAndData { topic, data }: TopicAndData,
 ) -> Response {
-    let (topic, data) = match topic_and_data(body) {
-        Ok(parsed) => parsed,
-        Err(answer) => return answer.into_response(),
-    };
     let done = format!("Message sent to client: {client_id}");
     send(&io, Target::socket(client_id), &topic, &data, done).await
 }
 
-async fn join(
-    Io(io): Io,
-    Path(client_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let rooms = match rooms_list(body) {
-        Ok(rooms) => rooms,
-        Err(answer) => return answer.into_response(),
-    };
+async fn join(Io(io): Io, Path(client_id): Path<String>, RoomList(rooms): RoomList) -> Response {
     match io.join_rooms(&client_id, rooms) {
         Ok(ack) => success(format!(
             "Client {client_id} joined rooms: {}{}",
@@ -271,15 +276,7 @@ async fn join(
     }
 }
 
-async fn leave(
-    Io(io): Io,
-    Path(client_id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let rooms = match rooms_list(body) {
-        Ok(rooms) => rooms,
-        Err(answer) => return answer.into_response(),
-    };
+async fn leave(Io(io): Io, Path(client_id): Path<String>, RoomList(rooms): RoomList) -> Response {
     match io.leave_rooms(&client_id, rooms) {
         Ok(ack) => success(format!(
             "Client {client_id} left rooms: {}{}",

@@ -6,6 +6,7 @@ mod client;
 mod fleet;
 mod frames;
 mod handler;
+mod handshake;
 mod namespace;
 mod operators;
 mod server;
@@ -17,6 +18,7 @@ pub use adapter::{
 pub use client::ClientConn;
 pub use fleet::{AckAnswer, LocalAck, LocalAcks};
 pub use handler::{ConnectRefusal, DisconnectReason, Event, HandlerFuture, NamespaceHandler};
+pub use handshake::{HandshakeSource, peer_address};
 pub use namespace::Namespace;
 pub use operators::{IntoRooms, OperatorError, Operators};
 pub use server::{IoConfig, IoHandler, SocketIo, SocketIoLayer, SocketIoService};
