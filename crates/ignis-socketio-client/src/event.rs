@@ -154,9 +154,9 @@ mod tests {
     fn texts(frames: &Frames) -> Vec<String> {
         frames
             .iter()
-            .map(|f| match f {
-                Frame::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                Frame::Binary(b) => format!("<{} bytes>", b.len()),
+            .map(|f| match f.parts() {
+                (false, t) => String::from_utf8_lossy(t).into_owned(),
+                (true, b) => format!("<{} bytes>", b.len()),
             })
             .collect()
     }
