@@ -63,7 +63,7 @@ use crate::{Handshake, Identity};
 /// and `socket.data`), in code that depends on both crates (this one knows
 /// nothing of Redis); pass it with
 /// `.observer(Arc::new(RedisDetails(state.clone())))` before
-/// `.build_with_adapter_ready::<RedisAdapter<_>, _>(state)`:
+/// `.build_with_adapter(state.adapter("/")).await`:
 ///
 /// ```ignore
 /// struct RedisDetails(RedisAdapterState);

@@ -133,7 +133,7 @@
 //! [`attach`](server::SocketIOServerHelper::attach) mounts it on your
 //! `Router`, and you run the HTTP server ([`bind_listener`](server::bind_listener)
 //! and [`serve`](server::serve), or `axum::serve`), CORS, Redis
-//! ([`build_with_adapter_ready`](server::ServerBuilder::build_with_adapter_ready)
+//! ([`build_with_adapter`](server::ServerBuilder::build_with_adapter)
 //! with a [`RedisAdapter`](redis::RedisAdapter)) and the shutdown
 //! ([`shutdown`](server::SocketIOServerHelper::shutdown)) yourself. The
 //! project README's "A server in a few lines" is that way. Both serve the
