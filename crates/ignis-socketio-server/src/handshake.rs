@@ -49,11 +49,10 @@ impl Handshake {
     /// Builds a handshake from the parts of the HTTP request that opened the
     /// connection and the `auth` object of the Socket.IO CONNECT packet.
     pub fn from_request_parts(parts: &http::request::Parts, auth: Option<Value>) -> Self {
-        let auth_text = auth
-            .filter(|auth| !auth.is_null())
-            .and_then(|auth| serde_json::to_string(&auth).ok())
-            .map(Arc::from);
-        Self::from_shared(Arc::new(parts.clone()), auth_text)
+        Self::from_shared(
+            Arc::new(parts.clone()),
+            ignis_socketio_engine::io::auth_text(auth),
+        )
     }
 
     /// Builds a handshake that shares the request head and the `auth` object

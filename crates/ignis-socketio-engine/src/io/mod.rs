@@ -22,4 +22,4 @@ pub use handshake::{HandshakeSource, peer_address};
 pub use namespace::Namespace;
 pub use operators::{IntoRooms, OperatorError, Operators};
 pub use server::{IoConfig, IoHandler, SocketIo, SocketIoLayer, SocketIoService};
-pub use socket::{AckError, AckSender, EmitError, Socket};
+pub use socket::{AckError, AckSender, EmitError, Socket, auth_text};
