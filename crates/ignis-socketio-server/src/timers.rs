@@ -11,9 +11,10 @@
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use std::collections::BinaryHeap;
+
 use tokio::sync::mpsc;
-use tokio_util::time::DelayQueue;
+use tokio::time::Instant;
 
 use crate::record::ClientRecord;
 
@@ -91,35 +92,78 @@ impl Timers {
     }
 }
 
+/// One pending timer: 40 bytes in a binary heap, where a `DelayQueue` slot
+/// cost about 90 and grew in larger steps (timers are per connection, so
+/// this is per-connection memory).
+struct Pending {
+    at: Instant,
+    due: Due,
+    record: Weak<ClientRecord>,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at
+    }
+}
+
+impl Eq for Pending {}
+
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Pending {
+    /// Reversed: the heap's top is the earliest timer.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.at.cmp(&self.at)
+    }
+}
+
 /// Runs until the owner (the only sender) is dropped.
 async fn run<O: TimerOwner>(owner: Weak<O>, mut scheduled: mpsc::UnboundedReceiver<Scheduled>) {
-    let mut queue: DelayQueue<(Due, Weak<ClientRecord>)> = DelayQueue::new();
+    let mut queue: BinaryHeap<Pending> = BinaryHeap::new();
     loop {
+        let next_at = queue.peek().map(|pending| pending.at);
         tokio::select! {
             next = scheduled.recv() => match next {
-                Some(s) => {
-                    queue.insert((s.due, s.record), s.after);
-                }
+                Some(s) => queue.push(Pending {
+                    at: Instant::now() + s.after,
+                    due: s.due,
+                    record: s.record,
+                }),
                 None => return,
             },
-            Some(expired) = queue.next(), if !queue.is_empty() => {
-                let deadline = expired.deadline();
-                let (due, weak) = expired.into_inner();
-                let Some(record) = weak.upgrade() else { continue };
-                let Some(owner) = owner.upgrade() else { return };
-                match due {
-                    Due::Ping(interval) => {
-                        if owner.ping(&record) {
-                            queue.insert_at((due, weak), deadline + interval);
+            () = sleep_until_some(next_at) => {
+                let now = Instant::now();
+                while queue.peek().is_some_and(|pending| pending.at <= now) {
+                    let Some(Pending { at, due, record: weak }) = queue.pop() else { break };
+                    let Some(record) = weak.upgrade() else { continue };
+                    let Some(owner) = owner.upgrade() else { return };
+                    match due {
+                        Due::Ping(interval) => {
+                            if owner.ping(&record) {
+                                queue.push(Pending { at: at + interval, due, record: weak });
+                            }
                         }
-                    }
-                    Due::AuthDeadline => {
-                        if record.lock().awaits_authentication() {
-                            owner.auth_deadline_passed(weak);
+                        Due::AuthDeadline => {
+                            if record.lock().awaits_authentication() {
+                                owner.auth_deadline_passed(weak);
+                            }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }

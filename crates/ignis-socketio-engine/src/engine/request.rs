@@ -1,25 +1,63 @@
-//! Keeping a request head without keeping the connection's read buffer.
+//! Keeping a request head for a session's lifetime at the smallest cost.
 //!
 //! hyper parses the URI and header values as views into its 8 KiB read
 //! buffer; a head kept for a session's lifetime would keep that buffer too.
+//! Routing adds extensions that mean nothing once the request is a
+//! connection (axum's original URI and matched path), and leaves the
+//! extension map sized for them.
 
+use std::ops::Range;
+
+use axum::extract::{MatchedPath, NestedPath, OriginalUri};
+use bytes::Bytes;
 use http::request::Parts;
-use http::{HeaderMap, HeaderValue};
+use http::{Extensions, HeaderMap, HeaderValue};
 
 /// Replaces the URI and header values with owned copies, so that the
-/// connection's read buffer is not kept alive by the request head.
+/// connection's read buffer is not kept alive by the request head, and drops
+/// routing's extensions (the application's own stay, in a map of their size).
+///
+/// The header values share one buffer: one allocation instead of one per
+/// header.
 pub fn own_request_head(head: &mut Parts) {
     if let Ok(uri) = head.uri.to_string().parse() {
         head.uri = uri;
     }
-    let mut headers = HeaderMap::with_capacity(head.headers.len());
-    for (name, value) in &head.headers {
-        if let Ok(mut owned) = HeaderValue::from_bytes(value.as_bytes()) {
-            owned.set_sensitive(value.is_sensitive());
-            headers.append(name.clone(), owned);
+    head.headers = owned_headers(&head.headers);
+    head.extensions = compact_extensions(std::mem::take(&mut head.extensions));
+}
+
+fn owned_headers(headers: &HeaderMap) -> HeaderMap {
+    let total = headers.values().map(|value| value.len()).sum();
+    let mut text = Vec::with_capacity(total);
+    let mut ranges: Vec<Range<usize>> = Vec::with_capacity(headers.len());
+    for value in headers.values() {
+        let start = text.len();
+        text.extend_from_slice(value.as_bytes());
+        ranges.push(start..text.len());
+    }
+    let text = Bytes::from(text);
+    let mut owned = HeaderMap::with_capacity(headers.len());
+    for ((name, value), range) in headers.iter().zip(ranges) {
+        // The bytes came from a valid value, so this cannot fail; a value
+        // that did would be left out rather than kept as a view.
+        if let Ok(mut copy) = HeaderValue::from_maybe_shared(text.slice(range)) {
+            copy.set_sensitive(value.is_sensitive());
+            owned.append(name.clone(), copy);
         }
     }
-    head.headers = headers;
+    owned
+}
+
+fn compact_extensions(mut extensions: Extensions) -> Extensions {
+    extensions.remove::<OriginalUri>();
+    extensions.remove::<MatchedPath>();
+    extensions.remove::<NestedPath>();
+    // Moved into a fresh map: sized for what is left, not for what routing
+    // inserted on the way.
+    let mut compact = Extensions::new();
+    compact.extend(extensions);
+    compact
 }
 
 #[cfg(test)]
@@ -33,6 +71,7 @@ mod tests {
             .header("authorization", "Bearer t")
             .header("x-many", "a")
             .header("x-many", "b")
+            .header("x-empty", "")
             .body(())
             .unwrap_or_default();
         let (mut head, ()) = request.into_parts();
@@ -41,5 +80,42 @@ mod tests {
         assert_eq!(head.uri, before.0);
         assert_eq!(head.headers, before.1);
         assert_eq!(head.headers.get_all("x-many").iter().count(), 2);
+    }
+
+    #[test]
+    fn a_sensitive_value_stays_sensitive() {
+        let mut secret = HeaderValue::from_static("Bearer t");
+        secret.set_sensitive(true);
+        let request = http::Request::builder()
+            .header("authorization", secret)
+            .body(())
+            .unwrap_or_default();
+        let (mut head, ()) = request.into_parts();
+        own_request_head(&mut head);
+        let kept = head
+            .headers
+            .get("authorization")
+            .map(HeaderValue::is_sensitive);
+        assert_eq!(kept, Some(true));
+    }
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Claims(&'static str);
+
+    #[test]
+    fn routing_extensions_go_and_the_application_s_stay() {
+        let request = http::Request::builder()
+            .uri("/socket.io/?EIO=4")
+            .extension(OriginalUri(
+                "/api/socket.io/?EIO=4".parse().unwrap_or_default(),
+            ))
+            .extension(Claims("alice"))
+            .body(())
+            .unwrap_or_default();
+        let (mut head, ()) = request.into_parts();
+        own_request_head(&mut head);
+        assert!(head.extensions.get::<OriginalUri>().is_none());
+        assert_eq!(head.extensions.get::<Claims>(), Some(&Claims("alice")));
+        assert_eq!(head.extensions.len(), 1);
     }
 }
