@@ -236,7 +236,7 @@ async fn node_heartbeats_keep_the_connection_alive() {
 
 /// About `len` bytes of repetitive JSON, like real telemetry.
 fn telemetry(len: usize) -> Value {
-    let rows: Vec<Value> = (0..len / 60)
+    let rows: Vec<Value> = (0..len / 40)
         .map(|i| json!({"id": i, "sensor": format!("sensor-{}", i % 40), "value": i * 7 % 100}))
         .collect();
     Value::Array(rows)
