@@ -268,10 +268,7 @@ async fn raw_peer(
         let mut buf = vec![0u8; 64 * 1024];
         // Up to the namespace CONNECT, then the rest of the conversation.
         let mut answered = false;
-        loop {
-            let Ok(read) = tcp.read(&mut buf).await else {
-                break;
-            };
+        while let Ok(read) = tcp.read(&mut buf).await {
             if read == 0 || reader.feed(&buf[..read], &mut events).is_err() {
                 break;
             }
