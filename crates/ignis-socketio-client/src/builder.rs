@@ -81,6 +81,20 @@ impl<O> ClientBuilder<O> {
         self
     }
 
+    /// Offers WebSocket compression (RFC 7692 permessage-deflate) in the
+    /// upgrade (default `true`, like browsers and Node's socket.io-client).
+    /// Whether it is used is the server's choice: when it agrees, messages
+    /// of [`DEFLATE_THRESHOLD`](crate::DEFLATE_THRESHOLD) bytes or more go
+    /// compressed, and the server's compressed messages are inflated up to
+    /// [`MAX_MESSAGE_SIZE`](crate::MAX_MESSAGE_SIZE) bytes (past it the
+    /// connection is closed with 1009). `false` sends no offer: every
+    /// message goes as it is, and a server answering with an extension
+    /// anyway is refused.
+    pub fn per_message_deflate(mut self, enabled: bool) -> Self {
+        self.config.per_message_deflate = enabled;
+        self
+    }
+
     /// Replaces every connection setting at once.
     pub fn config(mut self, config: ClientConfig) -> Self {
         self.config = config;

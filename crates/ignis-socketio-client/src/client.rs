@@ -16,7 +16,7 @@ use crate::dispatch::{Listener, Registry, lock};
 use crate::event::{Event, Frames, Outbound, encode_frames, push_frames};
 use crate::handler::{Callback, HandlerId, HandlerOutcome, callback};
 use crate::shared::{DriverHandle, Shared};
-use crate::{ClientConfig, ClientError, ClientPayload};
+use crate::{ClientConfig, ClientError, ClientPayload, DeflateParams};
 
 /// A Socket.IO v5 client over WebSocket (Engine.IO v4).
 ///
@@ -97,6 +97,13 @@ impl SocketClient {
     /// A receiver that sees every change of the connected flag.
     pub fn connected_changes(&self) -> watch::Receiver<bool> {
         self.inner.connected.subscribe()
+    }
+
+    /// The permessage-deflate parameters agreed with the server for the
+    /// current connection: `None` while not connected, when the server
+    /// declined the offer, or when [`ClientConfig::per_message_deflate`] is off.
+    pub fn compression(&self) -> Option<DeflateParams> {
+        *lock(&self.inner.deflate)
     }
 
     /// The Socket.IO socket id while connected.

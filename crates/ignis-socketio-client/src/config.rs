@@ -25,6 +25,8 @@ pub(crate) struct Target {
     pub(crate) path_and_query: String,
     /// The user's extra headers.
     pub(crate) headers: HeaderMap,
+    /// Offer permessage-deflate in the upgrade.
+    pub(crate) per_message_deflate: bool,
 }
 
 /// Everything the client needs to reach a server.
@@ -51,6 +53,13 @@ pub struct ClientConfig {
     /// Extra trusted root certificates (PEM) for `wss://` servers with a
     /// private CA, besides the Mozilla roots. Needs the `rustls` feature.
     pub tls_root_certificates_pem: Vec<Vec<u8>>,
+    /// Offer WebSocket compression (RFC 7692 permessage-deflate) in the
+    /// upgrade, as browsers and Node's socket.io-client do (default `true`).
+    /// When the server agrees, messages of
+    /// [`DEFLATE_THRESHOLD`](crate::DEFLATE_THRESHOLD) bytes or more are sent
+    /// compressed and compressed messages from the server are inflated, up
+    /// to [`MAX_MESSAGE_SIZE`](crate::MAX_MESSAGE_SIZE) bytes.
+    pub per_message_deflate: bool,
 }
 
 impl ClientConfig {
@@ -67,6 +76,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(20),
             queue_capacity: 4096,
             tls_root_certificates_pem: Vec::new(),
+            per_message_deflate: true,
         }
     }
 
@@ -150,6 +160,7 @@ impl ClientConfig {
             authority,
             path_and_query: format!("{}?{}", url.path(), url.query().unwrap_or_default()),
             headers,
+            per_message_deflate: self.per_message_deflate,
         })
     }
 }

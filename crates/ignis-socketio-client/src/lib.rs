@@ -68,8 +68,11 @@ pub use handler::{EventHandler, HandlerId, HandlerOutcome};
 pub use helper::{HelperOptions, SocketIOClientHelper, SocketIOClientHelperBuilder};
 /// The codec's error, shared with the engine (the client decodes with the engine's codec).
 pub use ignis_socketio_engine::codec::CodecError;
+/// What permessage-deflate settled on (see [`SocketClient::compression`]).
+pub use ignis_socketio_engine::ws::DeflateParams;
 pub use ignis_socketio_protocol::{ClientState, JoinAck, LeaveAck};
 pub use payload::ClientPayload;
 #[allow(deprecated)]
 pub use payload::Payload;
 pub use session::reasons;
+pub use transport::{DEFLATE_THRESHOLD, MAX_MESSAGE_SIZE};

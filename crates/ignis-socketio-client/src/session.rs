@@ -170,7 +170,7 @@ pub(crate) async fn run(
 ) -> &'static str {
     let Session { mut ws, open, sid } = session;
     let (out_tx, mut out_rx) = mpsc::channel::<Frames>(shared.config.queue_capacity.max(1));
-    shared.set_link(out_tx.clone(), &sid);
+    shared.set_link(out_tx.clone(), &sid, ws.deflate());
     tracing::info!(sid = %sid, engine_sid = %open.sid, "Connected");
     shared.dispatch(Dispatch::Connected(sid)).await;
 

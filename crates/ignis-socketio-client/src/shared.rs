@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
+use ignis_socketio_engine::ws::DeflateParams;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -32,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) outbound: Mutex<Option<Outbound>>,
     pub(crate) connected: watch::Sender<bool>,
     pub(crate) sid: Mutex<Option<String>>,
+    /// permessage-deflate as agreed for the current connection.
+    pub(crate) deflate: Mutex<Option<DeflateParams>>,
     pub(crate) driver: Mutex<Option<DriverHandle>>,
     dispatch: mpsc::Sender<Dispatch>,
     pub(crate) shut_down: AtomicBool,
@@ -67,6 +70,7 @@ impl Shared {
             outbound: Mutex::new(None),
             connected: watch::channel(false).0,
             sid: Mutex::new(None),
+            deflate: Mutex::new(None),
             driver: Mutex::new(None),
             dispatch,
             shut_down: AtomicBool::new(false),
@@ -77,15 +81,17 @@ impl Shared {
     pub(crate) fn reset_link(&self) {
         *lock(&self.outbound) = None;
         *lock(&self.sid) = None;
+        *lock(&self.deflate) = None;
         self.connected.send_replace(false);
         // Dropping the senders wakes every waiting emit_with_ack with `Disconnected`.
         lock(&self.acks).clear();
     }
 
     /// Records a new connection.
-    pub(crate) fn set_link(&self, outbound: Outbound, sid: &str) {
+    pub(crate) fn set_link(&self, outbound: Outbound, sid: &str, deflate: Option<DeflateParams>) {
         *lock(&self.outbound) = Some(outbound);
         *lock(&self.sid) = Some(sid.to_owned());
+        *lock(&self.deflate) = deflate;
         self.connected.send_replace(true);
     }
 

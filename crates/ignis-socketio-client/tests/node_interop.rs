@@ -234,6 +234,89 @@ async fn node_heartbeats_keep_the_connection_alive() {
     helper.shutdown().await;
 }
 
+/// About `len` bytes of repetitive JSON, like real telemetry.
+fn telemetry(len: usize) -> Value {
+    let rows: Vec<Value> = (0..len / 40)
+        .map(|i| json!({"id": i, "sensor": format!("sensor-{}", i % 40), "value": i * 7 % 100}))
+        .collect();
+    Value::Array(rows)
+}
+
+#[tokio::test]
+async fn large_messages_travel_both_ways_with_a_compressing_node_server() {
+    let server =
+        NodeServer::start_with_env(&[("PER_MESSAGE_DEFLATE", PathBuf::from("true"))]).await;
+    let helper = helper(&server).build().unwrap();
+    let back = Recorder::<Vec<u8>>::default();
+    let b = back.clone();
+    helper.client().on("bin-back", move |event: Event| {
+        let b = b.clone();
+        async move {
+            let p = event.payload();
+            b.push(
+                p.binary(&p.args()[1])
+                    .map(|x| x.to_vec())
+                    .unwrap_or_default(),
+            );
+        }
+    });
+    assert!(helper.client().wait_connected(T).await);
+    // The reference's settings, as Node's ws answers the client's offer.
+    let agreed = helper
+        .client()
+        .compression()
+        .expect("permessage-deflate agreed");
+    assert!(agreed.server_no_context_takeover && agreed.client_no_context_takeover);
+    assert_eq!(agreed.server_max_window_bits, 10);
+    wait_for("connection logged", T, || {
+        !server.logged("connection").is_empty()
+    })
+    .await;
+    assert_eq!(
+        server.logged("connection")[0]["extensions"],
+        "permessage-deflate"
+    );
+    // 16 KiB of JSON each way: compressed by both ends (over both thresholds).
+    let doc = telemetry(16 * 1024);
+    assert!(doc.to_string().len() > 16 * 1024);
+    let answer = helper.emit_with_ack("echo", &doc, T).await.unwrap();
+    assert_eq!(answer.first(), Some(&doc));
+    // 16 KiB of binary each way.
+    let blob: Vec<u8> = (0..16 * 1024).map(|i| (i % 251) as u8 / 8).collect();
+    let payload =
+        ClientPayload::from(json!({"name": "big"})).with_binary(Bytes::from(blob.clone()));
+    let ack = helper
+        .client()
+        .emit_with_ack("bin-echo", payload, T)
+        .await
+        .unwrap();
+    assert_eq!(ack.first().unwrap()["size"], 16 * 1024);
+    wait_for("bin-back", T, || back.len() == 1).await;
+    let mut reversed = blob;
+    reversed.reverse();
+    assert_eq!(back.all()[0], reversed);
+    assert!(helper.is_connected());
+    helper.shutdown().await;
+}
+
+#[tokio::test]
+async fn with_the_setting_off_a_compressing_node_server_agrees_on_nothing() {
+    let server =
+        NodeServer::start_with_env(&[("PER_MESSAGE_DEFLATE", PathBuf::from("true"))]).await;
+    let helper = helper(&server).per_message_deflate(false).build().unwrap();
+    assert!(helper.client().wait_connected(T).await);
+    assert_eq!(helper.client().compression(), None);
+    wait_for("connection logged", T, || {
+        !server.logged("connection").is_empty()
+    })
+    .await;
+    assert_eq!(server.logged("connection")[0]["extensions"], "");
+    let doc = telemetry(16 * 1024);
+    let answer = helper.emit_with_ack("echo", &doc, T).await.unwrap();
+    assert_eq!(answer.first(), Some(&doc));
+    helper.shutdown().await;
+}
+
 /// wss:// against a Node HTTPS server whose certificate is signed by a
 /// private CA made for the test (needs the `openssl` command).
 #[cfg(feature = "rustls")]

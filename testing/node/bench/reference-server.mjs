@@ -10,6 +10,7 @@
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { SocketIOServerHelper } from '@venizia/ignis-helpers/socket-io';
+import { REFERENCE_PER_MESSAGE_DEFLATE } from '../reference-deflate.mjs';
 
 function option(flag, env, fallback) {
   const i = process.argv.indexOf(flag);
@@ -26,18 +27,10 @@ const authToken = option('--auth-token', 'AUTH_TOKEN', undefined);
 const authTimeout = Number(option('--auth-timeout-ms', 'AUTH_TIMEOUT_MS', '10000'));
 const pingInterval = Number(option('--ping-interval-ms', 'PING_INTERVAL_MS', '30000'));
 const roomPrefix = option('--room-prefix', 'ROOM_PREFIX', '');
-// The reference component's default perMessageDeflate (@venizia/ignis's
-// SocketIOComponent), for comparing compression with the Rust servers.
+// The reference component's default perMessageDeflate, for comparing
+// compression with the Rust servers.
 const perMessageDeflate = process.argv.includes('--per-message-deflate')
-  ? {
-    threshold: 4096,
-    zlibDeflateOptions: { chunkSize: 10 * 1024 },
-    zlibInflateOptions: { windowBits: 12, memLevel: 8 },
-    clientNoContextTakeover: true,
-    serverNoContextTakeover: true,
-    serverMaxWindowBits: 10,
-    concurrencyLimit: 20,
-  }
+  ? { ...REFERENCE_PER_MESSAGE_DEFLATE }
   : false;
 
 const RESERVED = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']);

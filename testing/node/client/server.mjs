@@ -1,11 +1,13 @@
 // Interop oracle for crates/ignis-socketio-client: a real Node socket.io 4.8.4
 // server on 127.0.0.1:<free port>, path /io. Prints {"port":N} on its first
 // stdout line, then one JSON line per notable event it observes. With
-// TLS_CERT and TLS_KEY set it serves HTTPS (wss://) instead.
+// TLS_CERT and TLS_KEY set it serves HTTPS (wss://) instead. With
+// PER_MESSAGE_DEFLATE=true it compresses with the reference's perMessageDeflate.
 import { readFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { Server } from "socket.io";
+import { REFERENCE_PER_MESSAGE_DEFLATE, perMessageDeflateFromEnv } from "../reference-deflate.mjs";
 
 const log = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 
@@ -13,12 +15,15 @@ const log = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 const http = process.env.TLS_CERT
   ? createHttpsServer({ cert: readFileSync(process.env.TLS_CERT), key: readFileSync(process.env.TLS_KEY) })
   : createHttpServer();
-const io = new Server(http, { path: "/io", pingInterval: 500, pingTimeout: 500 });
+const perMessageDeflate = perMessageDeflateFromEnv() ? { ...REFERENCE_PER_MESSAGE_DEFLATE } : false;
+const io = new Server(http, { path: "/io", pingInterval: 500, pingTimeout: 500, perMessageDeflate });
 
 io.on("connection", (socket) => {
   log({ event: "connection", id: socket.id, auth: socket.handshake.auth,
         authorization: socket.handshake.headers.authorization ?? null,
-        query: socket.handshake.query.room ?? null });
+        query: socket.handshake.query.room ?? null,
+        // What the WebSocket agreed on ('' for no extension).
+        extensions: socket.conn.transport?.socket?.extensions ?? null });
 
   // The Ignis auth protocol, accepting any client that sent auth.token.
   socket.on("authenticate", () => {

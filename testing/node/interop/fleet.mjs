@@ -11,6 +11,10 @@
 // - REDIS_SERVER_BIN: the redis-server used for the private Redis (default
 //   `redis-server` on PATH). The shared Redis at 6379 is never touched.
 // - INTEROP_LOG_DIR: when set, the servers' stderr/stdout go to files there.
+// - PER_MESSAGE_DEFLATE=true: every server compresses (permessage-deflate):
+//   the Rust demo server with --per-message-deflate, the Node servers with
+//   the reference's perMessageDeflate settings. The Node clients offer it
+//   either way (socket.io-client's default).
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -20,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
+import { REFERENCE_PER_MESSAGE_DEFLATE, perMessageDeflateFromEnv } from '../reference-deflate.mjs';
 
 const require = createRequire(import.meta.url);
 function need(name) {
@@ -47,6 +52,10 @@ export const COMMON_ARGS = [
   '--auth-timeout-ms', '20000',
   '--ping-interval-ms', '30000',
 ];
+/** Whether every server of the fleet compresses (PER_MESSAGE_DEFLATE=true). */
+export const DEFLATE = perMessageDeflateFromEnv();
+const DEFLATE_ARGS = DEFLATE ? ['--per-message-deflate'] : [];
+
 /** How long to wait for something that must happen. Generous: the machine is shared. */
 export const EVENT_TIMEOUT_MS = 8000;
 /** How long to watch for something that must not happen. */
@@ -174,9 +183,9 @@ export async function startPrivateRedis() {
 export async function startRustServer(redisUrl, extraArgs = []) {
   const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' };
   for (const k of ['PORT', 'IO_PATH', 'REDIS_URL', 'REDIS_KEY', 'AUTH_TOKEN', 'AUTH_TIMEOUT_MS',
-    'PING_INTERVAL_MS', 'ROOM_PREFIX']) delete env[k];
+    'PING_INTERVAL_MS', 'ROOM_PREFIX', 'PER_MESSAGE_DEFLATE']) delete env[k];
   const proc = await spawnUntilReady('rust-demo-server', demoServerBin(),
-    ['--port', '0', '--redis', redisUrl, ...COMMON_ARGS, ...extraArgs],
+    ['--port', '0', '--redis', redisUrl, ...COMMON_ARGS, ...DEFLATE_ARGS, ...extraArgs],
     { env, readyPattern: /^READY (\d+)$/m });
   proc.url = `http://127.0.0.1:${proc.port}`;
   proc.label = 'rust';
@@ -192,7 +201,7 @@ export async function startReferenceServer(redisUrl) {
   for (const k of ['PORT', 'IO_PATH', 'REDIS_URL', 'AUTH_TOKEN', 'AUTH_TIMEOUT_MS',
     'PING_INTERVAL_MS', 'ROOM_PREFIX']) delete env[k];
   const proc = await spawnUntilReady('node-reference-server', process.execPath,
-    [REFERENCE_SERVER, '--port', '0', '--redis', redisUrl, ...COMMON_ARGS],
+    [REFERENCE_SERVER, '--port', '0', '--redis', redisUrl, ...COMMON_ARGS, ...DEFLATE_ARGS],
     { cwd, env, readyPattern: /^READY (\d+)$/m });
   proc.url = `http://127.0.0.1:${proc.port}`;
   proc.label = 'node';
@@ -216,6 +225,7 @@ export async function startPlainNodeServer(redisUrl) {
   const io = new NodeIoServer(http, {
     path: IO_PATH,
     adapter: createAdapter(pub, sub, { requestsTimeout: 5000 }),
+    perMessageDeflate: DEFLATE ? { ...REFERENCE_PER_MESSAGE_DEFLATE } : false,
   });
   await new Promise((r) => http.listen(0, '127.0.0.1', r));
   // Wait until its subscriptions are in place (it counts itself in NUMSUB).
@@ -260,6 +270,11 @@ export function connect(server, { transport = 'websocket', token = TOKEN } = {})
   socket.received = [];
   socket.onAny((event, ...args) => socket.received.push({ event, args }));
   return socket;
+}
+
+/** The extensions a websocket client's connection agreed on ('' for none). */
+export function wsExtensions(socket) {
+  return socket.io?.engine?.transport?.ws?.extensions ?? '';
 }
 
 /** Resolves on `connect`, rejects on `connect_error` or a timeout. */

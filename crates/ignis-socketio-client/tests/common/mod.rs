@@ -156,12 +156,24 @@ impl TestServer {
         ping_timeout: Duration,
         setup: impl FnOnce(&SocketIo) -> R,
     ) -> TestServer {
+        let engine = EngineConfig {
+            ping_interval,
+            ping_timeout,
+            ..EngineConfig::default()
+        };
+        Self::start_with_engine(listener, engine, setup).await
+    }
+
+    /// Starts a server with its own Engine.IO settings (the path is `/io`).
+    pub async fn start_with_engine<R>(
+        listener: TcpListener,
+        engine: EngineConfig,
+        setup: impl FnOnce(&SocketIo) -> R,
+    ) -> TestServer {
         let io = SocketIo::new(IoConfig {
             engine: EngineConfig {
                 path: PATH.to_owned(),
-                ping_interval,
-                ping_timeout,
-                ..EngineConfig::default()
+                ..engine
             },
             ..IoConfig::default()
         });

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use super::session::{WsIo, WsUpgrade};
 use crate::codec::Frame;
 use crate::ws::{
-    Compressed, DeflatePool, FrameReader, Inflater, OpCode, Role, WsEvent, close_frame,
+    Compressed, DeflatePool, Deflater, FrameReader, OpCode, Role, WsEvent, close_frame,
     data_frame_header, frame_header,
 };
 
@@ -36,38 +36,33 @@ pub(crate) struct WsConn {
     /// Bytes of the first ready frame (header included) already written.
     head: usize,
     /// Set when permessage-deflate was negotiated.
-    deflate: Option<Outgoing>,
+    deflate: Option<Deflater>,
     /// Control frames (pong, close) to write before the next data frame.
     control: Vec<u8>,
     pub(crate) eof: bool,
     close_queued: bool,
 }
 
-/// Outgoing compression of one connection: the shared pool and the window
-/// agreed for the server's messages.
-struct Outgoing {
-    pool: Arc<DeflatePool>,
-    window_bits: u8,
-}
-
-impl Outgoing {
-    /// The compressed payload of `frame`, when it is worth compressing and
-    /// shrinks (a broadcast frame is compressed once for all its receivers).
-    fn compress(&self, frame: &Frame) -> Option<Bytes> {
-        if !self.pool.wants(frame.len()) {
-            return None;
+/// The compressed payload of `frame`, when it is worth compressing and
+/// shrinks (a broadcast frame is compressed once for all its receivers).
+fn compress(deflater: &Deflater, frame: &Frame) -> Option<Bytes> {
+    match frame {
+        Frame::Shared(shared) => {
+            if !deflater.wants(frame.len()) {
+                return None;
+            }
+            shared
+                .deflated(deflater.window_bits(), |data| {
+                    match deflater.compress(data) {
+                        Compressed::Smaller(bytes) => Ok(Some(bytes)),
+                        Compressed::NotSmaller => Ok(None),
+                        Compressed::Busy => Err(()),
+                    }
+                })
+                .ok()
+                .flatten()
         }
-        let run = |data: &[u8]| match self.pool.compress(data, self.window_bits) {
-            Compressed::Smaller(bytes) => Ok(Some(bytes)),
-            Compressed::NotSmaller => Ok(None),
-            Compressed::Busy => Err(()),
-        };
-        match frame {
-            Frame::Shared(shared) => shared.deflated(self.window_bits, run),
-            other => run(other.parts().1),
-        }
-        .ok()
-        .flatten()
+        other => deflater.message(other.parts().1),
     }
 }
 
@@ -92,15 +87,9 @@ impl WsConn {
     ) -> WsConn {
         let mut reader = FrameReader::new(max_message);
         let deflate = pool.zip(upgrade.deflate).map(|(pool, params)| {
-            reader.set_inflater(Inflater::new(
-                pool.clone(),
-                params.receive_window_bits(Role::Server),
-                params.receive_keeps_context(Role::Server),
-            ));
-            Outgoing {
-                pool: pool.clone(),
-                window_bits: params.send_window_bits(Role::Server),
-            }
+            let (deflater, inflater) = params.codecs(pool, Role::Server);
+            reader.set_inflater(inflater);
+            deflater
         });
         WsConn {
             io: upgrade.io,
@@ -136,7 +125,7 @@ impl WsConn {
             } else {
                 OpCode::Text
             };
-            let compressed = self.deflate.as_ref().and_then(|d| d.compress(&frame));
+            let compressed = self.deflate.as_ref().and_then(|d| compress(d, &frame));
             let (payload, rsv1) = match compressed {
                 Some(bytes) => (bytes, true),
                 None => (frame.parts().1.clone(), false),

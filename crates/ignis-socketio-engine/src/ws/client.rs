@@ -1,11 +1,15 @@
 //! The client side of the WebSocket opening handshake (RFC 6455 §4.1): the
-//! upgrade request with a fresh `Sec-WebSocket-Key`, and the check of the
-//! server's answer (`101`, `Upgrade`, `Connection`, `Sec-WebSocket-Accept`).
+//! upgrade request with a fresh `Sec-WebSocket-Key` (and, when asked, an
+//! RFC 7692 permessage-deflate offer), and the check of the server's answer
+//! (`101`, `Upgrade`, `Connection`, `Sec-WebSocket-Accept`, and
+//! `Sec-WebSocket-Extensions` against what was offered).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use http::HeaderMap;
 
+use super::deflate::DeflateConfig;
+use super::extension::{DeflateParams, NegotiationError, accept_response, client_offer};
 use super::handshake::accept_for;
 
 /// Largest response head a client reads before giving up.
@@ -31,12 +35,28 @@ pub enum UpgradeError {
     /// `Sec-WebSocket-Accept` is missing or does not match the key sent.
     #[error("Sec-WebSocket-Accept missing or not matching the key")]
     Accept,
+    /// `Sec-WebSocket-Extensions` names an extension or parameters that were
+    /// not offered (RFC 6455 §9.1: the client fails the connection).
+    #[error("Sec-WebSocket-Extensions answer refused")]
+    Extension(#[from] NegotiationError),
 }
 
-/// One client opening handshake: the key it sent, to check the answer with.
+/// The server's answer, once accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upgraded {
+    /// Bytes of the response head; what follows are frames.
+    pub head_len: usize,
+    /// The permessage-deflate parameters agreed, `None` when the server
+    /// declined the offer (or none was made).
+    pub deflate: Option<DeflateParams>,
+}
+
+/// One client opening handshake: the key it sent, to check the answer with,
+/// and the permessage-deflate settings it offered, if any.
 #[derive(Debug, Clone)]
 pub struct ClientHandshake {
     key: String,
+    deflate: Option<DeflateConfig>,
 }
 
 impl Default for ClientHandshake {
@@ -61,7 +81,15 @@ impl ClientHandshake {
     pub fn with_key(key: [u8; 16]) -> ClientHandshake {
         ClientHandshake {
             key: BASE64.encode(key),
+            deflate: None,
         }
+    }
+
+    /// Offers permessage-deflate with `config` ([`client_offer`]); the
+    /// answer is then checked against this offer.
+    pub fn offer_deflate(mut self, config: DeflateConfig) -> ClientHandshake {
+        self.deflate = Some(config);
+        self
     }
 
     /// The `Sec-WebSocket-Key` sent.
@@ -78,6 +106,11 @@ impl ClientHandshake {
             self.key
         )
         .into_bytes();
+        if let Some(config) = &self.deflate {
+            head.extend_from_slice(b"Sec-WebSocket-Extensions: ");
+            head.extend_from_slice(client_offer(config).as_bytes());
+            head.extend_from_slice(b"\r\n");
+        }
         for (name, value) in headers {
             head.extend_from_slice(name.as_str().as_bytes());
             head.extend_from_slice(b": ");
@@ -89,9 +122,9 @@ impl ClientHandshake {
     }
 
     /// Reads the server's answer from the front of `buf`: `Ok(None)` while the
-    /// head is incomplete, `Ok(Some(n))` once it is complete and accepts this
-    /// handshake (`n` bytes of head; what follows are frames).
-    pub fn read_response(&self, buf: &[u8]) -> Result<Option<usize>, UpgradeError> {
+    /// head is incomplete, `Ok(Some(_))` once it is complete and accepts this
+    /// handshake, with the length of the head and the extension agreed.
+    pub fn read_response(&self, buf: &[u8]) -> Result<Option<Upgraded>, UpgradeError> {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut headers);
         let used = match response.parse(buf)? {
@@ -119,16 +152,34 @@ impl ClientHandshake {
         let expected = accept_for(self.key.as_bytes());
         let mut accepts = find("sec-websocket-accept");
         match (accepts.next(), accepts.next()) {
-            (Some(value), None) if value == expected.as_bytes() => Ok(Some(used)),
-            _ => Err(UpgradeError::Accept),
+            (Some(value), None) if value == expected.as_bytes() => {}
+            _ => return Err(UpgradeError::Accept),
         }
+        let answers = find("sec-websocket-extensions")
+            .map(|v| std::str::from_utf8(v).map_err(|_| NegotiationError::BadParameter))
+            .collect::<Result<Vec<&str>, _>>()?;
+        let deflate = match &self.deflate {
+            Some(config) => accept_response(answers, config)?,
+            None if answers
+                .iter()
+                .flat_map(|v| v.split(','))
+                .all(|e| e.trim().is_empty()) =>
+            {
+                None
+            }
+            None => return Err(NegotiationError::NotOffered.into()),
+        };
+        Ok(Some(Upgraded {
+            head_len: used,
+            deflate,
+        }))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ws::{FrameReader, OpCode, WsEvent, write_masked_frame};
+    use crate::ws::{FrameReader, OpCode, Role, WsEvent, write_masked_frame};
     use http::HeaderValue;
 
     /// The RFC 6455 §1.3 example: key "the sample nonce".
@@ -155,7 +206,13 @@ mod tests {
             Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x00";
         let hs = sample();
         assert_eq!(hs.read_response(&answer[..20]), Ok(None));
-        assert_eq!(hs.read_response(answer), Ok(Some(answer.len() - 2)));
+        assert_eq!(
+            hs.read_response(answer),
+            Ok(Some(Upgraded {
+                head_len: answer.len() - 2,
+                deflate: None
+            }))
+        );
     }
 
     #[test]
@@ -192,6 +249,89 @@ mod tests {
         let mut head = b"HTTP/1.1 101 OK\r\nX: ".to_vec();
         head.extend_from_slice(&endless);
         assert_eq!(hs.read_response(&head), Err(UpgradeError::TooLarge));
+    }
+
+    fn answer_with(extensions: &str) -> Vec<u8> {
+        format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n{extensions}\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_deflate_offer_is_sent_and_the_answer_checked_against_it() {
+        let client = DeflateConfig {
+            client_no_context_takeover: false,
+            server_no_context_takeover: false,
+            ..DeflateConfig::default()
+        };
+        let hs = sample().offer_deflate(client);
+        let head = String::from_utf8(hs.request("h", "/", &HeaderMap::new())).unwrap();
+        assert!(head.contains(
+            "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+        ));
+        let agreed = |extensions: &str| {
+            let answer = answer_with(extensions);
+            hs.read_response(&answer).map(|u| u.and_then(|u| u.deflate))
+        };
+        // Declined: no extension, plain frames.
+        assert_eq!(agreed(""), Ok(None));
+        let params = agreed(
+            "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; \
+             client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(params.send_window_bits(Role::Client), 12);
+        assert_eq!(params.receive_window_bits(Role::Client), 10);
+        assert!(!params.receive_keeps_context(Role::Client));
+        let plain = agreed("Sec-WebSocket-Extensions: permessage-deflate\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(plain.receive_window_bits(Role::Client), 15);
+        assert!(plain.receive_keeps_context(Role::Client));
+        let refused = [
+            ("x-webkit-deflate-frame", NegotiationError::NotOffered),
+            (
+                "permessage-deflate, permessage-deflate",
+                NegotiationError::NotOffered,
+            ),
+            (
+                "permessage-deflate; mystery",
+                NegotiationError::BadParameter,
+            ),
+            (
+                "permessage-deflate; client_max_window_bits=8",
+                NegotiationError::BadParameter,
+            ),
+            (
+                "permessage-deflate; server_max_window_bits=99",
+                NegotiationError::BadParameter,
+            ),
+        ];
+        for (answer, error) in refused {
+            let header = format!("Sec-WebSocket-Extensions: {answer}\r\n");
+            assert_eq!(
+                agreed(&header),
+                Err(UpgradeError::Extension(error)),
+                "{answer}"
+            );
+        }
+    }
+
+    #[test]
+    fn without_an_offer_any_extension_in_the_answer_is_refused() {
+        let hs = sample();
+        let head = String::from_utf8(hs.request("h", "/", &HeaderMap::new())).unwrap();
+        assert!(!head.contains("Sec-WebSocket-Extensions"));
+        let answer = answer_with("Sec-WebSocket-Extensions: permessage-deflate\r\n");
+        assert_eq!(
+            hs.read_response(&answer),
+            Err(UpgradeError::Extension(NegotiationError::NotOffered))
+        );
+        let empty = answer_with("Sec-WebSocket-Extensions: \r\n");
+        assert!(matches!(hs.read_response(&empty), Ok(Some(u)) if u.deflate.is_none()));
     }
 
     #[test]

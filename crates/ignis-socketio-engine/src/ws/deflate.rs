@@ -107,7 +107,8 @@ pub enum Compressed {
 pub struct DeflatePool {
     config: DeflateConfig,
     busy: AtomicUsize,
-    compressors: Mutex<Vec<Compress>>,
+    /// Idle compressors and the window (in bits) each was made for.
+    compressors: Mutex<Vec<(u8, Compress)>>,
     inflaters: Mutex<Vec<Decompress>>,
 }
 
@@ -159,21 +160,21 @@ impl DeflatePool {
         }
         let _slot = Slot(&self.busy);
         let bits = clamp_bits(window_bits);
-        let pooled = bits == self.config.server_max_window_bits;
-        let mut compressor = pooled
-            .then(|| lock(&self.compressors).pop())
-            .flatten()
-            .unwrap_or_else(|| {
-                Compress::new_with_window_bits(Compression::new(self.config.level), false, bits)
-            });
+        let idle = {
+            let mut idle = lock(&self.compressors);
+            let found = idle.iter().rposition(|(made_for, _)| *made_for == bits);
+            found.map(|at| idle.swap_remove(at).1)
+        };
+        let mut compressor = idle.unwrap_or_else(|| {
+            Compress::new_with_window_bits(Compression::new(self.config.level), false, bits)
+        });
         let result = self.run_compress(&mut compressor, data);
         compressor.reset();
-        if pooled {
-            let mut idle = lock(&self.compressors);
-            if idle.len() < self.config.concurrency_limit {
-                idle.push(compressor);
-            }
+        let mut idle = lock(&self.compressors);
+        if idle.len() < self.config.concurrency_limit {
+            idle.push((bits, compressor));
         }
+        drop(idle);
         match result {
             Some(out) if out.len() < data.len() => Compressed::Smaller(Bytes::from(out)),
             _ => Compressed::NotSmaller,
@@ -223,6 +224,51 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Compresses the outgoing messages of one connection: the shared pool and
+/// the window agreed for this side's messages.
+#[derive(Debug, Clone)]
+pub struct Deflater {
+    pool: std::sync::Arc<DeflatePool>,
+    window_bits: u8,
+}
+
+impl Deflater {
+    /// A deflater compressing with at most a `window_bits` window.
+    pub fn new(pool: std::sync::Arc<DeflatePool>, window_bits: u8) -> Self {
+        Deflater {
+            pool,
+            window_bits: clamp_bits(window_bits),
+        }
+    }
+
+    /// The window (in bits) messages are compressed with.
+    pub fn window_bits(&self) -> u8 {
+        self.window_bits
+    }
+
+    /// Whether a message of `len` bytes reaches the threshold.
+    pub fn wants(&self, len: usize) -> bool {
+        self.pool.wants(len)
+    }
+
+    /// Compresses one message, whatever its size.
+    pub fn compress(&self, data: &[u8]) -> Compressed {
+        self.pool.compress(data, self.window_bits)
+    }
+
+    /// The payload to send with RSV1 for a message, or `None` to send it as
+    /// it is (under the threshold, not smaller, or every slot busy).
+    pub fn message(&self, data: &[u8]) -> Option<Bytes> {
+        if !self.wants(data.len()) {
+            return None;
+        }
+        match self.compress(data) {
+            Compressed::Smaller(bytes) => Some(bytes),
+            Compressed::NotSmaller | Compressed::Busy => None,
+        }
+    }
 }
 
 /// Inflates the compressed messages of one direction of one connection.

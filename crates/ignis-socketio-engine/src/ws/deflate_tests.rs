@@ -294,3 +294,38 @@ fn server_headers_carry_rsv1_for_compressed_messages() {
     assert_eq!(&h[..n], &[0xC1, 126, 1, 44]);
     assert_eq!(frame_header(OpCode::Binary, 5).0[0], 0x82);
 }
+
+#[test]
+fn both_roles_compress_with_their_window_and_read_each_other() {
+    let c = config();
+    let params = negotiate([client_offer(&c).as_str()], &c).unwrap();
+    let pool = pool();
+    let (client_out, client_in) = params.codecs(&pool, Role::Client);
+    let (server_out, server_in) = params.codecs(&pool, Role::Server);
+    assert_eq!(client_out.window_bits(), 12);
+    assert_eq!(server_out.window_bits(), 10);
+    let big = dashboard(16 * 1024);
+    // Under the threshold a message goes as it is.
+    assert_eq!(client_out.message(b"4small"), None);
+    let packed = client_out.message(big.as_bytes()).unwrap();
+    assert!(packed.len() < big.len() / 2);
+    // The client masks the frame and sets RSV1; a server reader inflates it.
+    let mut wire = Vec::new();
+    write_masked_message(&mut wire, OpCode::Text, &packed, [1, 2, 3, 4], true);
+    assert_eq!(wire[0], 0x80 | 0x40 | 0x1);
+    let mut server = FrameReader::new(1 << 20);
+    server.set_inflater(server_in);
+    let mut events = Vec::new();
+    server.feed(&wire, &mut events).unwrap();
+    assert_eq!(events, vec![WsEvent::Text(big.clone())]);
+    // And the other way: an unmasked server frame read by a client reader.
+    let packed = server_out.message(big.as_bytes()).unwrap();
+    let (header, used) = data_frame_header(OpCode::Text, packed.len(), true);
+    let mut wire = header[..used].to_vec();
+    wire.extend_from_slice(&packed);
+    let mut client = FrameReader::for_client(1 << 20);
+    client.set_inflater(client_in);
+    events.clear();
+    client.feed(&wire, &mut events).unwrap();
+    assert_eq!(events, vec![WsEvent::Text(big)]);
+}

@@ -2,7 +2,9 @@
 //! a server picking the first acceptable offer and answering it, and a client
 //! making an offer and checking the server's answer.
 
-use super::deflate::{DeflateConfig, WINDOW_BITS};
+use std::sync::Arc;
+
+use super::deflate::{DeflateConfig, DeflatePool, Deflater, Inflater, WINDOW_BITS};
 
 /// The extension's token.
 pub const PERMESSAGE_DEFLATE: &str = "permessage-deflate";
@@ -56,6 +58,19 @@ impl DeflateParams {
             Role::Server => !self.client_no_context_takeover,
             Role::Client => !self.server_no_context_takeover,
         }
+    }
+
+    /// What `role` compresses its messages with and inflates the peer's
+    /// with, both drawing on `pool`.
+    pub fn codecs(&self, pool: &Arc<DeflatePool>, role: Role) -> (Deflater, Inflater) {
+        (
+            Deflater::new(pool.clone(), self.send_window_bits(role)),
+            Inflater::new(
+                pool.clone(),
+                self.receive_window_bits(role),
+                self.receive_keeps_context(role),
+            ),
+        )
     }
 
     /// The server's `Sec-WebSocket-Extensions` answer.

@@ -439,7 +439,19 @@ pub fn close_frame(code: u16, reason: &str) -> Vec<u8> {
 /// A whole masked (client) frame carrying `payload`, appended to `out`: the
 /// header with the mask bit and `mask`, then the payload masked with it.
 pub fn write_masked_frame(out: &mut Vec<u8>, opcode: OpCode, payload: &[u8], mask: [u8; 4]) {
-    let (mut header, used) = frame_header(opcode, payload.len());
+    write_masked_message(out, opcode, payload, mask, false);
+}
+
+/// [`write_masked_frame`] for a whole data message, with RSV1 set when its
+/// payload is compressed (permessage-deflate).
+pub fn write_masked_message(
+    out: &mut Vec<u8>,
+    opcode: OpCode,
+    payload: &[u8],
+    mask: [u8; 4],
+    compressed: bool,
+) {
+    let (mut header, used) = data_frame_header(opcode, payload.len(), compressed);
     header[1] |= 0x80;
     out.reserve(used + 4 + payload.len());
     out.extend_from_slice(&header[..used]);

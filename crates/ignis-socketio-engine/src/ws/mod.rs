@@ -15,9 +15,9 @@ mod frame;
 mod frame_tests;
 mod handshake;
 
-pub use client::{ClientHandshake, MAX_RESPONSE_HEAD, UpgradeError};
+pub use client::{ClientHandshake, MAX_RESPONSE_HEAD, UpgradeError, Upgraded};
 pub use deflate::{
-    Compressed, DeflateConfig, DeflatePool, InflateError, Inflater, TAIL, WINDOW_BITS,
+    Compressed, DeflateConfig, DeflatePool, Deflater, InflateError, Inflater, TAIL, WINDOW_BITS,
 };
 pub use extension::{
     DeflateParams, NegotiationError, PERMESSAGE_DEFLATE, Role, accept_response, client_offer,
@@ -25,6 +25,6 @@ pub use extension::{
 };
 pub use frame::{
     FrameReader, OpCode, WsError, WsEvent, close_body, close_code, close_frame, data_frame_header,
-    frame_header, write_masked_frame,
+    frame_header, write_masked_frame, write_masked_message,
 };
 pub use handshake::{HandshakeError, accept_key, is_upgrade_request};
