@@ -1,6 +1,6 @@
 //! The engine adapter speaking the `@socket.io/redis-adapter` 8.3 classic
 //! protocol: what this node sends to the fleet. What it receives from the
-//! fleet is in `receive.rs`.
+//! fleet is in `receive.rs`; the requests it waits on in `requests.rs`.
 
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
@@ -13,18 +13,19 @@ use rmpv::Value as Mp;
 use tokio::sync::mpsc;
 
 use crate::error::RedisAdapterError;
-use crate::ns::{AckEvent, ChannelKind, NsCore, NsHandler, Pending};
-use crate::state::{RedisAdapterState, SocketInfo};
-use crate::value::args_to_mp;
-use crate::wire::{
-    self, BroadcastMessage, WireOpts, map, request_type as rt, str_array, to_json, to_msgpack,
-};
+use crate::info::SocketInfo;
+use crate::message::{Membership, MembershipTarget, RequestBody, ResponseBody};
+use crate::requests::{NsCore, Pending};
+use crate::shared::{ChannelKind, NsHandler, Shared};
+use crate::value::{args_to_mp, mp_to_args};
+use crate::wire::{BroadcastMessage, WireOpts};
 
 /// The Redis adapter of one namespace. Get it from
-/// [`RedisAdapterState::adapter`] and hand it to the server helper
+/// [`RedisAdapterState::adapter`](crate::RedisAdapterState::adapter) and hand it to the server helper
 /// (`build_with_adapter`) or to the engine (`SocketIo::ns_with_adapter`).
 pub struct RedisAdapter {
     pub(crate) core: Arc<NsCore>,
+    pub(crate) shared: Arc<Shared>,
     pub(crate) ns: OnceLock<Weak<Namespace>>,
 }
 
@@ -57,19 +58,12 @@ fn wire_opts(options: &BroadcastOptions) -> WireOpts {
     }
 }
 
-impl RedisAdapterState {
-    /// The adapter of namespace `nsp` (`"/"` for the main one), for the
-    /// server helper or the engine.
-    pub fn adapter(&self, nsp: &str) -> Arc<RedisAdapter> {
-        RedisAdapter::new(self, nsp)
-    }
-}
-
 impl RedisAdapter {
-    /// The adapter of namespace `nsp` on `state`'s connections.
-    pub(crate) fn new(state: &RedisAdapterState, nsp: &str) -> Arc<RedisAdapter> {
+    /// The adapter of namespace `nsp` on a server's connections.
+    pub(crate) fn new(shared: Arc<Shared>, nsp: &str) -> Arc<RedisAdapter> {
         let adapter = Arc::new(RedisAdapter {
-            core: NsCore::new(state.shared.clone(), nsp),
+            core: NsCore::new(shared.link.clone(), nsp),
+            shared,
             ns: OnceLock::new(),
         });
         adapter.register_routes();
@@ -83,23 +77,51 @@ impl RedisAdapter {
     /// Publishes a join/leave/disconnect request (applied locally by the caller).
     async fn publish_membership(
         &self,
-        kind: u64,
+        action: Membership,
         options: &BroadcastOptions,
-        rooms: Option<&[String]>,
+        rooms: &[String],
     ) -> Result<(), AdapterError> {
-        let mut entries = vec![
-            (Mp::from("uid"), Mp::from(self.core.uid.as_str())),
-            (Mp::from("type"), Mp::from(kind)),
-            (Mp::from("opts"), wire_opts(options).to_target_value()),
-        ];
-        match rooms {
-            Some(rooms) => entries.push((Mp::from("rooms"), str_array(rooms))),
-            None => entries.push((Mp::from("close"), Mp::Boolean(false))),
-        }
+        let target = MembershipTarget::Sockets {
+            opts: wire_opts(options),
+            rooms: rooms.to_vec(),
+        };
+        let request = self
+            .core
+            .request_of(None, RequestBody::Membership { action, target });
         self.core
-            .publish(&self.core.channels.request, to_json(&Mp::Map(entries)))
+            .publish(&self.core.channels.request, request.encode())
             .await
             .map_err(adapter_err)
+    }
+
+    /// Drops the routes of this adapter and the subscriptions (a namespace
+    /// re-created with the same path may already own the routes).
+    fn close_routes(&self) {
+        let me = self as *const Self as *const ();
+        let mine = |weak: &Weak<dyn NsHandler>| std::ptr::eq(weak.as_ptr() as *const (), me);
+        if let Ok(mut routes) = self.shared.routes.write() {
+            routes.channels.retain(|_, (_, w)| !mine(w));
+            routes.patterns.retain(|_, (_, w)| !mine(w));
+        }
+        if let Ok(mut namespaces) = self.shared.namespaces.write() {
+            namespaces.retain(|_, w| !mine(w));
+        }
+        if let Some(subscriber) = self.shared.subscriber.get() {
+            subscriber.unsubscribe(
+                self.channels(),
+                vec![self.core.channels.broadcast_pattern.clone()],
+            );
+        }
+    }
+
+    /// The channels the namespace SUBSCRIBEs to.
+    fn channels(&self) -> Vec<String> {
+        let core = &self.core;
+        vec![
+            core.channels.request.clone(),
+            core.channels.response.clone(),
+            core.specific_response.clone(),
+        ]
     }
 
     /// Routes the namespace's channels to this adapter (at creation, so
@@ -108,7 +130,7 @@ impl RedisAdapter {
         let core = &self.core;
         let handler: Arc<dyn NsHandler> = self.clone();
         let weak: Weak<dyn NsHandler> = Arc::downgrade(&handler);
-        if let Ok(mut routes) = core.shared.routes.write() {
+        if let Ok(mut routes) = self.shared.routes.write() {
             routes.channels.insert(
                 core.channels.request.clone(),
                 (ChannelKind::Request, weak.clone()),
@@ -123,7 +145,7 @@ impl RedisAdapter {
                 (ChannelKind::Broadcast, weak.clone()),
             );
         }
-        if let Ok(mut namespaces) = core.shared.namespaces.write() {
+        if let Ok(mut namespaces) = self.shared.namespaces.write() {
             namespaces.insert(core.path.clone(), weak);
         }
     }
@@ -146,7 +168,7 @@ impl RedisAdapter {
             .into_iter()
             .map(|socket| {
                 let id = socket.id().to_owned();
-                let details = self.core.shared.socket_details(&self.core.path, &id);
+                let details = self.shared.socket_details(&self.core.path, &id);
                 let mut rooms = socket.rooms();
                 rooms.sort();
                 SocketInfo {
@@ -164,14 +186,9 @@ impl Adapter for RedisAdapter {
     fn init(&self, ns: Weak<Namespace>) -> AdapterFuture<'_, Result<(), AdapterError>> {
         Box::pin(async move {
             let _ = self.ns.set(ns);
-            let core = &self.core;
-            let channels = vec![
-                core.channels.request.clone(),
-                core.channels.response.clone(),
-                core.specific_response.clone(),
-            ];
-            let patterns = vec![core.channels.broadcast_pattern.clone()];
-            let Some(subscriber) = core.shared.subscriber.get() else {
+            let channels = self.channels();
+            let patterns = vec![self.core.channels.broadcast_pattern.clone()];
+            let Some(subscriber) = self.shared.subscriber.get() else {
                 return Err(AdapterError::msg("the Redis subscriber is not running"));
             };
             match subscriber.subscribe(channels, patterns).await {
@@ -228,14 +245,20 @@ impl Adapter for RedisAdapter {
             let mut data = vec![Mp::from(event)];
             data.extend(args_to_mp(args));
             let (events_tx, events_rx) = mpsc::unbounded_channel();
-            let id = self.core.register(Pending::BroadcastAck(events_tx));
-            let body = to_msgpack(&map([
-                ("uid", Mp::from(self.core.uid.as_str())),
-                ("requestId", Mp::from(id.as_str())),
-                ("type", Mp::from(rt::BROADCAST)),
-                ("packet", wire::packet_value(data, &self.core.path)),
-                ("opts", wire.to_adapter_value()),
-            ]));
+            let mut request = self.core.request_of(
+                None,
+                RequestBody::Broadcast {
+                    data,
+                    nsp: self.core.path.clone(),
+                    opts: wire,
+                },
+            );
+            let id = self.core.register(Pending {
+                kind: request.kind(),
+                responses: events_tx,
+            });
+            request.request_id = Some(id.clone());
+            let body = request.encode();
             if let Err(e) = self.core.publish(&self.core.channels.request, body).await {
                 self.core.unregister(&id);
                 return Err(adapter_err(e));
@@ -250,7 +273,7 @@ impl Adapter for RedisAdapter {
         options: &'a BroadcastOptions,
         rooms: &'a [String],
     ) -> AdapterFuture<'a, Result<(), AdapterError>> {
-        Box::pin(self.publish_membership(rt::REMOTE_JOIN, options, Some(rooms)))
+        Box::pin(self.publish_membership(Membership::Join, options, rooms))
     }
 
     fn del_sockets<'a>(
@@ -258,14 +281,14 @@ impl Adapter for RedisAdapter {
         options: &'a BroadcastOptions,
         rooms: &'a [String],
     ) -> AdapterFuture<'a, Result<(), AdapterError>> {
-        Box::pin(self.publish_membership(rt::REMOTE_LEAVE, options, Some(rooms)))
+        Box::pin(self.publish_membership(Membership::Leave, options, rooms))
     }
 
     fn disconnect_sockets<'a>(
         &'a self,
         options: &'a BroadcastOptions,
     ) -> AdapterFuture<'a, Result<(), AdapterError>> {
-        Box::pin(self.publish_membership(rt::REMOTE_DISCONNECT, options, None))
+        Box::pin(self.publish_membership(Membership::Disconnect { close: false }, options, &[]))
     }
 
     fn fetch_sockets<'a>(
@@ -294,7 +317,7 @@ impl Adapter for RedisAdapter {
     }
 
     fn close(&self) -> AdapterFuture<'_, ()> {
-        Box::pin(async move { self.core.close_routes(self as *const Self as *const ()) })
+        Box::pin(async move { self.close_routes() })
     }
 }
 
@@ -305,18 +328,20 @@ async fn collect_remote_acks(
     core: &NsCore,
     id: &str,
     servers: usize,
-    mut events: mpsc::UnboundedReceiver<AckEvent>,
+    mut events: mpsc::UnboundedReceiver<ResponseBody>,
     deadline: tokio::time::Instant,
 ) -> Vec<Args> {
     let (mut answered, mut expected) = (0usize, 0u64);
     let mut acks = Vec::new();
     while answered < servers || (acks.len() as u64) < expected {
         match tokio::time::timeout_at(deadline, events.recv()).await {
-            Ok(Some(AckEvent::ClientCount(n))) => {
+            Ok(Some(ResponseBody::BroadcastClientCount(n))) => {
                 answered += 1;
                 expected += n;
             }
-            Ok(Some(AckEvent::Ack(args))) => acks.push(args),
+            Ok(Some(ResponseBody::BroadcastAck(packet))) => acks.push(mp_to_args(vec![packet])),
+            // A response to a broadcast decodes to one of the two above.
+            Ok(Some(_)) => {}
             _ => break,
         }
     }

@@ -116,16 +116,18 @@ impl Subscriber {
         let health = Arc::new(SubscriberHealth::default());
         health.connected.store(true, Ordering::SeqCst);
         let (commands, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run_subscriber(
-            pubsub,
-            rx,
+        let task = SubscriberTask {
+            commands: rx,
             dispatch,
-            health.clone(),
+            health: health.clone(),
             urls,
-            config.reconnect_min_delay,
-            config.reconnect_max_delay,
-            config.display_target(),
-        ));
+            min_delay: config.reconnect_min_delay,
+            max_delay: config.reconnect_max_delay,
+            target: config.display_target(),
+            channels: HashMap::new(),
+            patterns: HashMap::new(),
+        };
+        let task = tokio::spawn(task.run(pubsub));
         Ok(Self {
             commands,
             health,
@@ -183,93 +185,120 @@ async fn open_pubsub(urls: &[String]) -> Result<redis::aio::PubSub, RedisAdapter
     Err(last.map_or(RedisAdapterError::Closed, RedisAdapterError::Redis))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn run_subscriber(
-    first: redis::aio::PubSub,
-    mut commands: mpsc::UnboundedReceiver<SubscriberCommand>,
+/// The subscriber's task: it owns the connection, what is subscribed, and the
+/// reconnection state.
+struct SubscriberTask {
+    commands: mpsc::UnboundedReceiver<SubscriberCommand>,
     dispatch: Arc<dyn Fn(Incoming) + Send + Sync>,
     health: Arc<SubscriberHealth>,
     urls: Vec<String>,
     min_delay: Duration,
     max_delay: Duration,
+    /// The Redis target, for logs.
     target: String,
-) {
-    // Reference counts: several namespaces never share a channel, but a closed and
-    // re-created namespace must not drop the subscription of its successor.
-    let mut channels: HashMap<String, usize> = HashMap::new();
-    let mut patterns: HashMap<String, usize> = HashMap::new();
-    let mut next = Some(first);
-    // The first attempt after a loss is immediate; then min_delay doubling
-    // up to max_delay, which bounds how long after Redis returns this server
-    // resubscribes.
-    let mut delay = Duration::ZERO;
-    let mut failures = 0u32;
-    loop {
-        let pubsub = match next.take() {
-            Some(p) => p,
-            None => match open_pubsub(&urls).await {
-                Ok(p) => p,
-                Err(e) => {
-                    delay = next_delay(delay, min_delay, max_delay);
-                    if failures == 0 {
-                        tracing::warn!(target = %target, error = %e, retry_every = ?max_delay, "Redis subscriber reconnect failed; retrying");
-                    } else {
-                        tracing::debug!(target = %target, error = %e, retry_in = ?delay, "Redis subscriber reconnect failed");
-                    }
-                    failures += 1;
-                    // Keep recording subscriptions while waiting.
-                    let sleep = tokio::time::sleep(delay);
-                    tokio::pin!(sleep);
-                    loop {
-                        tokio::select! {
-                            _ = &mut sleep => break,
-                            cmd = commands.recv() => match cmd {
-                                Some(cmd) => apply_offline(cmd, &mut channels, &mut patterns),
-                                None => return,
-                            },
+    /// Reference counts: several namespaces never share a channel, but a closed and
+    /// re-created namespace must not drop the subscription of its successor.
+    channels: HashMap<String, usize>,
+    patterns: HashMap<String, usize>,
+}
+
+/// Why a connection's read loop ended.
+enum Ended {
+    /// Lost (stream end or unanswered PING): reconnect.
+    Lost,
+    /// Every `Subscriber` handle is gone: stop.
+    Stopped,
+}
+
+impl SubscriberTask {
+    /// Reads `first`, then reconnects and resubscribes whenever the connection
+    /// is lost, until the `Subscriber` is dropped.
+    async fn run(mut self, first: redis::aio::PubSub) {
+        let mut next = Some(first);
+        // The first attempt after a loss is immediate; then min_delay doubling
+        // up to max_delay, which bounds how long after Redis returns this server
+        // resubscribes.
+        let mut delay = Duration::ZERO;
+        let mut failures = 0u32;
+        loop {
+            let pubsub = match next.take() {
+                Some(p) => p,
+                None => match open_pubsub(&self.urls).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        delay = next_delay(delay, self.min_delay, self.max_delay);
+                        if failures == 0 {
+                            tracing::warn!(target = %self.target, error = %e, retry_every = ?self.max_delay, "Redis subscriber reconnect failed; retrying");
+                        } else {
+                            tracing::debug!(target = %self.target, error = %e, retry_in = ?delay, "Redis subscriber reconnect failed");
                         }
+                        failures += 1;
+                        if self.wait_offline(delay).await.is_err() {
+                            return;
+                        }
+                        continue;
                     }
-                    continue;
-                }
-            },
-        };
-        let (mut sink, mut stream) = pubsub.split();
-        let wanted_channels: BTreeSet<&String> = channels.keys().collect();
-        let wanted_patterns: BTreeSet<&String> = patterns.keys().collect();
-        let resubscribed = async {
-            if !wanted_channels.is_empty() {
-                sink.subscribe(
-                    wanted_channels
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>(),
-                )
-                .await?;
+                },
+            };
+            let (mut sink, stream) = pubsub.split();
+            if let Err(e) = self.resubscribe(&mut sink).await {
+                tracing::warn!(target = %self.target, error = %e, "Redis resubscription failed");
+                delay = next_delay(delay, self.min_delay, self.max_delay);
+                tokio::time::sleep(delay).await;
+                continue;
             }
-            if !wanted_patterns.is_empty() {
-                sink.psubscribe(
-                    wanted_patterns
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>(),
-                )
-                .await?;
+            if !self.health.connected.swap(true, Ordering::SeqCst) {
+                self.health.reconnects.fetch_add(1, Ordering::SeqCst);
+                tracing::info!(target = %self.target, channels = self.channels.len(), patterns = self.patterns.len(), failed_attempts = failures, "Redis subscriber reconnected and resubscribed");
             }
-            Ok::<_, redis::RedisError>(())
+            delay = Duration::ZERO;
+            failures = 0u32;
+            if let Ended::Stopped = self.read(sink, stream).await {
+                return;
+            }
+            self.health.connected.store(false, Ordering::SeqCst);
+            tracing::warn!(target = %self.target, "Redis subscriber connection lost; reconnecting");
         }
-        .await;
-        if let Err(e) = resubscribed {
-            tracing::warn!(target = %target, error = %e, "Redis resubscription failed");
-            delay = next_delay(delay, min_delay, max_delay);
-            tokio::time::sleep(delay).await;
-            continue;
+    }
+
+    /// Sleeps `delay`, recording subscriptions meanwhile; `Err` when every
+    /// `Subscriber` handle is gone.
+    async fn wait_offline(&mut self, delay: Duration) -> Result<(), ()> {
+        let sleep = tokio::time::sleep(delay);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => return Ok(()),
+                cmd = self.commands.recv() => match cmd {
+                    Some(cmd) => apply_offline(cmd, &mut self.channels, &mut self.patterns),
+                    None => return Err(()),
+                },
+            }
         }
-        if !health.connected.swap(true, Ordering::SeqCst) {
-            health.reconnects.fetch_add(1, Ordering::SeqCst);
-            tracing::info!(target = %target, channels = channels.len(), patterns = patterns.len(), failed_attempts = failures, "Redis subscriber reconnected and resubscribed");
+    }
+
+    /// Subscribes a new connection to everything recorded.
+    async fn resubscribe(&self, sink: &mut redis::aio::PubSubSink) -> redis::RedisResult<()> {
+        let wanted_channels: BTreeSet<&str> = self.channels.keys().map(String::as_str).collect();
+        let wanted_patterns: BTreeSet<&str> = self.patterns.keys().map(String::as_str).collect();
+        if !wanted_channels.is_empty() {
+            sink.subscribe(wanted_channels.into_iter().collect::<Vec<_>>())
+                .await?;
         }
-        delay = Duration::ZERO;
-        failures = 0u32;
+        if !wanted_patterns.is_empty() {
+            sink.psubscribe(wanted_patterns.into_iter().collect::<Vec<_>>())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Hands messages to `dispatch` and applies commands until the
+    /// connection is lost or the `Subscriber` is dropped.
+    async fn read(
+        &mut self,
+        mut sink: redis::aio::PubSubSink,
+        mut stream: redis::aio::PubSubStream,
+    ) -> Ended {
         // A half-open TCP connection never ends the stream; a periodic PING notices it.
         let mut health_check = tokio::time::interval(HEALTH_CHECK_INTERVAL);
         health_check.tick().await;
@@ -278,46 +307,79 @@ async fn run_subscriber(
                 _ = health_check.tick() => {
                     let pong = tokio::time::timeout(HEALTH_CHECK_TIMEOUT, sink.ping::<redis::Value>()).await;
                     if !matches!(pong, Ok(Ok(_))) {
-                        tracing::warn!(target = %target, "Redis subscriber did not answer PING");
-                        break;
+                        tracing::warn!(target = %self.target, "Redis subscriber did not answer PING");
+                        return Ended::Lost;
                     }
                 }
                 msg = stream.next() => match msg {
                     Some(msg) => {
                         let pattern = if msg.from_pattern() { msg.get_pattern::<String>().ok() } else { None };
-                        dispatch(Incoming {
+                        (self.dispatch)(Incoming {
                             channel: msg.get_channel_name().to_owned(),
                             pattern,
                             payload: msg.get_payload_bytes().to_vec(),
                         });
                     }
-                    None => break,
+                    None => return Ended::Lost,
                 },
-                cmd = commands.recv() => match cmd {
-                    None => return,
-                    Some(SubscriberCommand::Subscribe { channels: new_channels, patterns: new_patterns, done }) => {
-                        let result = async {
-                            let fresh: Vec<String> = new_channels.iter().filter(|c| !channels.contains_key(*c)).cloned().collect();
-                            let fresh_patterns: Vec<String> = new_patterns.iter().filter(|p| !patterns.contains_key(*p)).cloned().collect();
-                            if !fresh.is_empty() { sink.subscribe(&fresh).await?; }
-                            if !fresh_patterns.is_empty() { sink.psubscribe(&fresh_patterns).await?; }
-                            Ok::<_, redis::RedisError>(())
-                        }.await;
-                        for c in new_channels { *channels.entry(c).or_default() += 1; }
-                        for p in new_patterns { *patterns.entry(p).or_default() += 1; }
-                        let _ = done.send(result.map_err(RedisAdapterError::from));
-                    }
-                    Some(SubscriberCommand::Unsubscribe { channels: old_channels, patterns: old_patterns }) => {
-                        let gone = release(&mut channels, old_channels);
-                        let gone_patterns = release(&mut patterns, old_patterns);
-                        if !gone.is_empty() { let _ = sink.unsubscribe(&gone).await; }
-                        if !gone_patterns.is_empty() { let _ = sink.punsubscribe(&gone_patterns).await; }
-                    }
+                cmd = self.commands.recv() => match cmd {
+                    None => return Ended::Stopped,
+                    Some(cmd) => self.apply(&mut sink, cmd).await,
                 },
             }
         }
-        health.connected.store(false, Ordering::SeqCst);
-        tracing::warn!(target = %target, "Redis subscriber connection lost; reconnecting");
+    }
+
+    /// Applies a command on a live connection.
+    async fn apply(&mut self, sink: &mut redis::aio::PubSubSink, cmd: SubscriberCommand) {
+        match cmd {
+            SubscriberCommand::Subscribe {
+                channels: new_channels,
+                patterns: new_patterns,
+                done,
+            } => {
+                let fresh: Vec<String> = new_channels
+                    .iter()
+                    .filter(|c| !self.channels.contains_key(*c))
+                    .cloned()
+                    .collect();
+                let fresh_patterns: Vec<String> = new_patterns
+                    .iter()
+                    .filter(|p| !self.patterns.contains_key(*p))
+                    .cloned()
+                    .collect();
+                let result = async {
+                    if !fresh.is_empty() {
+                        sink.subscribe(&fresh).await?;
+                    }
+                    if !fresh_patterns.is_empty() {
+                        sink.psubscribe(&fresh_patterns).await?;
+                    }
+                    Ok::<_, redis::RedisError>(())
+                }
+                .await;
+                for c in new_channels {
+                    *self.channels.entry(c).or_default() += 1;
+                }
+                for p in new_patterns {
+                    *self.patterns.entry(p).or_default() += 1;
+                }
+                let _ = done.send(result.map_err(RedisAdapterError::from));
+            }
+            SubscriberCommand::Unsubscribe {
+                channels: old_channels,
+                patterns: old_patterns,
+            } => {
+                let gone = release(&mut self.channels, old_channels);
+                let gone_patterns = release(&mut self.patterns, old_patterns);
+                if !gone.is_empty() {
+                    let _ = sink.unsubscribe(&gone).await;
+                }
+                if !gone_patterns.is_empty() {
+                    let _ = sink.punsubscribe(&gone_patterns).await;
+                }
+            }
+        }
     }
 }
 

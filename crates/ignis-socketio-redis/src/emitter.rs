@@ -9,12 +9,10 @@ use crate::{
     config::RedisConfig,
     delivery::RedisCounters,
     error::RedisAdapterError,
+    message::{Membership, MembershipTarget, Request, RequestBody},
     publish::RedisConnection,
     value::serialize_args,
-    wire::{
-        BroadcastMessage, Channels, EMITTER_UID, WireOpts, map, request_type as rt, str_array,
-        to_json,
-    },
+    wire::{BroadcastMessage, Channels, EMITTER_UID, WireOpts},
 };
 
 /// Event names Socket.IO reserves; emitting them is an error (as in Node).
@@ -172,31 +170,39 @@ impl RedisEmitter {
 
     /// Makes the targeted sockets join `rooms`, on every server.
     pub async fn sockets_join<R: IntoRooms>(&self, rooms: R) -> Result<(), RedisAdapterError> {
-        self.membership(rt::REMOTE_JOIN, rooms.into_rooms()).await
+        self.membership(Membership::Join, rooms.into_rooms()).await
     }
 
     /// Makes the targeted sockets leave `rooms`, on every server.
     pub async fn sockets_leave<R: IntoRooms>(&self, rooms: R) -> Result<(), RedisAdapterError> {
-        self.membership(rt::REMOTE_LEAVE, rooms.into_rooms()).await
+        self.membership(Membership::Leave, rooms.into_rooms()).await
     }
 
-    async fn membership(&self, kind: u64, rooms: Vec<String>) -> Result<(), RedisAdapterError> {
-        let body = to_json(&map([
-            ("type", Mp::from(kind)),
-            ("opts", self.opts.to_target_value()),
-            ("rooms", str_array(&rooms)),
-        ]));
-        self.publish(&self.channels.request, body).await
+    /// Publishes `{type, opts, rooms}` (join, leave) or `{type, opts, close}`
+    /// (disconnect): the emitter sends no uid.
+    async fn membership(
+        &self,
+        action: Membership,
+        rooms: Vec<String>,
+    ) -> Result<(), RedisAdapterError> {
+        let request = Request {
+            uid: None,
+            request_id: None,
+            body: RequestBody::Membership {
+                action,
+                target: MembershipTarget::Sockets {
+                    opts: self.opts.clone(),
+                    rooms,
+                },
+            },
+        };
+        self.publish(&self.channels.request, request.encode()).await
     }
 
     /// Disconnects the targeted sockets, on every server.
     pub async fn disconnect_sockets(&self, close: bool) -> Result<(), RedisAdapterError> {
-        let body = to_json(&map([
-            ("type", Mp::from(rt::REMOTE_DISCONNECT)),
-            ("opts", self.opts.to_target_value()),
-            ("close", Mp::Boolean(close)),
-        ]));
-        self.publish(&self.channels.request, body).await
+        self.membership(Membership::Disconnect { close }, Vec::new())
+            .await
     }
 
     /// Sends a server-side event to every server of the namespace (no ack, as in Node).
@@ -210,12 +216,12 @@ impl RedisEmitter {
             ignis_socketio_engine::codec::to_args(data).map_err(RedisAdapterError::Payload)?;
         let mut items = vec![Mp::from(event)];
         items.extend(args.to_msgpack());
-        let body = to_json(&map([
-            ("uid", Mp::from(EMITTER_UID)),
-            ("type", Mp::from(rt::SERVER_SIDE_EMIT)),
-            ("data", Mp::Array(items)),
-        ]));
-        self.publish(&self.channels.request, body).await
+        let request = Request {
+            uid: Some(EMITTER_UID.to_owned()),
+            request_id: None,
+            body: RequestBody::ServerSideEmit { data: items },
+        };
+        self.publish(&self.channels.request, request.encode()).await
     }
 
     /// The counters of the publishing connections (shared by every emitter

@@ -47,15 +47,21 @@
 //! The wire format is described in `docs/scaling.md`.
 
 mod adapter;
+mod collector;
 mod config;
 mod conn;
 mod delivery;
 mod emitter;
 mod error;
+mod info;
+mod link;
+mod message;
 mod metrics;
-mod ns;
 mod publish;
 mod receive;
+mod requests;
+mod server_side;
+mod shared;
 mod state;
 mod value;
 mod wire;
@@ -66,11 +72,10 @@ pub use delivery::RedisCounters;
 pub use emitter::{RESERVED_EVENTS, RedisEmitter};
 pub use error::{Malformed, RedisAdapterError, Result};
 pub use ignis_socketio_engine::io::IntoRooms;
+pub use info::{RedisHealth, SocketDetails, SocketInfo};
 pub use publish::RedisConnection;
-pub use state::{
-    RedisAdapterState, RedisHealth, ServerSideAck, ServerSideEvent, ServerSideHandler,
-    SocketDetails, SocketInfo,
-};
+pub use server_side::{ServerSideAck, ServerSideEvent, ServerSideHandler};
+pub use state::RedisAdapterState;
 
 #[cfg(test)]
 mod wire_tests;

@@ -11,13 +11,13 @@ use ignis_socketio_engine::io::BroadcastOptions;
 use rmpv::Value as Mp;
 
 use crate::adapter::RedisAdapter;
-use crate::ns::{AckEvent, AckReply, ChannelKind, NsCore, NsHandler, Pending};
-use crate::state::{ServerSideAck, ServerSideEvent, SocketInfo};
-use crate::value::{args_to_mp, json_to_mp, mp_to_args, mp_to_json};
-use crate::wire::{
-    self, BroadcastMessage, WireOpts, field, map, names_no_room, request_type as rt, str_array,
-    str_field, string_list, to_json, to_msgpack,
-};
+use crate::info::SocketInfo;
+use crate::message::{Membership, MembershipTarget, Request, RequestBody, Response, ResponseBody};
+use crate::requests::NsCore;
+use crate::server_side::{AckReply, ServerSideAck, ServerSideEvent};
+use crate::shared::{ChannelKind, NsHandler};
+use crate::value::{args_to_mp, mp_to_args, mp_to_json};
+use crate::wire::{BroadcastMessage, WireOpts};
 
 /// The wire's targeting as engine options on this node; `None` when it names
 /// no socket at all.
@@ -93,162 +93,129 @@ impl RedisAdapter {
     }
 
     fn on_response(&self, payload: &[u8]) {
-        let Ok(response) = wire::decode_any(payload) else {
-            return;
-        };
-        let Some(id) = str_field(&response, "requestId") else {
-            return;
-        };
-        let Ok(requests) = self.core.requests.lock() else {
-            return;
-        };
-        match requests.get(id) {
-            Some(Pending::Collect(tx)) => {
-                let _ = tx.send(response);
-            }
-            Some(Pending::BroadcastAck(tx)) => {
-                match field(&response, "type").and_then(Mp::as_u64) {
-                    Some(rt::BROADCAST_CLIENT_COUNT) => {
-                        let count = field(&response, "clientCount")
-                            .and_then(Mp::as_u64)
-                            .unwrap_or(0);
-                        let _ = tx.send(AckEvent::ClientCount(count));
-                    }
-                    Some(rt::BROADCAST_ACK) => {
-                        let arg = field(&response, "packet").cloned().unwrap_or(Mp::Nil);
-                        let _ = tx.send(AckEvent::Ack(mp_to_args(vec![arg])));
-                    }
-                    _ => {}
-                }
-            }
-            None => {}
+        let requests = &self.core.requests;
+        let mut sender = None;
+        let response = Response::decode(payload, |id| {
+            let requests = requests.lock().ok()?;
+            let pending = requests.get(id)?;
+            sender = Some(pending.responses.clone());
+            Some(pending.kind)
+        });
+        if let (Some(response), Some(sender)) = (response, sender) {
+            let _ = sender.send(response.body);
         }
     }
 
     fn on_request(&self, payload: &[u8]) {
-        let request = match wire::decode_any(payload) {
-            Ok(r) => r,
+        let request = match Request::decode(payload) {
+            Ok(Some(request)) => request,
+            Ok(None) => return,
             Err(e) => {
                 tracing::debug!(nsp = %self.core.path, error = %e, "ignoring malformed request");
                 return;
             }
         };
-        let Some(kind) = field(&request, "type").and_then(Mp::as_u64) else {
-            return;
-        };
-        let uid = str_field(&request, "uid");
-        let request_id = str_field(&request, "requestId");
+        let uid = request.uid.as_deref();
+        let request_id = request.request_id.as_deref();
         let from_self = uid == Some(self.core.uid.as_str());
-        match kind {
-            rt::SOCKETS | rt::ALL_ROOMS | rt::REMOTE_FETCH => {
+        match &request.body {
+            RequestBody::Sockets { .. }
+            | RequestBody::AllRooms
+            | RequestBody::RemoteFetch { .. } => {
                 if from_self || self.core.is_own_request(request_id) {
                     return;
                 }
                 let Some(id) = request_id else { return };
-                let body = self.answer_query(kind, &request, id);
+                let response = Response {
+                    request_id: id.to_owned(),
+                    body: self.answer_query(&request.body),
+                };
                 self.core
-                    .publish_detached(self.core.reply_channel(uid), to_json(&body));
+                    .publish_detached(self.core.reply_channel(uid), response.encode());
             }
-            rt::REMOTE_JOIN | rt::REMOTE_LEAVE | rt::REMOTE_DISCONNECT if !from_self => {
-                self.apply_remote_membership(kind, &request, uid, request_id);
+            RequestBody::Membership { action, target } if !from_self => {
+                self.apply_remote_membership(*action, target, uid, request_id);
             }
-            rt::SERVER_SIDE_EMIT if !from_self => {
-                self.dispatch_server_side_emit(&request, request_id)
+            RequestBody::ServerSideEmit { data } if !from_self => {
+                self.dispatch_server_side_emit(data, request_id)
             }
-            rt::BROADCAST => {
+            RequestBody::Broadcast { data, opts, .. } => {
                 if from_self || self.core.is_own_request(request_id) {
                     return;
                 }
-                self.answer_broadcast_with_ack(&request, uid, request_id);
+                self.answer_broadcast_with_ack(data, opts, uid, request_id);
             }
             _ => {}
         }
     }
 
-    /// The body answering a SOCKETS, ALL_ROOMS or REMOTE_FETCH request.
-    fn answer_query(&self, kind: u64, request: &Mp, id: &str) -> Mp {
-        match kind {
-            rt::SOCKETS if names_no_room(field(request, "rooms")) => map([
-                ("requestId", Mp::from(id)),
-                ("sockets", Mp::Array(Vec::new())),
-            ]),
-            rt::SOCKETS => {
-                let rooms = string_list(field(request, "rooms"));
-                let ids: Vec<String> = self
-                    .local_socket_infos(&rooms, &[])
+    /// The answer to a SOCKETS, ALL_ROOMS or REMOTE_FETCH request.
+    fn answer_query(&self, request: &RequestBody) -> ResponseBody {
+        match request {
+            RequestBody::Sockets { rooms } if rooms.targets_nothing => {
+                ResponseBody::SocketIds(Vec::new())
+            }
+            RequestBody::Sockets { rooms } => ResponseBody::SocketIds(
+                self.local_socket_infos(&rooms.rooms, &[])
                     .into_iter()
                     .map(|s| s.id)
-                    .collect();
-                map([("requestId", Mp::from(id)), ("sockets", str_array(&ids))])
+                    .collect(),
+            ),
+            RequestBody::AllRooms => ResponseBody::Rooms(self.local_rooms()),
+            RequestBody::RemoteFetch { opts } if opts.targets_nothing => {
+                ResponseBody::Sockets(Vec::new())
             }
-            rt::ALL_ROOMS => map([
-                ("requestId", Mp::from(id)),
-                ("rooms", str_array(&self.local_rooms())),
-            ]),
-            _ => {
-                let opts = WireOpts::from_value(field(request, "opts"));
-                let sockets = if opts.targets_nothing {
-                    Vec::new()
-                } else {
-                    self.local_socket_infos(&opts.rooms, &opts.except)
-                };
-                let sockets = sockets
-                    .into_iter()
-                    .map(|s| {
-                        map([
-                            ("id", Mp::from(s.id)),
-                            ("handshake", json_to_mp(s.handshake)),
-                            ("rooms", str_array(&s.rooms)),
-                            ("data", json_to_mp(s.data)),
-                        ])
-                    })
-                    .collect();
-                map([("requestId", Mp::from(id)), ("sockets", Mp::Array(sockets))])
+            RequestBody::RemoteFetch { opts } => {
+                ResponseBody::Sockets(self.local_socket_infos(&opts.rooms, &opts.except))
             }
+            // Not a query: answered as an empty fetch, never reached.
+            _ => ResponseBody::Sockets(Vec::new()),
         }
     }
 
     fn apply_remote_membership(
         &self,
-        kind: u64,
-        request: &Mp,
+        action: Membership,
+        target: &MembershipTarget,
         uid: Option<&str>,
         request_id: Option<&str>,
     ) {
         let Some(ns) = self.namespace() else { return };
         let mut reply = None;
-        let (options, rooms) = if let Some(opts) = field(request, "opts") {
-            let Some(options) = local_opts(&WireOpts::from_value(Some(opts))) else {
-                return;
-            };
-            (options, string_list(field(request, "rooms")))
-        } else {
-            // Legacy 7.x form: one socket id (and one room), answered with `{requestId}`.
-            let Some(sid) = str_field(request, "sid") else {
-                return;
-            };
-            if ns.socket(sid).is_none() {
-                return;
+        let (options, rooms) = match target {
+            MembershipTarget::Sockets { opts, rooms } => {
+                let Some(options) = local_opts(opts) else {
+                    return;
+                };
+                (options, rooms.clone())
             }
-            reply = request_id.map(|id| {
-                let body = to_json(&map([("requestId", Mp::from(id))]));
-                (self.core.reply_channel(uid), body)
-            });
-            let options = BroadcastOptions {
-                rooms: vec![sid.to_owned()],
-                except: Vec::new(),
-                local: true,
-            };
-            let room = str_field(request, "room").map(str::to_owned);
-            (options, room.into_iter().collect())
+            // Legacy 7.x form: one socket id (and one room), answered with `{requestId}`.
+            MembershipTarget::LegacySocket { sid, room } => {
+                if ns.socket(sid).is_none() {
+                    return;
+                }
+                reply = request_id.map(|id| {
+                    let response = Response {
+                        request_id: id.to_owned(),
+                        body: ResponseBody::Done,
+                    };
+                    (self.core.reply_channel(uid), response.encode())
+                });
+                let options = BroadcastOptions {
+                    rooms: vec![sid.clone()],
+                    except: Vec::new(),
+                    local: true,
+                };
+                (options, room.iter().cloned().collect())
+            }
         };
         // At once, in the subscriber's order, like broadcasts: a join followed
         // by a broadcast to the room must find the socket in it.
         for socket in ns.local_targets(&options) {
-            match kind {
-                rt::REMOTE_JOIN => socket.join(&rooms),
-                rt::REMOTE_LEAVE => socket.leave(&rooms),
-                _ => socket.disconnect(),
+            match action {
+                Membership::Join => socket.join(&rooms),
+                Membership::Leave => socket.leave(&rooms),
+                Membership::Disconnect { .. } => socket.disconnect(),
             }
         }
         if let Some((channel, body)) = reply {
@@ -256,17 +223,13 @@ impl RedisAdapter {
         }
     }
 
-    fn dispatch_server_side_emit(&self, request: &Mp, request_id: Option<&str>) {
-        let Some(Mp::Array(data)) = field(request, "data") else {
-            return;
-        };
+    fn dispatch_server_side_emit(&self, data: &[Mp], request_id: Option<&str>) {
         let mut items = data.iter().cloned().map(mp_to_json);
         let Some(serde_json::Value::String(event)) = items.next() else {
             return;
         };
         let args: Vec<serde_json::Value> = items.collect();
         let handlers = self
-            .core
             .shared
             .sse_handlers
             .read()
@@ -294,27 +257,28 @@ impl RedisAdapter {
         }
     }
 
-    fn answer_broadcast_with_ack(&self, request: &Mp, uid: Option<&str>, request_id: Option<&str>) {
+    fn answer_broadcast_with_ack(
+        &self,
+        data: &[Mp],
+        opts: &WireOpts,
+        uid: Option<&str>,
+        request_id: Option<&str>,
+    ) {
         let (Some(id), Some(ns)) = (request_id.map(str::to_owned), self.namespace()) else {
             return;
         };
-        let data = match field(request, "packet").and_then(|p| field(p, "data")) {
-            Some(Mp::Array(items)) => items.clone(),
-            _ => return,
-        };
-        let opts = WireOpts::from_value(field(request, "opts"));
         let timeout = opts
             .flag("timeout")
             .and_then(Mp::as_u64)
             .map_or(Duration::from_secs(5), Duration::from_millis);
         let reply_channel = self.core.reply_channel(uid);
-        let mut data = data.into_iter();
+        let mut data = data.iter().cloned();
         let event = data
             .next()
             .and_then(|e| e.as_str().map(str::to_owned))
             .unwrap_or_default();
         let args = mp_to_args(data.collect());
-        let options = local_opts(&opts);
+        let options = local_opts(opts);
         let core = self.core.clone();
         tokio::spawn(async move {
             let (count, mut acks) = match &options {
@@ -327,11 +291,11 @@ impl RedisAdapter {
             };
             // Every server answers with exactly one client count, even 0: Node's
             // broadcast operator completes only when all servers did.
-            let count_body = to_json(&map([
-                ("type", Mp::from(rt::BROADCAST_CLIENT_COUNT)),
-                ("requestId", Mp::from(id.as_str())),
-                ("clientCount", Mp::from(count as u64)),
-            ]));
+            let count_body = Response {
+                request_id: id.clone(),
+                body: ResponseBody::BroadcastClientCount(count as u64),
+            }
+            .encode();
             if let Err(e) = core.publish(&reply_channel, count_body).await {
                 return tracing::warn!(error = %e, "client count not published");
             }
@@ -339,11 +303,11 @@ impl RedisAdapter {
             while let Some((_sid, result)) = acks.next().await {
                 let Ok(args) = result else { continue };
                 let first = args_to_mp(&args).into_iter().next().unwrap_or(Mp::Nil);
-                let body = to_msgpack(&map([
-                    ("type", Mp::from(rt::BROADCAST_ACK)),
-                    ("requestId", Mp::from(id.as_str())),
-                    ("packet", first),
-                ]));
+                let body = Response {
+                    request_id: id.clone(),
+                    body: ResponseBody::BroadcastAck(first),
+                }
+                .encode();
                 if let Err(e) = core.publish(&reply_channel, body).await {
                     tracing::warn!(error = %e, "ack not published");
                 }

@@ -1,26 +1,13 @@
-//! The classic `@socket.io/redis-adapter` 8.3 wire format: channel names, request
-//! types, and the message shapes (msgpack for broadcasts and ack traffic, JSON for
-//! the other requests and responses). Messages are built as ordered msgpack maps so
+//! The classic `@socket.io/redis-adapter` 8.3 wire format: channel names, the
+//! encodings (msgpack for broadcasts and ack traffic, JSON for the other
+//! requests and responses), broadcasts and their targeting. Requests and
+//! responses are typed in `message.rs`. Messages are built as ordered msgpack maps so
 //! that both encodings keep Node's key order.
 
 use rand::Rng;
 use rmpv::Value as Mp;
 
 use crate::error::{Malformed, RedisAdapterError};
-
-/// Request types of `RequestType` in `@socket.io/redis-adapter` `lib/index.ts`.
-pub(crate) mod request_type {
-    pub(crate) const SOCKETS: u64 = 0;
-    pub(crate) const ALL_ROOMS: u64 = 1;
-    pub(crate) const REMOTE_JOIN: u64 = 2;
-    pub(crate) const REMOTE_LEAVE: u64 = 3;
-    pub(crate) const REMOTE_DISCONNECT: u64 = 4;
-    pub(crate) const REMOTE_FETCH: u64 = 5;
-    pub(crate) const SERVER_SIDE_EMIT: u64 = 6;
-    pub(crate) const BROADCAST: u64 = 7;
-    pub(crate) const BROADCAST_CLIENT_COUNT: u64 = 8;
-    pub(crate) const BROADCAST_ACK: u64 = 9;
-}
 
 /// The uid the Node emitter writes in broadcasts and server-side emits.
 pub(crate) const EMITTER_UID: &str = "emitter";

@@ -3,6 +3,7 @@
 //! independent implementation, tokio-tungstenite) for misbehaving-peer cases.
 #![allow(
     dead_code,
+    unused_imports,
     unreachable_pub,
     missing_docs,
     clippy::unwrap_used,
@@ -245,24 +246,7 @@ pub fn fast_reconnect() -> ReconnectConfig {
     }
 }
 
-/// A URL where nothing listens.
-pub async fn dead_url() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}")
-}
-
-/// Polls `cond` every 20 ms for up to `timeout`; panics with `what` when it never holds.
-pub async fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + timeout;
-    while !cond() {
-        if tokio::time::Instant::now() > deadline {
-            panic!("waitFor timed out after {timeout:?}: {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+pub use ignis_socketio_test_support::{ports::dead_url, wait::wait_for};
 
 /// A shared counter for handlers.
 #[derive(Clone, Default)]

@@ -1,6 +1,12 @@
 //! A server on 127.0.0.1:0 and a raw WebSocket client speaking the protocol.
 
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unused_imports,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -65,14 +71,4 @@ pub async fn next_text(ws: &mut Ws) -> Option<String> {
     }
 }
 
-/// Waits until `cond` holds (checked every 10 ms, 10 s at most); `Err` with
-/// what was awaited when it does not.
-pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) -> Result<(), String> {
-    for _ in 0..1000 {
-        if cond() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    Err(format!("not within 10 s: {what}"))
-}
+pub use ignis_socketio_test_support::wait::eventually;

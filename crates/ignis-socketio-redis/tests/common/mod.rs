@@ -1,10 +1,23 @@
 //! Test harness: Rust servers (the engine + RedisAdapter) on 127.0.0.1:0, Node
 //! processes driven by JSON lines, and a random key prefix per test.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
+#![allow(
+    dead_code,
+    unused_imports,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    unreachable_pub
+)]
 
-pub mod redis_process;
+/// Private redis-server processes on free ports (never the shared 6379).
+#[allow(unused_imports)]
+pub mod redis_process {
+    pub use ignis_socketio_test_support::ports::free_port;
+    pub use ignis_socketio_test_support::redis::{
+        RedisProcess, command_calls, start_redis, start_redis_with, temp_dir,
+    };
+}
 
-use std::{path::PathBuf, process::Stdio, sync::Arc, time::Duration};
+use std::{process::Stdio, sync::Arc, time::Duration};
 
 use ignis_socketio_engine::codec::Args;
 use ignis_socketio_engine::io::{
@@ -23,13 +36,11 @@ use tokio::{
 pub type Io = Arc<Namespace>;
 
 /// The shared Redis; tests fail loudly without it.
-pub fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
+pub use ignis_socketio_test_support::redis::url as redis_url;
 
 /// A key prefix no other test uses.
 pub fn random_key() -> String {
-    format!("test-{}", rand::random::<u64>())
+    ignis_socketio_test_support::redis::unique_key("test")
 }
 
 pub async fn connect_state(url: &str, key: &str) -> RedisAdapterState {
@@ -147,10 +158,6 @@ pub async fn start_rust_server(state: RedisAdapterState) -> RustServer {
     }
 }
 
-fn node_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testing/node")
-}
-
 /// A Node process speaking JSON lines.
 pub struct NodeProc {
     child: Child,
@@ -163,7 +170,7 @@ pub struct NodeProc {
 
 impl NodeProc {
     pub async fn spawn(script: &str, args: &[&str]) -> Self {
-        let dir = node_dir();
+        let dir = ignis_socketio_test_support::paths::node_dir();
         assert!(
             dir.join("node_modules/socket.io-client").exists(),
             "Node packages missing: run `npm ci --prefix testing/node`"

@@ -1,6 +1,12 @@
 //! Test harness: the helper served in-process on 127.0.0.1:0, driven by real
 //! Node `socket.io-client` instances through `testing/node/server/driver.mjs`.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unused_imports,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -99,10 +105,6 @@ impl TestServer {
     }
 }
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 /// One Node process running the driver, and everything it printed.
 pub struct Driver {
     child: Child,
@@ -120,7 +122,7 @@ impl Drop for Driver {
 
 impl Driver {
     pub async fn spawn() -> Driver {
-        let root = repo_root();
+        let root = ignis_socketio_test_support::paths::repo_root();
         let script = root.join("testing/node/server/driver.mjs");
         let client = root.join("testing/node/node_modules/socket.io-client/package.json");
         assert!(
