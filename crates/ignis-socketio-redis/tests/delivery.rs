@@ -212,6 +212,9 @@ async fn sends_answered_with_success_after_a_redis_restart_reach_every_server() 
     // publish reached fewer servers than the fleet has.
     let mut answered_ok = Vec::new();
     let mut reported_short = Vec::new();
+    // Per restart, for the figures: when server 2 was resubscribed and when
+    // each send after Redis came back was made, both after that moment.
+    let mut outages = Vec::new();
     let mut next = 0;
     for restart in 0..3 {
         // What Redis accepted just before it is killed may die with it (its
@@ -220,15 +223,27 @@ async fn sends_answered_with_success_after_a_redis_restart_reach_every_server() 
         c2.event("flush").await;
         // Down for a second, as a restart with a reload takes.
         redis.kill().await;
+        let killed = Instant::now();
         assert!(s1.io.emit("tick", &"down").await.is_err());
         tokio::time::sleep(Duration::from_secs(1)).await;
         redis = start_redis(port, &dir, false).await;
+        // Redis accepts connections again from here on.
+        let back = Instant::now();
+        let resubscribed = tokio::spawn(watch_health(s2.state.clone(), back));
+        let mut outage = Outage {
+            down: back - killed,
+            resubscribed: None,
+            sends: Vec::new(),
+        };
         // A steady stream of sends from server 1 (200 a second) until server 2's
         // client receives them again.
         let resumed_at = next;
         loop {
             let short_before = s1.state.counters().short_publishes;
-            if s1.io.emit("tick", &next).await.is_ok() {
+            let sent_at = back.elapsed();
+            let answer = s1.io.emit("tick", &next).await;
+            outage.sends.push((next, sent_at, answer.is_ok()));
+            if answer.is_ok() {
                 if s1.state.counters().short_publishes > short_before {
                     let health = s1.state.health();
                     assert!(
@@ -246,6 +261,8 @@ async fn sends_answered_with_success_after_a_redis_restart_reach_every_server() 
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+        outage.resubscribed = resubscribed.await.ok().flatten();
+        outages.push(outage);
     }
     s1.io.emit("tick", &"end").await.unwrap();
     let health = s1.state.health();
@@ -257,6 +274,9 @@ async fn sends_answered_with_success_after_a_redis_restart_reach_every_server() 
             break;
         }
         received.push(args[0].as_i64().unwrap());
+    }
+    for (restart, outage) in outages.iter().enumerate() {
+        eprintln!("restart {}: {}", restart + 1, outage.report(&received));
     }
     let lost: Vec<i64> = answered_ok
         .iter()
@@ -289,6 +309,51 @@ async fn sends_answered_with_success_after_a_redis_restart_reach_every_server() 
     s1.state.close().await;
     s2.state.close().await;
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// One Redis restart of the 200 sends a second: how long Redis was down,
+/// when server 2 was subscribed again and every send made after Redis came
+/// back (its number, how long after, answered with success or not).
+struct Outage {
+    down: Duration,
+    resubscribed: Option<Duration>,
+    sends: Vec<(i64, Duration, bool)>,
+}
+
+impl Outage {
+    /// The figures of issue 12 for this restart: a send is lost when it was
+    /// answered with success (short or not) and server 2 never received it.
+    fn report(&self, received: &[i64]) -> String {
+        let lost: Vec<Duration> = self
+            .sends
+            .iter()
+            .filter(|(i, _, ok)| *ok && !received.contains(i))
+            .map(|(_, at, _)| *at)
+            .collect();
+        let failed = self.sends.iter().filter(|(_, _, ok)| !ok).count();
+        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+        format!(
+            "Redis down {}, server 2 resubscribed {} after Redis was back; {} sends after that, {failed} answered with an error, {} lost, the last lost one sent {} after Redis was back",
+            ms(self.down),
+            self.resubscribed
+                .map_or("never (watch ended)".to_owned(), ms),
+            self.sends.len(),
+            lost.len(),
+            lost.iter().max().map_or("(none)".to_owned(), |d| ms(*d)),
+        )
+    }
+}
+
+/// How long after `since` `state` reports its subscriber connected (checked
+/// every millisecond); `None` if not within 30 s.
+async fn watch_health(state: RedisAdapterState, since: Instant) -> Option<Duration> {
+    while !state.is_healthy() {
+        if since.elapsed() > Duration::from_secs(30) {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    Some(since.elapsed())
 }
 
 /// Prints the figures of issue 12 (not asserted on time): concurrent sends at
