@@ -73,6 +73,20 @@ pub fn columns(scenario: Scenario) -> &'static [&'static str] {
             "server_cpu_pct",
             "cpu_us_per_delivery",
         ],
+        Scenario::SlowConsumer => &[
+            "rate_b_per_s",
+            "p50_a_ms",
+            "p99_a_ms",
+            "p50_b_ms",
+            "p99_b_ms",
+            "rss_start_mib",
+            "rss_max_a_mib",
+            "rss_max_b_mib",
+            "rss_end_mib",
+            "slow_dropped_after_s",
+            "missing",
+            "out_of_order",
+        ],
         Scenario::Echo => &[
             "clients",
             "round_trips_per_s",
@@ -101,6 +115,7 @@ pub fn ratio_metrics(scenario: Scenario) -> &'static [&'static str] {
             "cpu_us_per_delivery",
         ],
         Scenario::Echo => &["round_trips_per_s", "p99_ms"],
+        Scenario::SlowConsumer => &["p99_b_ms", "rss_max_b_mib"],
     }
 }
 

@@ -72,7 +72,8 @@ pub async fn run_one(
     redis_url: &str,
     settings: &Settings,
 ) -> BenchResult<Metrics> {
-    let limit = settings.hold + settings.duration * 2 + Duration::from_secs(180);
+    let limit =
+        settings.hold + settings.duration * 2 + settings.slow_phase * 2 + Duration::from_secs(180);
     match scenario {
         Scenario::CrossNode => {
             let a = servers::start(server, paths, redis_url, 0).await?;
@@ -105,6 +106,9 @@ pub async fn run_one(
                         scenarios::fanout::run_dashboard(s.pid, s.port, settings).await
                     }
                     Scenario::Echo => scenarios::echo::run(s.pid, s.port, settings).await,
+                    Scenario::SlowConsumer => {
+                        scenarios::slow_consumer::run(s.pid, s.port, settings).await
+                    }
                     Scenario::CrossNode => Err("unreachable".into()),
                 }
             };

@@ -74,7 +74,8 @@ impl ServerKind {
 
     /// Whether it takes part in `scenario`: the compressing servers run the
     /// connect scenario (memory per idle connection) and the 16 KiB fan-out
-    /// only; the 16 KiB fan-out runs on the demo and Node, with and without.
+    /// only; the 16 KiB fan-out runs on the demo and Node, with and without;
+    /// the slow consumer on the demo (in memory and on Redis) and Node.
     pub fn runs(self, scenario: crate::scenarios::Scenario) -> bool {
         use crate::scenarios::Scenario;
         match scenario {
@@ -86,6 +87,10 @@ impl ServerKind {
                     | ServerKind::NodeDeflate
             ),
             Scenario::Connect => true,
+            Scenario::SlowConsumer => matches!(
+                self,
+                ServerKind::Demo | ServerKind::DemoRedis | ServerKind::Node
+            ),
             _ => !self.deflates(),
         }
     }

@@ -18,7 +18,8 @@ use ignis_socketio_bench::servers::{Paths, ServerKind};
 #[derive(Debug, Parser)]
 #[command(name = "ignis-bench")]
 struct Args {
-    /// Small sizes and short holds: the whole run takes under three minutes.
+    /// Small sizes and short holds (the slow consumer keeps its two 15 s
+    /// phases, about 31 s per server): the whole run takes three to four minutes.
     #[arg(long)]
     quick: bool,
     /// Scenarios to run (default: all).
@@ -47,6 +48,15 @@ struct Args {
     /// Seconds of the fan-out and echo phases (default 4 quick, 10 full).
     #[arg(long)]
     duration_secs: Option<u64>,
+    /// Reading members of the slow-consumer room, besides the slow one.
+    #[arg(long, default_value_t = 50)]
+    slow_readers: usize,
+    /// Seconds of each of the two slow-consumer phases (default 15).
+    #[arg(long, default_value_t = 15)]
+    slow_phase_secs: u64,
+    /// Messages per second (about 1 KiB each) sent to the slow-consumer room.
+    #[arg(long, default_value_t = 1000)]
+    slow_rate: u32,
     /// Fan-out messages in flight.
     #[arg(long, default_value_t = 16)]
     window: usize,
@@ -114,6 +124,9 @@ async fn run(args: Args) -> i32 {
         duration: Duration::from_secs(args.duration_secs.unwrap_or(if quick { 4 } else { 10 })),
         window: args.window,
         concurrency: args.concurrency,
+        slow_readers: args.slow_readers,
+        slow_phase: Duration::from_secs(args.slow_phase_secs),
+        slow_rate: args.slow_rate,
     };
     let plan = Plan {
         scenarios: if args.scenario.is_empty() {
@@ -123,6 +136,7 @@ async fn run(args: Args) -> i32 {
                 Scenario::Echo,
                 Scenario::CrossNode,
                 Scenario::Fanout16k,
+                Scenario::SlowConsumer,
             ]
         } else {
             args.scenario.clone()

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{Metrics, Settings, connect_many, join_room, target};
+use super::{Metrics, Settings, Stamp, connect_many, join_room, target};
 use crate::BenchResult;
 use crate::http::HttpConn;
 use crate::procfs;
@@ -23,37 +23,6 @@ const TOPIC: &str = "bench";
 const MAX_MESSAGES: usize = 2_000_000;
 /// Most REST connections sending in parallel.
 const MAX_SENDERS: usize = 64;
-
-struct Stamp {
-    seq: usize,
-    t: u64,
-}
-
-impl Stamp {
-    /// `seq` and `t` from `["bench",{"seq":N,"t":N}]` (any key order).
-    fn scan(array: &str) -> Option<Stamp> {
-        Some(Stamp {
-            seq: number_after(array, "\"seq\":")? as usize,
-            t: number_after(array, "\"t\":")?,
-        })
-    }
-}
-
-/// The number after `key`. A byte scan: `str::find` with a string pattern
-/// builds a searcher per call, which showed in the generator's profile.
-fn number_after(text: &str, key: &str) -> Option<u64> {
-    let bytes = text.as_bytes();
-    let start = wire::find(bytes, key.as_bytes())? + key.len();
-    let mut digits = bytes[start..]
-        .iter()
-        .skip_while(|b| b.is_ascii_whitespace())
-        .take_while(|b| b.is_ascii_digit())
-        .peekable();
-    digits.peek()?;
-    digits.try_fold(0u64, |n, b| {
-        n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-    })
-}
 
 struct Shared {
     /// Deliveries per message, by `seq`.
@@ -356,18 +325,4 @@ async fn run_with(
         shared.message_len.load(Ordering::Relaxed) as f64,
     );
     Ok(m)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stamp_scan_reads_both_numbers_in_any_order() {
-        let s = Stamp::scan("[\"bench\",{\"seq\":12,\"t\":345}]").map(|s| (s.seq, s.t));
-        assert_eq!(s, Some((12, 345)));
-        let s = Stamp::scan("[\"bench\",{\"t\": 7, \"seq\": 3}]").map(|s| (s.seq, s.t));
-        assert_eq!(s, Some((3, 7)));
-        assert!(Stamp::scan("[\"bench\",{}]").is_none());
-    }
 }

@@ -3,6 +3,7 @@
 pub mod connect;
 pub mod echo;
 pub mod fanout;
+pub mod slow_consumer;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use crate::client::{self, Conn, Target};
 use crate::http::HttpConn;
 use crate::servers::TOKEN;
 use crate::stats::Latencies;
+use crate::wire;
 
 /// Named figures of one scenario run, e.g. `rate_per_s`.
 pub type Metrics = BTreeMap<String, f64>;
@@ -35,6 +37,11 @@ pub enum Scenario {
     /// permessage-deflate: bytes on the wire per message, deliveries/s, CPU.
     #[value(name = "fanout-16k")]
     Fanout16k,
+    /// A room of reading members and one member that stops reading its
+    /// socket while 1 KiB messages arrive at a steady rate: the readers'
+    /// latency with and without it, the server's memory, and when the slow
+    /// member is disconnected.
+    SlowConsumer,
 }
 
 impl Scenario {
@@ -46,6 +53,7 @@ impl Scenario {
             Scenario::Echo => "echo",
             Scenario::CrossNode => "cross-node",
             Scenario::Fanout16k => "fanout-16k",
+            Scenario::SlowConsumer => "slow-consumer",
         }
     }
 }
@@ -67,6 +75,12 @@ pub struct Settings {
     pub window: usize,
     /// Connection attempts in flight at once.
     pub concurrency: usize,
+    /// Reading members of the slow-consumer room (the slow one comes on top).
+    pub slow_readers: usize,
+    /// Length of each of the two slow-consumer phases.
+    pub slow_phase: Duration,
+    /// Messages per second sent to the slow-consumer room.
+    pub slow_rate: u32,
 }
 
 /// The target of `port` with the contract's path and token.
@@ -151,4 +165,52 @@ pub async fn join_room(port: u16, sids: Vec<String>, room: &str) -> BenchResult<
         total += joined??;
     }
     Ok(total)
+}
+
+/// The sequence number and send time a scenario embeds in each message's data.
+pub struct Stamp {
+    /// Message number, from 0.
+    pub seq: usize,
+    /// When it was sent, in [`crate::stats::now_micros`].
+    pub t: u64,
+}
+
+impl Stamp {
+    /// `seq` and `t` from `["bench",{"seq":N,"t":N}]` (any key order).
+    pub fn scan(array: &str) -> Option<Stamp> {
+        Some(Stamp {
+            seq: number_after(array, "\"seq\":")? as usize,
+            t: number_after(array, "\"t\":")?,
+        })
+    }
+}
+
+/// The number after `key`. A byte scan: `str::find` with a string pattern
+/// builds a searcher per call, which showed in the generator's profile.
+fn number_after(text: &str, key: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    let start = wire::find(bytes, key.as_bytes())? + key.len();
+    let mut digits = bytes[start..]
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take_while(|b| b.is_ascii_digit())
+        .peekable();
+    digits.peek()?;
+    digits.try_fold(0u64, |n, b| {
+        n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamp_scan_reads_both_numbers_in_any_order() {
+        let s = Stamp::scan("[\"bench\",{\"seq\":12,\"t\":345}]").map(|s| (s.seq, s.t));
+        assert_eq!(s, Some((12, 345)));
+        let s = Stamp::scan("[\"bench\",{\"t\": 7, \"seq\": 3}]").map(|s| (s.seq, s.t));
+        assert_eq!(s, Some((3, 7)));
+        assert!(Stamp::scan("[\"bench\",{}]").is_none());
+    }
 }
