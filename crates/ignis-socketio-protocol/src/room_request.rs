@@ -42,7 +42,8 @@ pub enum RoomRejection {
     Duplicate,
     /// The room validator did not allow it (or no validator is configured).
     NotAllowed,
-    /// The socket's own id room and the default rooms cannot be left.
+    /// The socket's own id room and the default rooms cannot be left, and
+    /// another socket's id room cannot be joined.
     Protected,
     /// Joining would exceed [`RoomLimits::max_rooms_per_socket`].
     SocketRoomLimit,

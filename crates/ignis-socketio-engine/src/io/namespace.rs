@@ -143,6 +143,8 @@ impl Namespace {
         I: IntoIterator<Item = R>,
         R: AsRef<str>,
     {
+        // Sockets before rooms, in the order `local_targets` takes them.
+        let sockets = read(&self.sockets);
         let mut map = write(&self.rooms);
         if socket.is_gone() {
             return;
@@ -151,7 +153,10 @@ impl Namespace {
         let id: Arc<str> = Arc::from(socket.id());
         for room in rooms {
             let room = room.as_ref();
-            if room == socket.id() || own.iter().any(|r| &**r == room) {
+            // Another socket's id room is private to it: joining it would
+            // receive what is sent to that socket alone.
+            if room == socket.id() || sockets.contains_key(room) || own.iter().any(|r| &**r == room)
+            {
                 continue;
             }
             let key: Arc<str> = map

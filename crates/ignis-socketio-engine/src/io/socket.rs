@@ -257,7 +257,8 @@ impl Socket {
         }
     }
 
-    /// Joins rooms.
+    /// Joins rooms. Another socket's id (of this namespace, on this node) is
+    /// skipped: its room is private to that socket.
     pub fn join<I, R>(&self, rooms: I)
     where
         I: IntoIterator<Item = R>,
