@@ -37,6 +37,12 @@ pub struct DemoConfig {
     #[arg(long, env = "AUTH_TOKEN")]
     pub auth_token: Option<String>,
 
+    /// Require header `authorization: Bearer <T>` on the REST control plane
+    /// (every `/api/socket/...` route but `/api/socket/health`). Unset: the
+    /// REST plane is open to anyone who can reach the port.
+    #[arg(long, env = "API_TOKEN")]
+    pub api_token: Option<String>,
+
     /// Authentication window in milliseconds.
     #[arg(long, env = "AUTH_TIMEOUT_MS", default_value_t = 10_000)]
     pub auth_timeout_ms: u64,
@@ -87,6 +93,11 @@ impl DemoConfig {
     /// The configured token, treating an empty value as unset.
     pub fn auth_token(&self) -> Option<&str> {
         self.auth_token.as_deref().filter(|t| !t.is_empty())
+    }
+
+    /// The REST plane's bearer token, if one is set (an empty value is none).
+    pub fn api_token(&self) -> Option<&str> {
+        self.api_token.as_deref().filter(|token| !token.is_empty())
     }
 
     /// The Redis URLs, treating an empty value as unset.

@@ -152,7 +152,7 @@ pub fn application(config: &DemoConfig) -> Result<Application, DemoError> {
         .to_value(OperationsOptions::default().metrics(config.metrics));
 
     app.component(SocketIOComponent::new());
-    app.merge(cors.apply_to(rest::router())?);
+    app.merge(cors.apply_to(rest::router(config.api_token()))?);
     Ok(app)
 }
 
