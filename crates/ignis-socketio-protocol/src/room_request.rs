@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::ErrorBody;
+use crate::error_body::ErrorBody;
 
 /// Limits applied to room requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,27 +11,15 @@ use ignis_socketio_engine::ws::DeflateConfig;
 use ignis_socketio_protocol::{JoinAck, LeaveAck, validate_event_name};
 use serde::Serialize;
 
-use crate::callbacks::{
-    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler,
-    IntoEventHandler, RoomValidator,
-};
-use crate::core::Core;
-use crate::engine::Engine;
+use crate::callbacks::IntoEventHandler;
 use crate::observer::Observers;
+use crate::types::{
+    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, Core, Engine, EventHandler,
+    RoomValidator, SocketIOServerHelper,
+};
 use crate::{
     AckReply, BuildError, ClientInfo, Payload, ServerError, ServerOptions, SocketObserver, Target,
 };
-
-/// The Socket.IO server helper: authentication handshake, rooms, application
-/// ping, client registry and sending, on the project's engine with any adapter.
-///
-/// Cheap to clone (all clones share one server). No adapter type appears in
-/// its signature: [`ServerBuilder::build`] uses the in-memory adapter,
-/// [`ServerBuilder::build_with_adapter`] any other (for example Redis).
-#[derive(Clone)]
-pub struct SocketIOServerHelper {
-    pub(crate) engine: Arc<dyn Engine>,
-}
 
 impl fmt::Debug for SocketIOServerHelper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -226,7 +214,11 @@ impl SocketIOServerHelper {
     /// registering nothing, when the helper was built without metrics.
     pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) -> bool {
         let engine: std::sync::Weak<dyn Engine> = Arc::downgrade(&self.engine);
-        match self.core().metrics.collector(engine) {
+        let source = Box::new(move || {
+            let engine = engine.upgrade()?;
+            Some((engine.core().clients(), engine.engine_counters()))
+        });
+        match self.core().metrics.collector(source) {
             Some(collector) => {
                 registry.register_collector(Box::new(collector));
                 true
@@ -399,7 +391,7 @@ impl ServerBuilder {
         let authenticator = self.authenticator.ok_or(BuildError::MissingAuthenticator)?;
         let mut event_handlers = HashMap::new();
         for (event, handler) in self.event_handlers {
-            crate::client::check_handler_name(&event).map_err(|error| {
+            crate::callbacks::check_handler_name(&event).map_err(|error| {
                 BuildError::InvalidOption {
                     option: "on",
                     reason: error.to_string(),
@@ -464,4 +456,49 @@ pub struct ServerCounters {
     pub sessions_closed: u64,
     /// Engine.IO messages received.
     pub messages_received: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use crate::{
+        AckResponder, AuthError, AuthenticatedClient, BuildError, ClientInfo, Handshake, Identity,
+        JoinRequest, SocketIOServerHelper,
+    };
+
+    #[test]
+    fn an_authenticator_is_required() {
+        assert!(matches!(
+            SocketIOServerHelper::builder().build(),
+            Err(BuildError::MissingAuthenticator)
+        ));
+    }
+
+    /// Both closure styles are accepted: `|x| async move {}` and `async |x| {}`.
+    #[tokio::test]
+    async fn async_closures_and_closures_returning_futures_are_callbacks() {
+        let helper = SocketIOServerHelper::builder()
+            .authenticate(async |hs: Handshake| {
+                hs.bearer_token()
+                    .map(Identity::new)
+                    .ok_or_else(AuthError::missing_token)
+            })
+            .validate_rooms(async |req: JoinRequest| req.keep(|r| r.starts_with("public-")))
+            .on_client_connected(async |client: AuthenticatedClient| {
+                client.on("a", async |_c: AuthenticatedClient, _d: Value| {});
+                client.on(
+                    "b",
+                    |_c: AuthenticatedClient, _d: Value, ack: Option<AckResponder>| async move {
+                        if let Some(ack) = ack {
+                            ack.send(&1)?;
+                        }
+                        Ok::<(), crate::ServerError>(())
+                    },
+                );
+            })
+            .on_client_disconnected(|_info: ClientInfo, _reason: String| async move {})
+            .build();
+        assert!(helper.is_ok());
+    }
 }

@@ -17,10 +17,9 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 use tracing::Instrument;
 
-use crate::core::Core;
-use crate::engine::Engine;
 use crate::metrics::{Dropped, Metrics};
-use crate::record::{ClientRecord, SocketHandle};
+use crate::socket_handle::SocketHandle;
+use crate::types::{ClientRecord, Core, Engine};
 use crate::{
     AckReply, AckResponder, EventData, Handshake, Payload, ServerError, SocketIOServerHelper,
     Target, UNAUTHENTICATED_ROOM,

@@ -11,9 +11,9 @@ use ignis_socketio_protocol::{
 };
 use serde_json::{Value, json};
 
-use crate::callbacks::panic_message;
-use crate::core::{Core, VALIDATOR_TIMEOUT, not_authenticated, send_ack};
-use crate::record::ClientRecord;
+use crate::core::{VALIDATOR_TIMEOUT, not_authenticated, send_ack};
+use crate::panic::panic_message;
+use crate::types::{ClientRecord, Core};
 use crate::{
     AckResponder, AuthenticatedClient, JoinRequest, ServerError, SocketIOServerHelper, Target,
     UNAUTHENTICATED_ROOM,

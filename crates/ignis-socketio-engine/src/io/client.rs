@@ -12,20 +12,10 @@ use tokio::time::Instant;
 
 use super::frames;
 use super::handler::Event;
-use super::server::IoShared;
-use super::socket::{AckSender, Socket};
+use super::types::{AckSender, Client, IoShared, Socket};
 use crate::codec::{Args, PacketKind, SocketPacket};
 use crate::engine::{CloseReason, Connection, Message, Session, Work};
 use crate::sid::new_sid;
-
-/// What the sockets of one connection share.
-pub(crate) struct Client {
-    pub(crate) session: Arc<Session>,
-    pub(crate) request: Arc<http::request::Parts>,
-    io: Arc<IoShared>,
-    sockets: Mutex<Vec<Socket>>,
-    connected_once: AtomicBool,
-}
 
 /// A binary packet waiting for its attachments.
 struct Partial {

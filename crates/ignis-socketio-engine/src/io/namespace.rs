@@ -5,22 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use super::adapter::{Adapter, BroadcastOptions};
-use super::handler::{DisconnectReason, NamespaceHandler};
-use super::socket::Socket;
-
-type RoomMap = HashMap<Arc<str>, HashSet<Arc<str>>>;
-
-/// A namespace of the server.
-pub struct Namespace {
-    name: String,
-    pub(crate) handler: Arc<dyn NamespaceHandler>,
-    pub(crate) adapter: Arc<dyn Adapter>,
-    sockets: RwLock<HashMap<Arc<str>, Socket>>,
-    /// Joined rooms and their members; a socket's own id room is implicit.
-    rooms: RwLock<RoomMap>,
-    ack_ids: AtomicU64,
-}
+use super::adapter::{AdapterError, BroadcastOptions};
+use super::handler::DisconnectReason;
+use super::types::{Adapter, Namespace, NamespaceHandler, Socket};
 
 impl std::fmt::Debug for Namespace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -55,7 +42,7 @@ impl Namespace {
     }
 
     /// Lets the adapter keep a handle to this namespace and get ready.
-    pub async fn init_adapter(self: &Arc<Self>) -> Result<(), super::adapter::AdapterError> {
+    pub async fn init_adapter(self: &Arc<Self>) -> Result<(), AdapterError> {
         self.adapter.init(Arc::downgrade(self)).await
     }
 
