@@ -64,6 +64,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 mod callbacks;
 mod client;
 mod core;
@@ -83,6 +84,7 @@ mod rooms;
 mod target;
 mod timers;
 
+pub use admin::{AdminMode, AdminUiOptions, DEFAULT_ADMIN_NAMESPACE, DEFAULT_STATS_INTERVAL};
 pub use callbacks::{
     Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler, HandlerOutcome,
     IntoEventHandler, RoomValidator, WithAckMarker, WithoutAckMarker,
