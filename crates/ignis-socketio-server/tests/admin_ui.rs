@@ -1,6 +1,8 @@
 //! The Admin UI namespace with real Node `socket.io-client` pages: login,
 //! what the page is sent, and what it may ask for.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;
