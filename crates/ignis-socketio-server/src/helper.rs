@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use ignis_socketio_engine::io::Adapter;
+use ignis_socketio_engine::io::{Adapter, LocalAdapter};
 use ignis_socketio_engine::ws::DeflateConfig;
 use ignis_socketio_protocol::{JoinAck, LeaveAck, validate_event_name};
 use serde::Serialize;
 
+use crate::admin::AdminUiOptions;
 use crate::callbacks::IntoEventHandler;
 use crate::observer::Observers;
 use crate::types::{
@@ -244,6 +245,7 @@ pub struct ServerBuilder {
     event_handlers: Vec<(String, Arc<dyn EventHandler>)>,
     observers: Vec<Arc<dyn SocketObserver>>,
     metrics: bool,
+    admin_ui: Option<AdminUiOptions>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -264,6 +266,7 @@ impl fmt::Debug for ServerBuilder {
             )
             .field("observers", &self.observers.len())
             .field("metrics", &self.metrics)
+            .field("admin_ui", &self.admin_ui)
             .finish()
     }
 }
@@ -386,6 +389,29 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves the official Socket.IO Admin UI's namespace (`/admin` by
+    /// default) beside the helper's: off unless called. See
+    /// [`AdminUiOptions`] for the login, read-only and production modes, and
+    /// for a fleet (the admin namespace's own adapter).
+    pub fn admin_ui(mut self, options: AdminUiOptions) -> Self {
+        self.admin_ui = Some(options);
+        self
+    }
+
+    /// The admin options, checked.
+    fn take_admin_ui(&mut self) -> Result<Option<AdminUiOptions>, BuildError> {
+        let Some(options) = self.admin_ui.take() else {
+            return Ok(None);
+        };
+        options
+            .check()
+            .map_err(|reason| BuildError::InvalidOption {
+                option: "admin_ui",
+                reason,
+            })?;
+        Ok(Some(options))
+    }
+
     fn into_core(self) -> Result<Arc<Core>, BuildError> {
         self.options.validate()?;
         let authenticator = self.authenticator.ok_or(BuildError::MissingAuthenticator)?;
@@ -415,22 +441,43 @@ impl ServerBuilder {
 
     /// Builds the helper on the project's own engine with the in-memory
     /// adapter (one node).
-    pub fn build(self) -> Result<SocketIOServerHelper, BuildError> {
-        Ok(crate::native::build_local(self.into_core()?))
+    ///
+    /// With [`admin_ui`](Self::admin_ui) it must run inside a Tokio runtime
+    /// (the admin page's stats are sent by a task), and the admin options may
+    /// not carry an adapter (use [`build_with_adapter`](Self::build_with_adapter)).
+    pub fn build(mut self) -> Result<SocketIOServerHelper, BuildError> {
+        let admin = self.take_admin_ui()?;
+        let invalid = |reason: &str| BuildError::InvalidOption {
+            option: "admin_ui",
+            reason: reason.to_owned(),
+        };
+        if let Some(admin) = &admin {
+            if admin.adapter.is_some() {
+                return Err(invalid("an admin adapter needs build_with_adapter"));
+            }
+            if tokio::runtime::Handle::try_current().is_err() {
+                return Err(invalid("the admin page needs a Tokio runtime"));
+            }
+        }
+        let native = crate::native::build(self.into_core()?, Arc::new(LocalAdapter), admin);
+        native.start_admin();
+        Ok(SocketIOServerHelper { engine: native })
     }
 
     /// Builds the helper with `adapter` (for example a Redis adapter) and
     /// waits until the adapter is ready (for example subscribed to Redis), so
     /// that no connection is accepted before.
     pub async fn build_with_adapter(
-        self,
+        mut self,
         adapter: Arc<dyn Adapter>,
     ) -> Result<SocketIOServerHelper, BuildError> {
-        let native = crate::native::build(self.into_core()?, adapter);
+        let admin = self.take_admin_ui()?;
+        let native = crate::native::build(self.into_core()?, adapter, admin);
         native
             .init_adapter()
             .await
             .map_err(BuildError::AdapterInit)?;
+        native.start_admin();
         Ok(SocketIOServerHelper { engine: native })
     }
 }

@@ -65,6 +65,7 @@
 //! ```
 
 mod ack;
+mod admin;
 mod callbacks;
 mod client;
 mod core;
@@ -88,6 +89,7 @@ mod timers;
 mod types;
 
 pub use ack::AckResponder;
+pub use admin::{AdminMode, AdminUiOptions, DEFAULT_ADMIN_NAMESPACE, DEFAULT_STATS_INTERVAL};
 pub use callbacks::{HandlerOutcome, IntoEventHandler, WithAckMarker, WithoutAckMarker};
 pub use error::{BuildError, ServerError};
 pub use event_data::{DataError, EventData};

@@ -27,6 +27,11 @@ pub struct SocketSummary {
     pub id: String,
     /// Its rooms, its own id room included.
     pub rooms: Vec<String>,
+    /// Node's `socket.handshake`, when the node that holds the socket said it
+    /// (other nodes' answers through an adapter; `None` for this node's).
+    pub handshake: Option<serde_json::Value>,
+    /// Node's `socket.data`, when the node that holds the socket said it.
+    pub data: Option<serde_json::Value>,
 }
 
 /// Why the adapter could not reach the other nodes.

@@ -90,8 +90,12 @@ impl ClientConn {
                         socket: socket.clone(),
                         id,
                     });
+                    let event = Event { name, args };
+                    if let Some(monitor) = socket.0.ns.monitor() {
+                        monitor.event_received(&socket, &event);
+                    }
                     let handler = socket.0.ns.handler.clone();
-                    handler.on_event(socket, Event { name, args }, ack).await;
+                    handler.on_event(socket, event, ack).await;
                 })))
             }
             PacketKind::Ack | PacketKind::BinaryAck => {
@@ -249,6 +253,9 @@ impl Client {
                 // Let the session's task write the answer on its own before the
                 // first events (Node writes them apart too; clients rely on it).
                 tokio::task::yield_now().await;
+                if let Some(monitor) = ns.monitor() {
+                    monitor.socket_connected(&socket);
+                }
                 ns.handler.clone().on_connected(socket).await;
             }
             Err(refusal) => {

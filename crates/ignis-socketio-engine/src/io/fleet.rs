@@ -165,6 +165,8 @@ impl Namespace {
             .map(|s| SocketSummary {
                 id: s.id().to_owned(),
                 rooms: s.rooms(),
+                handshake: None,
+                data: None,
             })
             .collect();
         if !options.local {

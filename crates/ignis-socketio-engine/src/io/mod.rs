@@ -23,4 +23,6 @@ pub use handshake::{HandshakeSource, peer_address};
 pub use operators::{IntoRooms, OperatorError, Operators};
 pub use server::{IoHandler, SocketIo, SocketIoLayer, SocketIoService};
 pub use socket::{AckError, EmitError, auth_text};
-pub use types::{AckSender, Adapter, LocalAdapter, Namespace, NamespaceHandler, Socket};
+pub use types::{
+    AckSender, Adapter, LocalAdapter, Namespace, NamespaceHandler, NamespaceMonitor, Socket,
+};

@@ -110,6 +110,20 @@ impl SocketIo {
         self.shared.namespace(name)
     }
 
+    /// Every declared namespace, sorted by name.
+    pub fn namespaces(&self) -> Vec<Arc<Namespace>> {
+        let mut all: Vec<Arc<Namespace>> = self
+            .shared
+            .namespaces
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.name().cmp(b.name()));
+        all
+    }
+
     /// The engine underneath.
     pub fn engine(&self) -> &Engine<IoHandler> {
         &self.engine
@@ -140,15 +154,7 @@ impl SocketIo {
     /// the namespaces' adapters to stop.
     pub async fn close(&self) {
         self.engine.close_all("server shutting down");
-        let namespaces: Vec<Arc<Namespace>> = self
-            .shared
-            .namespaces
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
-        for ns in namespaces {
+        for ns in self.namespaces() {
             ns.adapter.close().await;
         }
     }

@@ -148,7 +148,15 @@ impl Socket {
 
     /// Sends an event with its arguments (binary attachments included).
     pub fn emit_args(&self, event: &str, args: &Args) -> Result<(), SendError> {
-        self.send_frames(&frames::event(self.nsp(), event, args, None))
+        self.send_frames(&frames::event(self.nsp(), event, args, None))?;
+        self.tell_sent(event, args);
+        Ok(())
+    }
+
+    fn tell_sent(&self, event: &str, args: &Args) {
+        if let Some(monitor) = self.0.ns.monitor() {
+            monitor.event_sent(self, event, args);
+        }
     }
 
     pub(crate) fn send_frames(&self, frames: &[crate::codec::Frame]) -> Result<(), SendError> {
@@ -180,7 +188,9 @@ impl Socket {
         args: &Args,
         id: u64,
     ) -> Result<(), SendError> {
-        self.send_frames(&frames::event(self.nsp(), event, args, Some(id)))
+        self.send_frames(&frames::event(self.nsp(), event, args, Some(id)))?;
+        self.tell_sent(event, args);
+        Ok(())
     }
 
     pub(crate) fn register_ack(&self, id: u64) -> oneshot::Receiver<Args> {

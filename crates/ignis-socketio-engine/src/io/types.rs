@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -160,6 +160,8 @@ pub struct Namespace {
     /// Joined rooms and their members; a socket's own id room is implicit.
     pub(super) rooms: RwLock<RoomMap>,
     pub(super) ack_ids: AtomicU64,
+    /// Set once, by whoever watches the namespace (an admin page's feed).
+    pub(super) monitor: OnceLock<Arc<dyn NamespaceMonitor>>,
 }
 
 type AckWaiters = HashMap<u64, oneshot::Sender<Args>>;
@@ -201,4 +203,41 @@ pub(crate) struct Client {
 pub(crate) struct IoShared {
     pub(crate) config: IoConfig,
     pub(super) namespaces: RwLock<HashMap<String, Arc<Namespace>>>,
+}
+
+// What a namespace tells an observer of its sockets (an admin page's feed):
+// sockets coming and going, rooms joined and left, events both ways. Calls
+// happen on the engine's tasks with no namespace lock held; an
+// implementation must return quickly (queue the news, never block).
+/// Observes one namespace's sockets. Every method has an empty default.
+pub trait NamespaceMonitor: Send + Sync + 'static {
+    /// The socket entered the namespace (its CONNECT was answered).
+    fn socket_connected(&self, socket: &Socket) {
+        let _ = socket;
+    }
+
+    /// The socket left the namespace (its rooms are still listed).
+    fn socket_disconnected(&self, socket: &Socket, reason: &DisconnectReason) {
+        let _ = (socket, reason);
+    }
+
+    /// A connected socket joined `room` (it was not in it before).
+    fn room_joined(&self, socket: &Socket, room: &str) {
+        let _ = (socket, room);
+    }
+
+    /// A connected socket left `room` (not called when it leaves the namespace).
+    fn room_left(&self, socket: &Socket, room: &str) {
+        let _ = (socket, room);
+    }
+
+    /// The client emitted `event`, before the namespace's handler gets it.
+    fn event_received(&self, socket: &Socket, event: &Event) {
+        let _ = (socket, event);
+    }
+
+    /// An event was sent to this one socket (not broadcasts).
+    fn event_sent(&self, socket: &Socket, event: &str, args: &Args) {
+        let _ = (socket, event, args);
+    }
 }
