@@ -7,7 +7,9 @@ Usage: python3 scripts/module_cycles.py [crates-dir]   (VERBOSE=1 shows the refe
 For every .rs file under crates/*/src: collect paths starting with crate::,
 super:: or self::, plus `use` trees (including brace groups), and bare
 `child::` paths naming a submodule; resolve each to the longest existing
-module; report every pair A<->B with A using B and B using A."""
+module; report every pair A<->B with A using B and B using A, and every
+longer cycle (a strongly connected component of more than two modules), so
+that 0 means the module graph of each crate is a DAG."""
 import os, re, sys, itertools
 
 root = sys.argv[1] if len(sys.argv) > 1 else 'crates'
@@ -165,6 +167,36 @@ def analyse(crate_src):
         edges[mod] = {r for r in refs if r != mod}
     return mods, edges
 
+def strongly_connected(mods, edges):
+    """Tarjan's algorithm, iterative: the components with more than one module."""
+    index, low, stack, on_stack, comps, counter = {}, {}, [], set(), [], [0]
+    for root_mod in sorted(mods):
+        if root_mod in index: continue
+        work = [(root_mod, iter(sorted(edges.get(root_mod, ()))))]
+        index[root_mod] = low[root_mod] = counter[0]; counter[0] += 1
+        stack.append(root_mod); on_stack.add(root_mod)
+        while work:
+            v, it = work[-1]
+            w = next(it, None)
+            if w is not None:
+                if w not in mods: continue
+                if w not in index:
+                    index[w] = low[w] = counter[0]; counter[0] += 1
+                    stack.append(w); on_stack.add(w)
+                    work.append((w, iter(sorted(edges.get(w, ())))))
+                elif w in on_stack:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work: low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    x = stack.pop(); on_stack.discard(x); comp.append(x)
+                    if x == v: break
+                if len(comp) > 1: comps.append(comp)
+    return comps
+
 total = 0
 for crate in sorted(os.listdir(root)):
     src = os.path.join(root, crate, 'src')
@@ -177,5 +209,10 @@ for crate in sorted(os.listdir(root)):
             if os.environ.get('VERBOSE'):
                 for x, y in ((a, b), (b, a)):
                     print('    ', name(x), '->', name(y), ':', sorted(EVID.get((x, y), ()))[:4])
-print(f'{total} pair(s) of modules importing each other')
+    # longer cycles (a -> b -> c -> a): every strongly connected component of
+    # more than two modules is one more cycle to break (pairs are listed above)
+    for comp in strongly_connected(mods, edges):
+        if len(comp) > 2:
+            print(f'{crate}: cycle through ' + ', '.join(name(m) for m in sorted(comp))); total += 1
+print(f'{total} pair(s) or cycle(s) of modules importing each other')
 sys.exit(1 if total else 0)

@@ -26,8 +26,8 @@ struct Args {
     #[arg(long, value_enum, value_delimiter = ',', num_args = 1..)]
     scenario: Vec<Scenario>,
     /// Servers to compare (default: demo, demo-redis, bare, node, demo-deflate,
-    /// node-deflate; bare-tuned and demo-metrics on request). The -deflate ones
-    /// run the connect and fanout-16k scenarios only.
+    /// node-deflate; bare-tuned and demo-metrics on request). node-deflate
+    /// runs the connect and fanout-16k scenarios only.
     #[arg(long, value_enum, value_delimiter = ',', num_args = 1..)]
     servers: Vec<ServerKind>,
     /// Repetitions (default 1 with --quick, 3 otherwise).
@@ -63,6 +63,11 @@ struct Args {
     /// Connection attempts in flight.
     #[arg(long, default_value_t = 100)]
     concurrency: usize,
+    /// Worker threads of the load generator (default: one per core). With
+    /// fewer, the generator competes less with the server for the cores it
+    /// shares with it, so latencies say more about the server.
+    #[arg(long)]
+    generator_threads: Option<usize>,
     /// Use this Redis instead of a private `redis-server` started for the run.
     /// The reference helper always uses the `socket.io` channel prefix, so a
     /// shared Redis mixes its traffic with anyone else's.
@@ -75,10 +80,11 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = args.generator_threads {
+        builder.worker_threads(threads.max(1));
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("ignis-bench: cannot start tokio: {e}");

@@ -120,8 +120,7 @@ async fn run_with(
 ) -> BenchResult<Metrics> {
     let n = settings.fanout_clients;
     let connect_lat = Arc::new(Latencies::new());
-    let mut to = target(join_port);
-    to.deflate = rows.is_some();
+    let to = target(join_port);
     let (conns, failed, first_error) =
         connect_many(&to, n, settings.concurrency, connect_lat).await;
     if conns.is_empty() {

@@ -83,13 +83,15 @@ pub struct Settings {
     pub slow_rate: u32,
 }
 
-/// The target of `port` with the contract's path and token.
+/// The target of `port` with the contract's path and token. Clients offer
+/// permessage-deflate, as browsers and Node's client do: a server that
+/// compresses negotiates it, the others decline.
 pub fn target(port: u16) -> Target {
     Target {
         port,
         path: "/io".to_owned(),
         token: TOKEN.to_owned(),
-        deflate: false,
+        deflate: true,
     }
 }
 

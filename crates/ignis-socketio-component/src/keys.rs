@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ignis_socketio_server::{
-    AuthError, AuthenticatedClient, Authenticator, ClientConnectedHandler, Handshake, Identity,
-    JoinRequest, RoomValidator, SocketIOServerHelper,
+    AdminUiOptions, AuthError, AuthenticatedClient, Authenticator, ClientConnectedHandler,
+    Handshake, Identity, JoinRequest, RoomValidator, SocketIOServerHelper,
 };
 
 use crate::container::BindingKey;
@@ -52,6 +52,11 @@ impl SocketIOBindingKeys {
     /// routes the component serves (metrics, health, readiness); none when unbound.
     pub const OPERATIONS: BindingKey<OperationsOptions> =
         BindingKey::new("@app/socket-io/operations");
+    /// `@app/socket-io/admin-ui` (BEYOND the reference): serve the official
+    /// Socket.IO Admin UI's namespace; off when unbound. With Redis bound,
+    /// the admin namespace gets its own Redis adapter, so that one page sees
+    /// every server of the fleet.
+    pub const ADMIN_UI: BindingKey<AdminUiOptions> = BindingKey::new("@app/socket-io/admin-ui");
     /// `@app/socket-io/instance`: the running server helper, bound by the
     /// component before the listener accepts connections.
     pub const SOCKET_IO_INSTANCE: BindingKey<SocketIOServerHelper> =

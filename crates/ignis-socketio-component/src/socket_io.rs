@@ -11,7 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use ignis_socketio_redis::{RedisAdapterState, RedisConfig, SocketDetails};
 use ignis_socketio_server::{
-    Handshake, Identity, ServerBuilder, SocketIOServerHelper, SocketObserver,
+    AdminUiOptions, Handshake, Identity, ServerBuilder, SocketIOServerHelper, SocketObserver,
 };
 use tower::ServiceExt;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
@@ -36,6 +36,7 @@ struct ResolvedBindings {
     validate_room: Option<ValidateRoomFn>,
     client_connected: Option<ClientConnectedFn>,
     redis: Option<RedisConfig>,
+    admin_ui: Option<AdminUiOptions>,
 }
 
 /// The Socket.IO component: register it on an [`Application`](crate::Application)
@@ -136,6 +137,7 @@ impl Component for SocketIOComponent {
         let validate_room = optional(container, &SocketIOBindingKeys::VALIDATE_ROOM_HANDLER)?;
         let client_connected = optional(container, &SocketIOBindingKeys::CLIENT_CONNECTED_HANDLER)?;
         let redis = optional(container, &SocketIOBindingKeys::REDIS_CONNECTION)?;
+        let admin_ui = optional(container, &SocketIOBindingKeys::ADMIN_UI)?;
         if let Some(config) = &redis {
             config
                 .validate()
@@ -189,6 +191,7 @@ impl Component for SocketIOComponent {
             validate_room,
             client_connected,
             redis,
+            admin_ui,
         });
         Ok(())
     }
@@ -221,7 +224,12 @@ impl Component for SocketIOComponent {
                 reason: error.to_string(),
             };
         let helper = match &resolved.redis {
-            None => builder.build().map_err(build_error)?,
+            None => {
+                if let Some(admin) = resolved.admin_ui.clone() {
+                    builder = builder.admin_ui(admin);
+                }
+                builder.build().map_err(build_error)?
+            }
             Some(config) => {
                 let state = RedisAdapterState::connect(config.clone())
                     .await
@@ -232,6 +240,10 @@ impl Component for SocketIOComponent {
                     })?;
                 // Keep the state before building, so a failed build still closes it on stop.
                 self.redis = Some(state.clone());
+                if let Some(admin) = resolved.admin_ui.clone() {
+                    let adapter = state.adapter(admin.namespace_name());
+                    builder = builder.admin_ui(admin.adapter(adapter));
+                }
                 builder
                     .observer(Arc::new(RedisSocketDetails(state.clone())))
                     .build_with_adapter(state.adapter("/"))

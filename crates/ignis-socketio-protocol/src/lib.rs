@@ -20,15 +20,17 @@
 //! assert_eq!(parsed.rejected.len(), 2);
 //! ```
 
+mod error_body;
 mod events_names;
 mod payloads;
 mod room_request;
 mod state;
 mod timestamp;
 
+pub use error_body::ErrorBody;
 pub use events_names::{RESERVED_EVENTS, events, is_reserved_event, rooms, validate_event_name};
 pub use payloads::{
-    AuthenticateAck, AuthenticatedPayload, ErrorBody, JoinAck, LeaveAck, PingPayload, RoomsPayload,
+    AuthenticateAck, AuthenticatedPayload, JoinAck, LeaveAck, PingPayload, RoomsPayload,
     UnauthenticatedCode, UnauthenticatedPayload, messages,
 };
 pub use room_request::{

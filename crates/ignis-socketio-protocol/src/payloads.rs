@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error_body::ErrorBody;
 use crate::{ClientState, RejectedRoom};
 
 /// The human-readable messages of `unauthenticated` (KEEP: clients match on them).
@@ -92,15 +93,6 @@ impl UnauthenticatedPayload {
 pub struct RoomsPayload {
     /// Room names.
     pub rooms: Vec<String>,
-}
-
-/// An error carried in an acknowledgement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    /// Machine-readable code (e.g. `invalid_payload`, `too_many_rooms`, `not_authenticated`).
-    pub code: String,
-    /// What went wrong, for people.
-    pub message: String,
 }
 
 /// Acknowledgement of `join` (BEYOND): which rooms were joined and which were not, and why.

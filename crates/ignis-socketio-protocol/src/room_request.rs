@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::ErrorBody;
+use crate::error_body::ErrorBody;
 
 /// Limits applied to room requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,8 @@ pub enum RoomRejection {
     Duplicate,
     /// The room validator did not allow it (or no validator is configured).
     NotAllowed,
-    /// The socket's own id room and the default rooms cannot be left.
+    /// The socket's own id room and the default rooms cannot be left, and
+    /// another socket's id room cannot be joined.
     Protected,
     /// Joining would exceed [`RoomLimits::max_rooms_per_socket`].
     SocketRoomLimit,

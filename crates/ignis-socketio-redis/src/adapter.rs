@@ -307,6 +307,8 @@ impl Adapter for RedisAdapter {
                 .map(|s| SocketSummary {
                     id: s.id,
                     rooms: s.rooms,
+                    handshake: Some(s.handshake),
+                    data: Some(s.data),
                 })
                 .collect())
         })

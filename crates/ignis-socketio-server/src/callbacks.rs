@@ -1,4 +1,6 @@
-//! The application callbacks: object-safe async traits, implemented for async closures.
+//! The application callbacks implemented for async closures (the object-safe
+//! async traits themselves are defined in `types.rs`), and what an event
+//! handler may be registered from.
 //!
 //! Every callback may be given as a closure returning a future
 //! (`|hs: Handshake| async move { ... }`) or as a type implementing the trait.
@@ -12,24 +14,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::EventData;
+use ignis_socketio_protocol::{events, validate_event_name};
 
-use crate::{
-    AckResponder, AuthError, AuthenticatedClient, ClientInfo, Handshake, Identity, JoinRequest,
+use crate::types::{
+    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler, RoomValidator,
 };
-
-/// Decides whether a client may use the server. Required.
-///
-/// Runs when the client emits `authenticate`, with the connection's
-/// [`Handshake`] (and the `authenticate` payload as
-/// [`Handshake::credentials`]). `Ok(identity)` authenticates the client;
-/// `Err(AuthError::Rejected)` answers "Invalid token ...";
-/// `Err(AuthError::Failed)` or a panic answers "Failed to authenticate ...".
-#[async_trait]
-pub trait Authenticator: Send + Sync + 'static {
-    /// Checks the client's credentials.
-    async fn authenticate(&self, handshake: Handshake) -> Result<Identity, AuthError>;
-}
+use crate::{
+    AckResponder, AuthError, AuthenticatedClient, ClientInfo, EventData, Handshake, Identity,
+    JoinRequest, ServerError,
+};
 
 #[async_trait]
 impl<F, Fut> Authenticator for F
@@ -42,19 +35,6 @@ where
     }
 }
 
-/// Decides which requested rooms an authenticated client may join. Optional:
-/// without it every `join` is refused (KEEP).
-///
-/// Only names that were both requested (and well formed) and returned are
-/// joined; anything else returned is ignored. A validator that panics, or
-/// does not answer within 10 s, refuses the whole request (error code
-/// `validator_failed` / `validator_timeout` in the acknowledgement).
-#[async_trait]
-pub trait RoomValidator: Send + Sync + 'static {
-    /// Returns the rooms of `request` the client may join.
-    async fn validate(&self, request: JoinRequest) -> Vec<String>;
-}
-
 #[async_trait]
 impl<F, Fut> RoomValidator for F
 where
@@ -64,16 +44,6 @@ where
     async fn validate(&self, request: JoinRequest) -> Vec<String> {
         self(request).await
     }
-}
-
-/// Runs once per client right after it authenticated; this is where an
-/// application registers its event handlers with [`AuthenticatedClient::on`].
-/// Application events the client sends while it runs are held and delivered
-/// when it returns.
-#[async_trait]
-pub trait ClientConnectedHandler: Send + Sync + 'static {
-    /// Called with the freshly authenticated client.
-    async fn on_connected(&self, client: AuthenticatedClient);
 }
 
 #[async_trait]
@@ -91,15 +61,6 @@ where
     }
 }
 
-/// Runs once per client when it is gone, whatever the cause (client left,
-/// server disconnect, authentication refused or timed out, shutdown), with a
-/// last snapshot of the client and the reason.
-#[async_trait]
-pub trait ClientDisconnectedHandler: Send + Sync + 'static {
-    /// Called with the client's last snapshot and the disconnect reason.
-    async fn on_disconnected(&self, client: ClientInfo, reason: String);
-}
-
 #[async_trait]
 impl<F, Fut> ClientDisconnectedHandler for F
 where
@@ -113,16 +74,6 @@ where
             tracing::error!(socket_id = %id, %error, "client-disconnected handler failed");
         }
     }
-}
-
-/// Handles one application event of an authenticated client.
-#[async_trait]
-pub trait EventHandler: Send + Sync + 'static {
-    /// Called with the client, the event data (the first argument the client
-    /// emitted, binary attachments kept as bytes; `null` when none; further
-    /// arguments are not passed) and an acknowledgement responder when the
-    /// client asked for an acknowledgement.
-    async fn handle(&self, client: AuthenticatedClient, data: EventData, ack: Option<AckResponder>);
 }
 
 /// Runs a handler closure's future and logs its failure.
@@ -268,44 +219,12 @@ impl<E: Display + Send> HandlerOutcome for Result<(), E> {
     }
 }
 
-/// The message of a caught panic, for the log.
-pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::SocketIOServerHelper;
-
-    /// Both closure styles are accepted: `|x| async move {}` and `async |x| {}`.
-    #[tokio::test]
-    async fn async_closures_and_closures_returning_futures_are_callbacks() {
-        let helper = SocketIOServerHelper::builder()
-            .authenticate(async |hs: Handshake| {
-                hs.bearer_token()
-                    .map(Identity::new)
-                    .ok_or_else(AuthError::missing_token)
-            })
-            .validate_rooms(async |req: JoinRequest| req.keep(|r| r.starts_with("public-")))
-            .on_client_connected(async |client: AuthenticatedClient| {
-                client.on("a", async |_c: AuthenticatedClient, _d: Value| {});
-                client.on(
-                    "b",
-                    |_c: AuthenticatedClient, _d: Value, ack: Option<AckResponder>| async move {
-                        if let Some(ack) = ack {
-                            ack.send(&1)?;
-                        }
-                        Ok::<(), crate::ServerError>(())
-                    },
-                );
-            })
-            .on_client_disconnected(|_info: ClientInfo, _reason: String| async move {})
-            .build();
-        assert!(helper.is_ok());
+/// Refuses names an application handler cannot take: empty, reserved by
+/// Socket.IO, or handled by the helper itself.
+pub(crate) fn check_handler_name(event: &str) -> Result<(), ServerError> {
+    validate_event_name(event)?;
+    if [events::AUTHENTICATE, events::JOIN, events::LEAVE].contains(&event) {
+        return Err(ServerError::ProtocolEvent(event.to_owned()));
     }
+    Ok(())
 }

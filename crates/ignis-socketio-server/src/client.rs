@@ -1,46 +1,16 @@
-//! What applications see of a client: a live handle once authenticated, and snapshots.
+//! What applications can do with an authenticated client, and with its `join` request.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ignis_socketio_protocol::{ClientState, JoinAck, LeaveAck, events, validate_event_name};
-use serde::{Deserialize, Serialize};
+use ignis_socketio_protocol::{ClientState, JoinAck, LeaveAck, validate_event_name};
+use serde::Serialize;
 use serde_json::Value;
 
-use crate::callbacks::{EventHandler, IntoEventHandler};
-use crate::record::ClientRecord;
-use crate::{Handshake, Identity, Payload, ServerError, SocketIOServerHelper};
-
-/// A snapshot of one client of this node (not a live view).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClientInfo {
-    /// The socket id.
-    pub id: String,
-    /// Where it stands in the authentication handshake.
-    pub state: ClientState,
-    /// Its rooms on this node, sorted (its own id room included).
-    pub rooms: Vec<String>,
-    /// What the authenticator returned, once authenticated.
-    pub identity: Option<Identity>,
-    /// When it connected (ISO-8601 UTC).
-    pub connected_at: String,
-    /// When it authenticated (ISO-8601 UTC).
-    pub authenticated_at: Option<String>,
-    /// `websocket` or `polling`.
-    pub transport: String,
-}
-
-/// An authenticated client: given to the client-connected handler and to event handlers.
-///
-/// Cheap to clone. Operations on a client that has disconnected fail with
-/// [`ServerError::Socket`] or do nothing.
-#[derive(Clone)]
-pub struct AuthenticatedClient {
-    pub(crate) record: Arc<ClientRecord>,
-    pub(crate) server: SocketIOServerHelper,
-    pub(crate) identity: Arc<Identity>,
-}
+use crate::callbacks::{IntoEventHandler, check_handler_name};
+use crate::types::{AuthenticatedClient, EventHandler, JoinRequest, SocketIOServerHelper};
+use crate::{ClientInfo, Handshake, Identity, Payload, ServerError};
 
 impl fmt::Debug for AuthenticatedClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -208,25 +178,6 @@ impl AuthenticatedClient {
     }
 }
 
-/// Refuses names an application handler cannot take: empty, reserved by
-/// Socket.IO, or handled by the helper itself.
-pub(crate) fn check_handler_name(event: &str) -> Result<(), ServerError> {
-    validate_event_name(event)?;
-    if [events::AUTHENTICATE, events::JOIN, events::LEAVE].contains(&event) {
-        return Err(ServerError::ProtocolEvent(event.to_owned()));
-    }
-    Ok(())
-}
-
-/// A `join` request handed to the [`crate::RoomValidator`].
-#[derive(Debug, Clone)]
-pub struct JoinRequest {
-    /// The client asking.
-    pub client: AuthenticatedClient,
-    /// The well-formed, distinct room names it asked for.
-    pub rooms: Vec<String>,
-}
-
 impl JoinRequest {
     /// The client asking.
     pub fn client(&self) -> &AuthenticatedClient {
@@ -253,32 +204,5 @@ impl JoinRequest {
     /// ```
     pub fn keep(self, allow: impl Fn(&str) -> bool) -> Vec<String> {
         self.rooms.into_iter().filter(|r| allow(r)).collect()
-    }
-}
-
-/// Sends one acknowledgement on a socket of any adapter type.
-pub(crate) type AckSendFn = Box<dyn FnOnce(&Payload) -> Result<(), ServerError> + Send>;
-
-/// Answers a client's acknowledgement request. Dropping it answers nothing.
-pub struct AckResponder {
-    pub(crate) send: AckSendFn,
-}
-
-impl fmt::Debug for AckResponder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AckResponder")
-    }
-}
-
-impl AckResponder {
-    /// Sends `data` as the acknowledgement.
-    pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), ServerError> {
-        let payload = Payload::from_serialize(data)?;
-        (self.send)(&payload)
-    }
-
-    /// Sends a JSON or binary [`Payload`] as the acknowledgement.
-    pub fn send_payload(self, payload: Payload) -> Result<(), ServerError> {
-        (self.send)(&payload)
     }
 }

@@ -16,15 +16,15 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::callbacks::panic_message;
-use crate::callbacks::{
-    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler, RoomValidator,
-};
 use crate::lifecycle::Begin;
 use crate::metrics::{AuthOutcome, Dropped, Metrics};
 use crate::observer::Observers;
-use crate::record::ClientRecord;
-use crate::timers::{TimerOwner, Timers};
+use crate::panic::panic_message;
+use crate::timers::TimerOwner;
+use crate::types::{
+    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, ClientRecord, Core,
+    EventHandler, RoomValidator, Timers,
+};
 use crate::{
     AckResponder, AuthError, AuthenticatedClient, ClientInfo, Identity, Payload, ServerOptions,
     SocketIOServerHelper, UNAUTHENTICATED_ROOM,
@@ -38,28 +38,6 @@ const CONNECT_GRACE: Duration = Duration::from_secs(2);
 /// Longest a room validator may take; a join it has not answered by then is
 /// refused (the request must not hang forever).
 pub(crate) const VALIDATOR_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The callbacks and the registry, shared by every socket of the helper.
-pub(crate) struct Core {
-    pub(crate) options: ServerOptions,
-    pub(crate) authenticator: Arc<dyn Authenticator>,
-    pub(crate) validator: Option<Arc<dyn RoomValidator>>,
-    pub(crate) connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
-    pub(crate) disconnected_handler: Option<Arc<dyn ClientDisconnectedHandler>>,
-    /// Handlers of application events shared by every authenticated client.
-    pub(crate) event_handlers: HashMap<String, Arc<dyn EventHandler>>,
-    /// Lifecycle observers (see [`SocketObserver`](crate::SocketObserver)).
-    pub(crate) observers: Observers,
-    records: RwLock<HashMap<String, Arc<ClientRecord>>>,
-    /// Application events handed to a handler.
-    pub(crate) events_handled: std::sync::atomic::AtomicU64,
-    /// Application events dropped: sent before authentication, or with no handler.
-    pub(crate) events_ignored: std::sync::atomic::AtomicU64,
-    /// Prometheus instruments (nothing when metrics are off).
-    pub(crate) metrics: Metrics,
-    shutting_down: AtomicBool,
-    timers: Timers,
-}
 
 fn to_payload<T: Serialize>(value: &T) -> Payload {
     Payload::Json(serde_json::to_value(value).unwrap_or(Value::Null))

@@ -9,7 +9,7 @@ use ignis_socketio_engine::io::AckError;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::record::SocketHandle;
+use crate::socket_handle::SocketHandle;
 use crate::{Handshake, Payload, ServerError};
 
 /// A socket between the connect handler and the engine accepting it:

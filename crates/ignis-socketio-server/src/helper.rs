@@ -6,32 +6,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use ignis_socketio_engine::io::Adapter;
+use ignis_socketio_engine::io::{Adapter, LocalAdapter};
 use ignis_socketio_engine::ws::DeflateConfig;
 use ignis_socketio_protocol::{JoinAck, LeaveAck, validate_event_name};
 use serde::Serialize;
 
-use crate::callbacks::{
-    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler,
-    IntoEventHandler, RoomValidator,
-};
-use crate::core::Core;
-use crate::engine::Engine;
+use crate::admin::AdminUiOptions;
+use crate::callbacks::IntoEventHandler;
 use crate::observer::Observers;
+use crate::types::{
+    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, Core, Engine, EventHandler,
+    RoomValidator, SocketIOServerHelper,
+};
 use crate::{
     AckReply, BuildError, ClientInfo, Payload, ServerError, ServerOptions, SocketObserver, Target,
 };
-
-/// The Socket.IO server helper: authentication handshake, rooms, application
-/// ping, client registry and sending, on the project's engine with any adapter.
-///
-/// Cheap to clone (all clones share one server). No adapter type appears in
-/// its signature: [`ServerBuilder::build`] uses the in-memory adapter,
-/// [`ServerBuilder::build_with_adapter`] any other (for example Redis).
-#[derive(Clone)]
-pub struct SocketIOServerHelper {
-    pub(crate) engine: Arc<dyn Engine>,
-}
 
 impl fmt::Debug for SocketIOServerHelper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -226,7 +215,11 @@ impl SocketIOServerHelper {
     /// registering nothing, when the helper was built without metrics.
     pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) -> bool {
         let engine: std::sync::Weak<dyn Engine> = Arc::downgrade(&self.engine);
-        match self.core().metrics.collector(engine) {
+        let source = Box::new(move || {
+            let engine = engine.upgrade()?;
+            Some((engine.core().clients(), engine.engine_counters()))
+        });
+        match self.core().metrics.collector(source) {
             Some(collector) => {
                 registry.register_collector(Box::new(collector));
                 true
@@ -252,6 +245,7 @@ pub struct ServerBuilder {
     event_handlers: Vec<(String, Arc<dyn EventHandler>)>,
     observers: Vec<Arc<dyn SocketObserver>>,
     metrics: bool,
+    admin_ui: Option<AdminUiOptions>,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -272,6 +266,7 @@ impl fmt::Debug for ServerBuilder {
             )
             .field("observers", &self.observers.len())
             .field("metrics", &self.metrics)
+            .field("admin_ui", &self.admin_ui)
             .finish()
     }
 }
@@ -394,12 +389,35 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves the official Socket.IO Admin UI's namespace (`/admin` by
+    /// default) beside the helper's: off unless called. See
+    /// [`AdminUiOptions`] for the login, read-only and production modes, and
+    /// for a fleet (the admin namespace's own adapter).
+    pub fn admin_ui(mut self, options: AdminUiOptions) -> Self {
+        self.admin_ui = Some(options);
+        self
+    }
+
+    /// The admin options, checked.
+    fn take_admin_ui(&mut self) -> Result<Option<AdminUiOptions>, BuildError> {
+        let Some(options) = self.admin_ui.take() else {
+            return Ok(None);
+        };
+        options
+            .check()
+            .map_err(|reason| BuildError::InvalidOption {
+                option: "admin_ui",
+                reason,
+            })?;
+        Ok(Some(options))
+    }
+
     fn into_core(self) -> Result<Arc<Core>, BuildError> {
         self.options.validate()?;
         let authenticator = self.authenticator.ok_or(BuildError::MissingAuthenticator)?;
         let mut event_handlers = HashMap::new();
         for (event, handler) in self.event_handlers {
-            crate::client::check_handler_name(&event).map_err(|error| {
+            crate::callbacks::check_handler_name(&event).map_err(|error| {
                 BuildError::InvalidOption {
                     option: "on",
                     reason: error.to_string(),
@@ -423,22 +441,43 @@ impl ServerBuilder {
 
     /// Builds the helper on the project's own engine with the in-memory
     /// adapter (one node).
-    pub fn build(self) -> Result<SocketIOServerHelper, BuildError> {
-        Ok(crate::native::build_local(self.into_core()?))
+    ///
+    /// With [`admin_ui`](Self::admin_ui) it must run inside a Tokio runtime
+    /// (the admin page's stats are sent by a task), and the admin options may
+    /// not carry an adapter (use [`build_with_adapter`](Self::build_with_adapter)).
+    pub fn build(mut self) -> Result<SocketIOServerHelper, BuildError> {
+        let admin = self.take_admin_ui()?;
+        let invalid = |reason: &str| BuildError::InvalidOption {
+            option: "admin_ui",
+            reason: reason.to_owned(),
+        };
+        if let Some(admin) = &admin {
+            if admin.adapter.is_some() {
+                return Err(invalid("an admin adapter needs build_with_adapter"));
+            }
+            if tokio::runtime::Handle::try_current().is_err() {
+                return Err(invalid("the admin page needs a Tokio runtime"));
+            }
+        }
+        let native = crate::native::build(self.into_core()?, Arc::new(LocalAdapter), admin);
+        native.start_admin();
+        Ok(SocketIOServerHelper { engine: native })
     }
 
     /// Builds the helper with `adapter` (for example a Redis adapter) and
     /// waits until the adapter is ready (for example subscribed to Redis), so
     /// that no connection is accepted before.
     pub async fn build_with_adapter(
-        self,
+        mut self,
         adapter: Arc<dyn Adapter>,
     ) -> Result<SocketIOServerHelper, BuildError> {
-        let native = crate::native::build(self.into_core()?, adapter);
+        let admin = self.take_admin_ui()?;
+        let native = crate::native::build(self.into_core()?, adapter, admin);
         native
             .init_adapter()
             .await
             .map_err(BuildError::AdapterInit)?;
+        native.start_admin();
         Ok(SocketIOServerHelper { engine: native })
     }
 }
@@ -464,4 +503,49 @@ pub struct ServerCounters {
     pub sessions_closed: u64,
     /// Engine.IO messages received.
     pub messages_received: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use crate::{
+        AckResponder, AuthError, AuthenticatedClient, BuildError, ClientInfo, Handshake, Identity,
+        JoinRequest, SocketIOServerHelper,
+    };
+
+    #[test]
+    fn an_authenticator_is_required() {
+        assert!(matches!(
+            SocketIOServerHelper::builder().build(),
+            Err(BuildError::MissingAuthenticator)
+        ));
+    }
+
+    /// Both closure styles are accepted: `|x| async move {}` and `async |x| {}`.
+    #[tokio::test]
+    async fn async_closures_and_closures_returning_futures_are_callbacks() {
+        let helper = SocketIOServerHelper::builder()
+            .authenticate(async |hs: Handshake| {
+                hs.bearer_token()
+                    .map(Identity::new)
+                    .ok_or_else(AuthError::missing_token)
+            })
+            .validate_rooms(async |req: JoinRequest| req.keep(|r| r.starts_with("public-")))
+            .on_client_connected(async |client: AuthenticatedClient| {
+                client.on("a", async |_c: AuthenticatedClient, _d: Value| {});
+                client.on(
+                    "b",
+                    |_c: AuthenticatedClient, _d: Value, ack: Option<AckResponder>| async move {
+                        if let Some(ack) = ack {
+                            ack.send(&1)?;
+                        }
+                        Ok::<(), crate::ServerError>(())
+                    },
+                );
+            })
+            .on_client_disconnected(|_info: ClientInfo, _reason: String| async move {})
+            .build();
+        assert!(helper.is_ok());
+    }
 }

@@ -64,45 +64,53 @@
 //! # Ok(()) }
 //! ```
 
+mod ack;
+mod admin;
 mod callbacks;
 mod client;
 mod core;
-mod engine;
 mod error;
 mod event_data;
 mod handshake;
 mod helper;
 mod identity;
+mod info;
 mod lifecycle;
 mod metrics;
 mod native;
 mod observer;
 mod options;
+mod panic;
 mod record;
 mod rooms;
+mod socket_handle;
 mod target;
 mod timers;
+mod types;
 
-pub use callbacks::{
-    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler, HandlerOutcome,
-    IntoEventHandler, RoomValidator, WithAckMarker, WithoutAckMarker,
-};
-pub use client::{AckResponder, AuthenticatedClient, ClientInfo, JoinRequest};
+pub use ack::AckResponder;
+pub use admin::{AdminMode, AdminUiOptions, DEFAULT_ADMIN_NAMESPACE, DEFAULT_STATS_INTERVAL};
+pub use callbacks::{HandlerOutcome, IntoEventHandler, WithAckMarker, WithoutAckMarker};
 pub use error::{BuildError, ServerError};
 pub use event_data::{DataError, EventData};
 pub use handshake::Handshake;
-pub use helper::{ServerBuilder, ServerCounters, SocketIOServerHelper};
+pub use helper::{ServerBuilder, ServerCounters};
 pub use identity::{AuthError, Identity};
 /// Settings of WebSocket per-message compression ([`ServerOptions::per_message_deflate`]).
 pub use ignis_socketio_engine::ws::DeflateConfig;
 pub use ignis_socketio_engine::{HEADER_READ_TIMEOUT, serve};
 pub use ignis_socketio_engine::{LISTEN_BACKLOG, bind_listener};
+pub use info::ClientInfo;
 pub use observer::SocketObserver;
 pub use options::{
     DEFAULT_ACK_TIMEOUT, DEFAULT_AUTH_TIMEOUT, DEFAULT_IDENTIFIER, DEFAULT_MAX_PAYLOAD,
     DEFAULT_PATH, DEFAULT_PING_INTERVAL, DEFAULT_WS_READ_BUFFER_SIZE, ServerOptions,
 };
 pub use target::{AckReply, Payload, Target};
+pub use types::{
+    AuthenticatedClient, Authenticator, ClientConnectedHandler, ClientDisconnectedHandler,
+    EventHandler, JoinRequest, RoomValidator, SocketIOServerHelper,
+};
 
 /// The metrics crate the helper registers into
 /// ([`SocketIOServerHelper::register_metrics`]), re-exported so that

@@ -11,9 +11,10 @@
 //! an event name.
 
 use std::fmt;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Instant;
 
+use ignis_socketio_engine::engine::CountersSnapshot;
 use ignis_socketio_protocol::ClientState;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -23,7 +24,13 @@ use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Unit;
 
-use crate::engine::Engine;
+use crate::ClientInfo;
+
+/// What a scrape reads from the rest of the helper, on each scrape: the
+/// snapshots of this node's clients and the engine's counters; `None` once
+/// the helper is gone.
+pub(crate) type ScrapeSource =
+    Box<dyn Fn() -> Option<(Vec<ClientInfo>, CountersSnapshot)> + Send + Sync>;
 
 /// One label: its name and one of its few values.
 type Label = [(&'static str, &'static str); 1];
@@ -198,11 +205,11 @@ impl Metrics {
     }
 
     /// The collector of a helper, when metrics are on.
-    pub(crate) fn collector(&self, engine: Weak<dyn Engine>) -> Option<HelperCollector> {
+    pub(crate) fn collector(&self, source: ScrapeSource) -> Option<HelperCollector> {
         let instruments = self.0.clone()?;
         Some(HelperCollector {
             instruments,
-            engine,
+            source,
         })
     }
 }
@@ -210,7 +217,7 @@ impl Metrics {
 /// Encodes the helper's metrics on each scrape.
 pub(crate) struct HelperCollector {
     instruments: Arc<Instruments>,
-    engine: Weak<dyn Engine>,
+    source: ScrapeSource,
 }
 
 impl fmt::Debug for HelperCollector {
@@ -299,7 +306,7 @@ impl Collector for HelperCollector {
             None,
             &m.ack_timeouts,
         )?;
-        let Some(engine) = self.engine.upgrade() else {
+        let Some((clients, counters)) = (self.source)() else {
             return Ok(());
         };
         let sockets = Family::<Label, Gauge>::default();
@@ -312,7 +319,7 @@ impl Collector for HelperCollector {
                 .get_or_create(&[("state", state_label(state))])
                 .set(0);
         }
-        for client in engine.core().clients() {
+        for client in clients {
             sockets
                 .get_or_create(&[("state", state_label(client.state))])
                 .inc();
@@ -324,7 +331,6 @@ impl Collector for HelperCollector {
             None,
             &sockets,
         )?;
-        let counters = engine.engine_counters();
         let open = counters
             .sessions_opened
             .saturating_sub(counters.sessions_closed);

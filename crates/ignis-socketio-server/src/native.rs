@@ -11,16 +11,16 @@ use ignis_socketio_engine::codec::{Args, placeholder};
 use ignis_socketio_engine::engine::{EngineConfig, SendError, TransportKind};
 use ignis_socketio_engine::io::{
     AckError, AckSender, Adapter, AdapterError, BroadcastOptions, ConnectRefusal, DisconnectReason,
-    Event, HandlerFuture, IoConfig, LocalAdapter, Namespace, NamespaceHandler, Socket, SocketIo,
+    Event, HandlerFuture, IoConfig, Namespace, NamespaceHandler, Socket, SocketIo,
 };
 use serde_json::Value;
 use tokio::sync::OnceCell;
 use tracing::Instrument;
 
-use crate::core::Core;
-use crate::engine::Engine;
+use crate::admin::{AdminUi, AdminUiOptions};
 use crate::metrics::{Dropped, Metrics};
-use crate::record::{ClientRecord, SocketHandle};
+use crate::socket_handle::SocketHandle;
+use crate::types::{ClientRecord, Core, Engine};
 use crate::{
     AckReply, AckResponder, EventData, Handshake, Payload, ServerError, SocketIOServerHelper,
     Target, UNAUTHENTICATED_ROOM,
@@ -31,13 +31,19 @@ pub(crate) struct Native {
     core: Arc<Core>,
     io: SocketIo,
     ns: Arc<Namespace>,
+    /// The admin page's namespace, when asked for.
+    admin: Option<AdminUi>,
     shutdown: OnceCell<()>,
 }
 
 /// Builds the engine and registers namespace `/` with `adapter` (the
 /// in-memory [`LocalAdapter`] for one node); the adapter still has to be
 /// initialised with [`Native::init_adapter`].
-pub(crate) fn build(core: Arc<Core>, adapter: Arc<dyn Adapter>) -> Arc<Native> {
+pub(crate) fn build(
+    core: Arc<Core>,
+    adapter: Arc<dyn Adapter>,
+    admin: Option<AdminUiOptions>,
+) -> Arc<Native> {
     let options = &core.options;
     let io = SocketIo::new(IoConfig {
         engine: EngineConfig {
@@ -52,20 +58,15 @@ pub(crate) fn build(core: Arc<Core>, adapter: Arc<dyn Adapter>) -> Arc<Native> {
     Arc::new_cyclic(|weak: &Weak<Native>| {
         let handler = Arc::new(Handler(weak.clone()));
         let ns = io.ns_with("/", handler, adapter);
+        let admin = admin.map(|options| AdminUi::install(&io, core.clone(), "/", options));
         Native {
             core,
             io,
             ns,
+            admin,
             shutdown: OnceCell::new(),
         }
     })
-}
-
-/// The one-node helper (in-memory adapter).
-pub(crate) fn build_local(core: Arc<Core>) -> SocketIOServerHelper {
-    SocketIOServerHelper {
-        engine: build(core, Arc::new(LocalAdapter)),
-    }
 }
 
 /// The namespace handler: the helper's connect middleware, event dispatch and teardown.
@@ -187,7 +188,18 @@ fn ack_as_json(args: &Args) -> Value {
 impl Native {
     /// Lets the adapter subscribe (or whatever it needs) before clients come.
     pub(crate) async fn init_adapter(&self) -> Result<(), AdapterError> {
-        self.ns.init_adapter().await
+        self.ns.init_adapter().await?;
+        if let Some(admin) = &self.admin {
+            admin.init_adapter().await?;
+        }
+        Ok(())
+    }
+
+    /// Starts the admin page's stats and news, if it is on.
+    pub(crate) fn start_admin(&self) {
+        if let Some(admin) = &self.admin {
+            admin.start();
+        }
     }
 
     fn options(&self, target: &Target) -> Result<BroadcastOptions, ServerError> {
@@ -280,6 +292,9 @@ impl Engine for Native {
                 let identifier = &self.core.options.identifier;
                 tracing::info!(%identifier, "shutting down Socket.IO server helper");
                 self.core.begin_shutdown();
+                if let Some(admin) = &self.admin {
+                    admin.stop();
+                }
                 for record in self.core.drain() {
                     record.socket.disconnect();
                 }

@@ -142,7 +142,7 @@ impl Observers {
                 tracing::error!(
                     parent: span,
                     callback = what,
-                    panic = %crate::callbacks::panic_message(panic.as_ref()),
+                    panic = %crate::panic::panic_message(panic.as_ref()),
                     "socket observer panicked"
                 );
             }

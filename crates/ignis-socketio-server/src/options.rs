@@ -183,7 +183,7 @@ fn check_path(path: &str) -> Result<(), crate::BuildError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{BuildError, SocketIOServerHelper};
+    use crate::BuildError;
 
     #[test]
     fn defaults_are_the_reference_ones() {
@@ -282,13 +282,5 @@ mod tests {
                 other => panic!("{name}: {other:?}"),
             }
         }
-    }
-
-    #[test]
-    fn an_authenticator_is_required() {
-        assert!(matches!(
-            SocketIOServerHelper::builder().build(),
-            Err(BuildError::MissingAuthenticator)
-        ));
     }
 }

@@ -1,60 +1,17 @@
-//! The per-client record kept by the registry, and the type-erased socket it drives.
+//! What the per-client record kept by the registry does: its lifecycle, its
+//! own event handlers, its rooms and its snapshot.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, SystemTime};
 
-use async_trait::async_trait;
 use ignis_socketio_protocol::{ClientState, format_timestamp};
-use serde_json::Value;
 use tokio::sync::Notify;
 
-use crate::callbacks::EventHandler;
 use crate::lifecycle::Lifecycle;
-use crate::{ClientInfo, Handshake, Payload, ServerError, UNAUTHENTICATED_ROOM};
-
-/// What the helper needs from an engine socket.
-#[async_trait]
-pub(crate) trait SocketHandle: Send + Sync + 'static {
-    /// Emits an event directly on the socket (no adapter round trip).
-    fn emit(&self, event: &str, data: &Payload) -> Result<(), ServerError>;
-    /// Emits an event and waits for the client's acknowledgement.
-    async fn emit_with_ack(
-        &self,
-        event: &str,
-        data: &Payload,
-        timeout: Duration,
-    ) -> Result<Value, ServerError>;
-    /// Joins rooms on this node.
-    fn join(&self, rooms: Vec<String>);
-    /// Leaves rooms on this node.
-    fn leave(&self, rooms: Vec<String>);
-    /// The rooms of the socket on this node, the internal room included.
-    fn rooms(&self) -> Vec<String>;
-    /// Namespace-level disconnect: the client sees `io server disconnect`.
-    fn disconnect(&self);
-    /// Whether the socket is connected to the namespace.
-    fn connected(&self) -> bool;
-    /// The transport in use (`websocket` or `polling`).
-    fn transport(&self) -> &'static str;
-}
-
-/// One connected client of this node.
-pub(crate) struct ClientRecord {
-    pub(crate) id: String,
-    pub(crate) socket: Arc<dyn SocketHandle>,
-    pub(crate) handshake: Handshake,
-    pub(crate) connected_at: SystemTime,
-    pub(crate) span: tracing::Span,
-    /// Behind one lock so that state changes, room joins and teardown never interleave.
-    lifecycle: Mutex<Lifecycle>,
-    handlers: RwLock<HashMap<String, Arc<dyn EventHandler>>>,
-    /// Notified when the readiness changes, when the engine marked the
-    /// socket connected, and on close: wakes [`wait_ready`](Self::wait_ready)
-    /// and [`wait_connected`](Self::wait_connected). (A `Notify` lives inline;
-    /// a `watch` channel would cost two allocations per connection.)
-    changed: Notify,
-}
+use crate::socket_handle::SocketHandle;
+use crate::types::{ClientRecord, EventHandler};
+use crate::{ClientInfo, Handshake, UNAUTHENTICATED_ROOM};
 
 impl ClientRecord {
     pub(crate) fn new(

@@ -11,11 +11,11 @@ use ignis_socketio_protocol::{
 };
 use serde_json::{Value, json};
 
-use crate::callbacks::panic_message;
-use crate::core::{Core, VALIDATOR_TIMEOUT, not_authenticated, send_ack};
-use crate::record::ClientRecord;
+use crate::core::{VALIDATOR_TIMEOUT, not_authenticated, send_ack};
+use crate::panic::panic_message;
+use crate::types::{ClientRecord, Core};
 use crate::{
-    AckResponder, AuthenticatedClient, JoinRequest, ServerError, SocketIOServerHelper,
+    AckResponder, AuthenticatedClient, JoinRequest, ServerError, SocketIOServerHelper, Target,
     UNAUTHENTICATED_ROOM,
 };
 
@@ -35,6 +35,48 @@ impl Core {
         room == record.id
             || room == UNAUTHENTICATED_ROOM
             || self.options.default_rooms.iter().any(|r| r == room)
+    }
+
+    /// Another client's id on this node: its id room is private to it (the
+    /// rooms a send to that client reaches), so nobody may join it.
+    fn is_local_socket_id(&self, record: &ClientRecord, room: &str) -> bool {
+        room != record.id && self.record(room).is_some()
+    }
+
+    /// Keeps the rooms that are no other socket's id anywhere in the fleet;
+    /// the others are rejected as protected. Only names shaped like a socket
+    /// id (20 characters of URL-safe base64) are looked up on the other nodes,
+    /// and a lookup that fails refuses the room: a spy must not get in
+    /// because a node was slow to answer.
+    async fn without_socket_id_rooms(
+        &self,
+        server: &SocketIOServerHelper,
+        record: &ClientRecord,
+        rooms: Vec<String>,
+        rejected: &mut Vec<RejectedRoom>,
+    ) -> Vec<String> {
+        let mut kept = Vec::with_capacity(rooms.len());
+        for room in rooms {
+            let taken = if self.is_local_socket_id(record, &room) {
+                true
+            } else if room != record.id && looks_like_socket_id(&room) {
+                match server.fetch_socket_ids(Target::room(room.as_str())).await {
+                    Ok(ids) => ids.contains(&room),
+                    Err(error) => {
+                        tracing::warn!(parent: &record.span, %error, room, "join refused: cannot tell whether the room is another socket's id");
+                        true
+                    }
+                }
+            } else {
+                false
+            };
+            if taken {
+                rejected.push(RejectedRoom::new(room, RoomRejection::Protected));
+            } else {
+                kept.push(room);
+            }
+        }
+        kept
     }
 
     /// Parses a join payload; the internal room is refused.
@@ -76,6 +118,8 @@ impl Core {
         for room in allowed {
             if current.contains(&room) {
                 joined.push(room);
+            } else if self.is_local_socket_id(record, &room) {
+                rejected.push(RejectedRoom::new(room, RoomRejection::Protected));
             } else if count < max {
                 count += 1;
                 to_join.push(room.clone());
@@ -144,7 +188,7 @@ impl Core {
 
     pub(crate) async fn handle_join(
         self: &Arc<Self>,
-        server: SocketIOServerHelper,
+        helper: SocketIOServerHelper,
         record: Arc<ClientRecord>,
         payload: Value,
         ack: Option<AckResponder>,
@@ -203,7 +247,7 @@ impl Core {
                 let join_request = JoinRequest {
                     client: AuthenticatedClient {
                         record: record.clone(),
-                        server,
+                        server: helper.clone(),
                         identity,
                     },
                     rooms: request.accepted.clone(),
@@ -239,6 +283,9 @@ impl Core {
                 rejected.push(RejectedRoom::new(room, RoomRejection::NotAllowed));
             }
         }
+        let granted = self
+            .without_socket_id_rooms(&helper, &record, granted, &mut rejected)
+            .await;
         match self.apply_join(&record, granted, rejected) {
             Ok(mut body) => {
                 tracing::info!(parent: &record.span, joined = ?body.joined, rejected = ?body.rejected, "join handled");
@@ -285,4 +332,13 @@ impl Core {
             send_ack(record, ack, &body, "leave");
         }
     }
+}
+
+/// Whether `room` has the shape of a socket id (Node's and this engine's: 20
+/// characters of URL-safe base64).
+fn looks_like_socket_id(room: &str) -> bool {
+    room.len() == 20
+        && room
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

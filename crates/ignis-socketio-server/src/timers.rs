@@ -8,7 +8,7 @@
 //! is gone. A ping keeps its phase: it is due every `ping_interval` after the
 //! authentication, as the reference's per-socket `setInterval`.
 
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use std::collections::BinaryHeap;
@@ -16,7 +16,7 @@ use std::collections::BinaryHeap;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::record::ClientRecord;
+use crate::types::{ClientRecord, Due, Scheduled, Timers};
 
 /// What the timers call back: the core, which owns them.
 pub(crate) trait TimerOwner: Send + Sync + 'static {
@@ -26,28 +26,6 @@ pub(crate) trait TimerOwner: Send + Sync + 'static {
     /// passed. Refusing may wait for the socket to be connected: not on the
     /// timer task, which serves every socket.
     fn auth_deadline_passed(self: Arc<Self>, record: Weak<ClientRecord>);
-}
-
-/// What a timer does when it fires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Due {
-    /// Refuse the client if it has not authenticated by now.
-    AuthDeadline,
-    /// Emit the application `ping`, then again one interval later.
-    Ping(Duration),
-}
-
-struct Scheduled {
-    due: Due,
-    record: Weak<ClientRecord>,
-    after: Duration,
-}
-
-/// The handle the core keeps; the task starts with the first timer, inside
-/// the runtime that serves the sockets.
-#[derive(Default)]
-pub(crate) struct Timers {
-    tx: OnceLock<mpsc::UnboundedSender<Scheduled>>,
 }
 
 impl Timers {

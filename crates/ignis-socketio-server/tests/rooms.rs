@@ -397,3 +397,52 @@ async fn panicking_room_validator_refuses_the_join_and_server_keeps_serving() {
             .contains(&"fine".to_owned())
     );
 }
+
+/// A validator that keeps every requested room: the permissive default many
+/// applications start with.
+fn allow_all() -> ignis_socketio_server::ServerBuilder {
+    builder().validate_rooms(|req: JoinRequest| async move { req.rooms })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_socket_s_id_room_cannot_be_joined_and_its_messages_reach_it_alone() {
+    let server = TestServer::start(allow_all()).await;
+    let mut d = Driver::spawn().await;
+    let victim = d
+        .connect_authenticated("victim", &server, "websocket")
+        .await;
+    let spy = d.connect_authenticated("spy", &server, "websocket").await;
+
+    // Even a validator that keeps everything cannot grant it.
+    let ack = d
+        .emit_ack(
+            "spy",
+            "join",
+            json!([{"rooms": [victim.as_str(), "lobby"]}]),
+        )
+        .await;
+    assert_eq!(ack["joined"], json!(["lobby"]), "{ack}");
+    assert_eq!(
+        reasons(&ack),
+        vec![(victim.clone(), "protected".to_owned())]
+    );
+
+    // Nor can the server put the spy there.
+    let ack = server.io.join_rooms(&spy, [victim.as_str()]).unwrap();
+    assert!(ack.joined.is_empty(), "{ack:?}");
+    assert_eq!(ack.rejected.len(), 1);
+    assert!(!server.io.get_client(&spy).unwrap().rooms.contains(&victim));
+
+    server
+        .io
+        .send(Target::room(victim.as_str()), "dm", &"for the victim only")
+        .await
+        .unwrap();
+    d.wait_event("victim", "dm").await;
+    d.assert_none_within(
+        "a direct message at the spy",
+        std::time::Duration::from_millis(300),
+        |line| line["name"] == "spy" && line["event"] == "dm",
+    )
+    .await;
+}

@@ -37,6 +37,12 @@ pub struct DemoConfig {
     #[arg(long, env = "AUTH_TOKEN")]
     pub auth_token: Option<String>,
 
+    /// Require header `authorization: Bearer <T>` on the REST control plane
+    /// (every `/api/socket/...` route but `/api/socket/health`). Unset: the
+    /// REST plane is open to anyone who can reach the port.
+    #[arg(long, env = "API_TOKEN")]
+    pub api_token: Option<String>,
+
     /// Authentication window in milliseconds.
     #[arg(long, env = "AUTH_TIMEOUT_MS", default_value_t = 10_000)]
     pub auth_timeout_ms: u64,
@@ -71,6 +77,22 @@ pub struct DemoConfig {
     /// 0, false, no, off or empty leave it off).
     #[arg(long, env = "METRICS", value_parser = clap::builder::FalseyValueParser::new())]
     pub metrics: bool,
+
+    /// Serve the Socket.IO Admin UI's namespace `/admin` without a login,
+    /// in development mode (every socket's handshake is shown): for a
+    /// server only you can reach. See docs/operations.md.
+    #[arg(long, env = "ADMIN_UI", value_parser = clap::builder::FalseyValueParser::new())]
+    pub admin_ui: bool,
+
+    /// Serve the Admin UI's namespace with a login `USER:PASSWORD` (the
+    /// password is bcrypt-hashed at start-up and not kept).
+    #[arg(long, env = "ADMIN_UI_AUTH", value_name = "USER:PASSWORD")]
+    pub admin_ui_auth: Option<String>,
+
+    /// The Admin UI may look but not change anything (no join, leave,
+    /// disconnect or emit from the page).
+    #[arg(long, env = "ADMIN_UI_READ_ONLY", value_parser = clap::builder::FalseyValueParser::new())]
+    pub admin_ui_read_only: bool,
 }
 
 impl DemoConfig {
@@ -87,6 +109,30 @@ impl DemoConfig {
     /// The configured token, treating an empty value as unset.
     pub fn auth_token(&self) -> Option<&str> {
         self.auth_token.as_deref().filter(|t| !t.is_empty())
+    }
+
+    /// The REST plane's bearer token, if one is set (an empty value is none).
+    pub fn api_token(&self) -> Option<&str> {
+        self.api_token.as_deref().filter(|token| !token.is_empty())
+    }
+
+    /// The Admin UI login `(user, password)` of `--admin-ui-auth`; an error
+    /// when it is not `USER:PASSWORD` with both parts non-empty.
+    pub fn admin_ui_login(&self) -> Result<Option<(&str, &str)>, String> {
+        let Some(raw) = self.admin_ui_auth.as_deref().filter(|a| !a.is_empty()) else {
+            return Ok(None);
+        };
+        match raw.split_once(':') {
+            Some((user, password)) if !user.is_empty() && !password.is_empty() => {
+                Ok(Some((user, password)))
+            }
+            _ => Err("--admin-ui-auth takes USER:PASSWORD".to_owned()),
+        }
+    }
+
+    /// Whether the Admin UI's namespace is served.
+    pub fn admin_ui_enabled(&self) -> bool {
+        self.admin_ui || self.admin_ui_auth.as_deref().is_some_and(|a| !a.is_empty())
     }
 
     /// The Redis URLs, treating an empty value as unset.
@@ -148,6 +194,21 @@ mod tests {
         assert!(!off.metrics);
         let on = DemoConfig::try_parse_from(["demo-server", "--metrics"]).unwrap();
         assert!(on.metrics);
+    }
+
+    #[test]
+    fn the_admin_ui_is_off_unless_asked_for_and_its_login_is_checked() {
+        let off = DemoConfig::try_parse_from(["demo-server"]).unwrap();
+        assert!(!off.admin_ui_enabled());
+        let open = DemoConfig::try_parse_from(["demo-server", "--admin-ui"]).unwrap();
+        assert!(open.admin_ui_enabled());
+        assert_eq!(open.admin_ui_login(), Ok(None));
+        let login =
+            DemoConfig::try_parse_from(["demo-server", "--admin-ui-auth", "admin:s:cret"]).unwrap();
+        assert!(login.admin_ui_enabled());
+        assert_eq!(login.admin_ui_login(), Ok(Some(("admin", "s:cret"))));
+        let bad = DemoConfig::try_parse_from(["demo-server", "--admin-ui-auth", "admin"]).unwrap();
+        assert!(bad.admin_ui_login().is_err());
     }
 
     #[test]

@@ -19,7 +19,9 @@ use ignis_socketio_component::{
     ValidateRoomFn,
 };
 use ignis_socketio_redis::RedisConfig;
-use ignis_socketio_server::{AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest};
+use ignis_socketio_server::{
+    AdminUiOptions, AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest,
+};
 
 pub use config::DemoConfig;
 
@@ -30,6 +32,35 @@ pub enum DemoError {
     /// The Socket.IO options cannot work (e.g. an invalid `--path` or `--cors-origin`).
     #[error("invalid configuration: {0}")]
     Options(#[from] OptionsError),
+    /// `--admin-ui-auth` is not `USER:PASSWORD`.
+    #[error("invalid configuration: {0}")]
+    AdminUiLogin(String),
+    /// The Admin UI password could not be hashed.
+    #[error("cannot hash the Admin UI password: {0}")]
+    AdminUiHash(#[from] bcrypt::BcryptError),
+}
+
+/// The bcrypt cost of the Admin UI password (hashed once at start-up).
+const ADMIN_UI_BCRYPT_COST: u32 = 10;
+
+/// The Admin UI of `--admin-ui`/`--admin-ui-auth`, if asked for:
+/// development mode, every namespace of the server.
+pub fn admin_ui_options(config: &DemoConfig) -> Result<Option<AdminUiOptions>, DemoError> {
+    if !config.admin_ui_enabled() {
+        return Ok(None);
+    }
+    let options = match config.admin_ui_login().map_err(DemoError::AdminUiLogin)? {
+        Some((user, password)) => {
+            AdminUiOptions::basic_auth(user, bcrypt::hash(password, ADMIN_UI_BCRYPT_COST)?)
+        }
+        None => {
+            tracing::warn!(
+                "admin UI without a login: anybody reaching the server sees every handshake and may disconnect sockets"
+            );
+            AdminUiOptions::without_auth()
+        }
+    };
+    Ok(Some(options.read_only(config.admin_ui_read_only)))
 }
 
 /// The identity the demo gives every authenticated client (it has no users).
@@ -147,12 +178,15 @@ pub fn application(config: &DemoConfig) -> Result<Application, DemoError> {
         app.bind(&SocketIOBindingKeys::REDIS_CONNECTION)
             .to_value(redis);
     }
+    if let Some(admin) = admin_ui_options(config)? {
+        app.bind(&SocketIOBindingKeys::ADMIN_UI).to_value(admin);
+    }
     // GET /health and /ready always; GET /metrics with --metrics.
     app.bind(&SocketIOBindingKeys::OPERATIONS)
         .to_value(OperationsOptions::default().metrics(config.metrics));
 
     app.component(SocketIOComponent::new());
-    app.merge(cors.apply_to(rest::router())?);
+    app.merge(cors.apply_to(rest::router(config.api_token()))?);
     Ok(app)
 }
 

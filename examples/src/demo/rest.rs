@@ -3,34 +3,81 @@
 //! thin: read the body, call the helper the component bound under
 //! `@app/socket-io/instance`, map its answer or error to the contract's JSON.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ignis_socketio_component::{Container, SocketIOBindingKeys};
-use ignis_socketio_protocol::{ClientState, RejectedRoom, now_timestamp};
+use ignis_socketio_protocol::{ClientState, RejectedRoom, events, now_timestamp};
 use ignis_socketio_server::{ClientInfo, ServerError, SocketIOServerHelper, Target};
 use serde_json::{Map, Value, json};
 
 /// The `/api/socket/...` routes, and a plain 404 for any other path (so that
-/// unknown paths carry the same CORS headers as the routes).
-pub fn router() -> Router {
-    Router::new()
+/// unknown paths carry the same CORS headers as the routes). With
+/// `api_token`, every route but `/api/socket/health` (which load balancers
+/// probe) requires header `authorization: Bearer <api_token>`.
+pub fn router(api_token: Option<&str>) -> Router {
+    let control = Router::new()
         .route("/api/socket/info", get(info))
         .route("/api/socket/clients", get(clients))
         .route("/api/socket/clients/details", get(client_details))
-        .route("/api/socket/health", get(health))
         .route("/api/socket/broadcast", post(broadcast))
         .route("/api/socket/room/{room_id}/send", post(send_to_room))
         .route("/api/socket/client/{client_id}/send", post(send_to_client))
         .route("/api/socket/client/{client_id}/join", post(join))
         .route("/api/socket/client/{client_id}/leave", post(leave))
-        .route("/api/socket/client/{client_id}/rooms", get(rooms))
+        .route("/api/socket/client/{client_id}/rooms", get(rooms));
+    let control = match api_token {
+        Some(token) => control.route_layer(middleware::from_fn_with_state(
+            ApiToken(Arc::from(token)),
+            require_api_token,
+        )),
+        None => control,
+    };
+    control
+        .route("/api/socket/health", get(health))
         .fallback(|| async { StatusCode::NOT_FOUND })
+}
+
+/// The REST plane's bearer token.
+#[derive(Clone)]
+struct ApiToken(Arc<str>);
+
+/// Answers 401 `{error}` unless the request carries the token.
+async fn require_api_token(
+    State(ApiToken(token)): State<ApiToken>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, value)| value.trim());
+    if presented.is_some_and(|presented| same_secret(presented.as_bytes(), token.as_bytes())) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        Json(json!({ "error": "a valid API token is required (authorization: Bearer <token>)" })),
+    )
+        .into_response()
+}
+
+/// Compares without stopping at the first differing byte, so that the time
+/// taken does not tell an attacker how much of a guess was right.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 /// The application container, which the application layers on every request.
@@ -82,6 +129,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Healthy {
 }
 
 const TOPIC_REQUIRED: &str = "Topic is required";
+
+/// The helper's own events: a client trusts them to come from the helper
+/// (`authenticated`, `ping`, ...), so the REST plane never sends them.
+/// (Socket.IO's reserved names are refused by the helper's `send`.)
+const HELPER_EVENTS: [&str; 7] = [
+    events::PING,
+    events::CONNECT,
+    events::JOIN,
+    events::LEAVE,
+    events::AUTHENTICATE,
+    events::AUTHENTICATED,
+    events::UNAUTHENTICATE,
+];
 const ROOMS_REQUIRED: &str = "Rooms array is required";
 
 /// A 400 answer `{error}`: a request the contract refuses.
@@ -106,15 +166,37 @@ fn success(message: String) -> Response {
     Json(json!({ "success": true, "message": message })).into_response()
 }
 
-/// The body parsed as JSON whatever its content type (like the reference);
-/// a JSON value that is not an object reads as `{}`. Refused with 400
-/// `{error}` when it is not JSON.
+/// The body parsed as JSON; a JSON value that is not an object reads as
+/// `{}`. Refused with 400 `{error}` when it is not JSON, or when it comes
+/// with a content type a foreign web page may send without a CORS preflight
+/// (`text/plain`, form data): otherwise any page a user visits could
+/// broadcast through this server. Without a content type (command-line
+/// tools), the body is read as JSON.
 struct JsonObject(Map<String, Value>);
+
+/// Content types a browser sends cross-site without asking first.
+const SIMPLE_CONTENT_TYPES: [&str; 3] = [
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+];
 
 impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = BadRequest;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, BadRequest> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).to_ascii_lowercase());
+        if let Some(content_type) = content_type {
+            let essence = content_type.split(';').next().unwrap_or_default().trim();
+            if SIMPLE_CONTENT_TYPES.contains(&essence) {
+                return Err(bad_request(format!(
+                    "Content-Type must be application/json, not {essence}"
+                )));
+            }
+        }
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|e| bad_request(format!("Cannot read the body: {e}")))?;
@@ -141,6 +223,11 @@ impl<S: Send + Sync> FromRequest<S> for TopicAndData {
             Some(Value::String(topic)) if !topic.is_empty() => topic,
             _ => return Err(bad_request(TOPIC_REQUIRED)),
         };
+        if HELPER_EVENTS.contains(&topic.as_str()) {
+            return Err(bad_request(format!(
+                "Topic {topic} is an event of the Socket.IO protocol, not an application topic"
+            )));
+        }
         let data = object.remove("data").unwrap_or(Value::Null);
         Ok(TopicAndData { topic, data })
     }

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use super::{DEFAULT_PREFLIGHT_STATUS, OptionsError};
+use super::error::OptionsError;
+
+/// Default status answered to a CORS preflight request.
+pub const DEFAULT_PREFLIGHT_STATUS: u16 = 204;
 
 /// Which origins may call the Socket.IO endpoint from a browser.
 #[derive(Debug, Clone, PartialEq, Eq)]

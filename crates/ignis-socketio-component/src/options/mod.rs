@@ -22,18 +22,18 @@ use ignis_socketio_protocol::RoomLimits;
 use ignis_socketio_server::BuildError;
 
 mod cors;
+mod error;
 #[cfg(test)]
 mod tests;
 
-pub use cors::{CorsOptions, CorsOrigins, ResolvedCors};
+pub use cors::{CorsOptions, CorsOrigins, DEFAULT_PREFLIGHT_STATUS, ResolvedCors};
+pub use error::OptionsError;
 
 use crate::deflate_options::{PerMessageDeflateOptions, ResolvedDeflate};
 
 /// The helper's complete options, the target of the overlay.
 type Complete = ignis_socketio_server::ServerOptions;
 
-/// Default status answered to a CORS preflight request.
-pub const DEFAULT_PREFLIGHT_STATUS: u16 = 204;
 /// Room limits; unset fields keep the defaults of [`RoomLimits`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RoomLimitsOptions {
@@ -259,25 +259,6 @@ impl ServerOptions {
             cors,
             per_message_deflate,
         })
-    }
-}
-
-/// An option that cannot be used, with the field it is about.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct OptionsError {
-    /// The field, e.g. `cors.origins`.
-    pub field: &'static str,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-impl OptionsError {
-    pub(crate) fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        OptionsError {
-            field,
-            reason: reason.into(),
-        }
     }
 }
 

@@ -12,8 +12,8 @@ use std::task::{Context, Poll};
 use tokio::time::{Instant, Sleep};
 
 use super::handler::{Connection, Message, Work};
-use super::server::EngineShared;
 use super::session::{CloseReason, PollState, Session, WsUpgrade};
+use super::shared::EngineShared;
 use super::ws_conn::WsConn;
 use crate::codec::{EnginePacket, Frame};
 use crate::ws::{OpCode, WsEvent, close_code};

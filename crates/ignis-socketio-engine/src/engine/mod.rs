@@ -9,6 +9,7 @@ mod io;
 mod request;
 mod server;
 mod session;
+mod shared;
 mod ws_conn;
 
 pub use config::EngineConfig;

@@ -1,8 +1,7 @@
 //! The Engine.IO server: the session table and the HTTP side (handshake,
 //! polling requests, WebSocket upgrades).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Body;
 use bytes::Bytes;
@@ -10,33 +9,15 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 
 use super::config::EngineConfig;
-use super::counters::{Counters, CountersSnapshot};
+use super::counters::CountersSnapshot;
 use super::driver::Driver;
 use super::handler::EngineHandler;
 use super::request::own_request_head;
 use super::session::{CloseReason, PollState, Session, TransportKind, WsIo, WsUpgrade};
+use super::shared::EngineShared;
 use crate::codec::{Frame, decode_payload, encode_payload};
 use crate::sid::new_sid;
-use crate::ws::{DeflatePool, accept_key, is_upgrade_request, negotiate};
-
-/// What the sessions' tasks share with the server.
-pub(crate) struct EngineShared {
-    pub(crate) config: EngineConfig,
-    pub(crate) counters: Counters,
-    /// Compression contexts of every connection, when permessage-deflate is on.
-    pub(crate) deflate: Option<Arc<DeflatePool>>,
-    sessions: Mutex<HashMap<Box<str>, Arc<Session>>>,
-}
-
-impl EngineShared {
-    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Arc<Session>>> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub(crate) fn remove(&self, sid: &str) {
-        self.sessions().remove(sid);
-    }
-}
+use crate::ws::{accept_key, is_upgrade_request, negotiate};
 
 /// An Engine.IO v4 server: give it every request under its path.
 pub struct Engine<H: EngineHandler> {
@@ -119,14 +100,7 @@ impl<H: EngineHandler> Engine<H> {
     /// An engine with `config`, opening a connection of `handler` per session.
     pub fn new(config: EngineConfig, handler: H) -> Engine<H> {
         Engine {
-            shared: Arc::new(EngineShared {
-                deflate: config
-                    .per_message_deflate
-                    .map(|c| Arc::new(DeflatePool::new(c))),
-                config,
-                counters: Counters::default(),
-                sessions: Mutex::new(HashMap::new()),
-            }),
+            shared: Arc::new(EngineShared::new(config)),
             handler: Arc::new(handler),
         }
     }

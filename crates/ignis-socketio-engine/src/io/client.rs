@@ -12,20 +12,10 @@ use tokio::time::Instant;
 
 use super::frames;
 use super::handler::Event;
-use super::server::IoShared;
-use super::socket::{AckSender, Socket};
+use super::types::{AckSender, Client, IoShared, Socket};
 use crate::codec::{Args, PacketKind, SocketPacket};
 use crate::engine::{CloseReason, Connection, Message, Session, Work};
 use crate::sid::new_sid;
-
-/// What the sockets of one connection share.
-pub(crate) struct Client {
-    pub(crate) session: Arc<Session>,
-    pub(crate) request: Arc<http::request::Parts>,
-    io: Arc<IoShared>,
-    sockets: Mutex<Vec<Socket>>,
-    connected_once: AtomicBool,
-}
 
 /// A binary packet waiting for its attachments.
 struct Partial {
@@ -100,8 +90,12 @@ impl ClientConn {
                         socket: socket.clone(),
                         id,
                     });
+                    let event = Event { name, args };
+                    if let Some(monitor) = socket.0.ns.monitor() {
+                        monitor.event_received(&socket, &event);
+                    }
                     let handler = socket.0.ns.handler.clone();
-                    handler.on_event(socket, Event { name, args }, ack).await;
+                    handler.on_event(socket, event, ack).await;
                 })))
             }
             PacketKind::Ack | PacketKind::BinaryAck => {
@@ -259,6 +253,9 @@ impl Client {
                 // Let the session's task write the answer on its own before the
                 // first events (Node writes them apart too; clients rely on it).
                 tokio::task::yield_now().await;
+                if let Some(monitor) = ns.monitor() {
+                    monitor.socket_connected(&socket);
+                }
                 ns.handler.clone().on_connected(socket).await;
             }
             Err(refusal) => {

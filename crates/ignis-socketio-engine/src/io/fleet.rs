@@ -10,8 +10,9 @@ use futures_util::stream::FuturesUnordered;
 
 use super::adapter::{AdapterError, BroadcastOptions, SocketSummary};
 use super::frames;
-use super::namespace::Namespace;
-use super::socket::{AckError, Socket};
+use super::socket::AckError;
+use super::types::Namespace;
+use super::types::Socket;
 use crate::codec::Args;
 
 /// One answer to a broadcast with acknowledgements: the socket's id (`None`
@@ -164,6 +165,8 @@ impl Namespace {
             .map(|s| SocketSummary {
                 id: s.id().to_owned(),
                 rooms: s.rooms(),
+                handshake: None,
+                data: None,
             })
             .collect();
         if !options.local {

@@ -5,7 +5,6 @@ use std::pin::Pin;
 
 use serde_json::Value;
 
-use super::socket::{AckSender, Socket};
 use crate::codec::Args;
 
 /// A boxed future returned by namespace handlers.
@@ -52,7 +51,7 @@ impl ConnectRefusal {
 pub enum DisconnectReason {
     /// The client left the namespace (DISCONNECT packet).
     ClientNamespaceDisconnect,
-    /// The server made the socket leave ([`Socket::disconnect`]).
+    /// The server made the socket leave ([`Socket::disconnect`](super::Socket::disconnect)).
     ServerNamespaceDisconnect,
     /// The connection ended; the engine's reason.
     Connection(String),
@@ -69,35 +68,5 @@ impl std::fmt::Display for DisconnectReason {
             }
             DisconnectReason::Connection(reason) => f.write_str(reason),
         }
-    }
-}
-
-/// The application's side of a namespace: one value serves every socket.
-///
-/// The engine calls these one at a time per client, in the order of the
-/// client's packets: an event is handed over only once the handler of the
-/// previous one (and the connect handler) has finished.
-pub trait NamespaceHandler: Send + Sync + 'static {
-    /// A client asks to join the namespace ([`Socket::auth`] is its CONNECT
-    /// payload). The
-    /// CONNECT answer is sent only after this returns `Ok`, so everything set
-    /// up here is in place before the client can emit.
-    fn on_connect(&self, socket: Socket) -> HandlerFuture<Result<(), ConnectRefusal>>;
-
-    /// Runs right after the CONNECT answer was queued, before the client's
-    /// next packet is handled (Node's `connection` event): a place to emit
-    /// the first events.
-    fn on_connected(&self, socket: Socket) -> HandlerFuture<()> {
-        let _ = socket;
-        Box::pin(async {})
-    }
-
-    /// The client emitted an event; `ack` is there when it asked for an
-    /// acknowledgement.
-    fn on_event(&self, socket: Socket, event: Event, ack: Option<AckSender>) -> HandlerFuture<()>;
-
-    /// The socket left the namespace (called once).
-    fn on_disconnect(&self, socket: Socket, reason: DisconnectReason) {
-        let _ = (socket, reason);
     }
 }

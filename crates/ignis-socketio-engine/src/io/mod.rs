@@ -3,6 +3,7 @@
 
 mod adapter;
 mod client;
+mod config;
 mod fleet;
 mod frames;
 mod handler;
@@ -11,15 +12,17 @@ mod namespace;
 mod operators;
 mod server;
 mod socket;
+mod types;
 
-pub use adapter::{
-    Adapter, AdapterError, AdapterFuture, BroadcastOptions, LocalAdapter, SocketSummary,
-};
+pub use adapter::{AdapterError, AdapterFuture, BroadcastOptions, SocketSummary};
 pub use client::ClientConn;
+pub use config::IoConfig;
 pub use fleet::{AckAnswer, LocalAck, LocalAcks};
-pub use handler::{ConnectRefusal, DisconnectReason, Event, HandlerFuture, NamespaceHandler};
+pub use handler::{ConnectRefusal, DisconnectReason, Event, HandlerFuture};
 pub use handshake::{HandshakeSource, peer_address};
-pub use namespace::Namespace;
 pub use operators::{IntoRooms, OperatorError, Operators};
-pub use server::{IoConfig, IoHandler, SocketIo, SocketIoLayer, SocketIoService};
-pub use socket::{AckError, AckSender, EmitError, Socket, auth_text};
+pub use server::{IoHandler, SocketIo, SocketIoLayer, SocketIoService};
+pub use socket::{AckError, EmitError, auth_text};
+pub use types::{
+    AckSender, Adapter, LocalAdapter, Namespace, NamespaceHandler, NamespaceMonitor, Socket,
+};

@@ -3,24 +3,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
-use super::adapter::{Adapter, BroadcastOptions};
-use super::handler::{DisconnectReason, NamespaceHandler};
-use super::socket::Socket;
-
-type RoomMap = HashMap<Arc<str>, HashSet<Arc<str>>>;
-
-/// A namespace of the server.
-pub struct Namespace {
-    name: String,
-    pub(crate) handler: Arc<dyn NamespaceHandler>,
-    pub(crate) adapter: Arc<dyn Adapter>,
-    sockets: RwLock<HashMap<Arc<str>, Socket>>,
-    /// Joined rooms and their members; a socket's own id room is implicit.
-    rooms: RwLock<RoomMap>,
-    ack_ids: AtomicU64,
-}
+use super::adapter::{AdapterError, BroadcastOptions};
+use super::handler::DisconnectReason;
+use super::types::{Adapter, Namespace, NamespaceHandler, NamespaceMonitor, Socket};
 
 impl std::fmt::Debug for Namespace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -51,17 +38,29 @@ impl Namespace {
             sockets: RwLock::new(HashMap::new()),
             rooms: RwLock::new(HashMap::new()),
             ack_ids: AtomicU64::new(0),
+            monitor: OnceLock::new(),
         }
     }
 
     /// Lets the adapter keep a handle to this namespace and get ready.
-    pub async fn init_adapter(self: &Arc<Self>) -> Result<(), super::adapter::AdapterError> {
+    pub async fn init_adapter(self: &Arc<Self>) -> Result<(), AdapterError> {
         self.adapter.init(Arc::downgrade(self)).await
     }
 
     /// Its name (`/`, `/admin`, …).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Lets `monitor` watch the namespace's sockets from now on; false if
+    /// one watches already (there is one per namespace).
+    pub fn set_monitor(&self, monitor: Arc<dyn NamespaceMonitor>) -> bool {
+        self.monitor.set(monitor).is_ok()
+    }
+
+    /// The namespace's monitor, if one was set.
+    pub(crate) fn monitor(&self) -> Option<&Arc<dyn NamespaceMonitor>> {
+        self.monitor.get()
     }
 
     pub(crate) fn next_ack_id(&self) -> u64 {
@@ -132,7 +131,10 @@ impl Namespace {
         };
         // Like Node's `disconnecting`: the handler still sees the rooms (no
         // broadcast reaches the socket any more: it is gone).
-        self.handler.on_disconnect(socket.clone(), reason);
+        self.handler.on_disconnect(socket.clone(), reason.clone());
+        if let Some(monitor) = self.monitor() {
+            monitor.socket_disconnected(socket, &reason);
+        }
         self.leave_all(socket);
         socket.drop_acks();
         true
@@ -143,22 +145,42 @@ impl Namespace {
         I: IntoIterator<Item = R>,
         R: AsRef<str>,
     {
-        let mut map = write(&self.rooms);
-        if socket.is_gone() {
-            return;
-        }
-        let mut own = socket.0.rooms.lock().unwrap_or_else(|p| p.into_inner());
-        let id: Arc<str> = Arc::from(socket.id());
-        for room in rooms {
-            let room = room.as_ref();
-            if room == socket.id() || own.iter().any(|r| &**r == room) {
-                continue;
+        // Rooms newly joined, told to the monitor once the locks are released.
+        let mut joined = Vec::new();
+        let watched = self.monitor().is_some() && socket.connected();
+        {
+            // Sockets before rooms, in the order `local_targets` takes them.
+            let sockets = read(&self.sockets);
+            let mut map = write(&self.rooms);
+            if socket.is_gone() {
+                return;
             }
-            let key: Arc<str> = map
-                .get_key_value(room)
-                .map_or_else(|| Arc::from(room), |(k, _)| k.clone());
-            map.entry(key.clone()).or_default().insert(id.clone());
-            own.push(key);
+            let mut own = socket.0.rooms.lock().unwrap_or_else(|p| p.into_inner());
+            let id: Arc<str> = Arc::from(socket.id());
+            for room in rooms {
+                let room = room.as_ref();
+                // Another socket's id room is private to it: joining it would
+                // receive what is sent to that socket alone.
+                if room == socket.id()
+                    || sockets.contains_key(room)
+                    || own.iter().any(|r| &**r == room)
+                {
+                    continue;
+                }
+                let key: Arc<str> = map
+                    .get_key_value(room)
+                    .map_or_else(|| Arc::from(room), |(k, _)| k.clone());
+                map.entry(key.clone()).or_default().insert(id.clone());
+                if watched {
+                    joined.push(key.clone());
+                }
+                own.push(key);
+            }
+        }
+        if let Some(monitor) = self.monitor() {
+            for room in joined {
+                monitor.room_joined(socket, &room);
+            }
         }
     }
 
@@ -167,19 +189,31 @@ impl Namespace {
         I: IntoIterator<Item = R>,
         R: AsRef<str>,
     {
-        let mut map = write(&self.rooms);
-        let mut own = socket.0.rooms.lock().unwrap_or_else(|p| p.into_inner());
-        for room in rooms {
-            let room = room.as_ref();
-            let Some(at) = own.iter().position(|r| &**r == room) else {
-                continue;
-            };
-            own.swap_remove(at);
-            if let Some(members) = map.get_mut(room) {
-                members.remove(socket.id());
-                if members.is_empty() {
-                    map.remove(room);
+        let mut left = Vec::new();
+        let watched = self.monitor().is_some() && socket.connected();
+        {
+            let mut map = write(&self.rooms);
+            let mut own = socket.0.rooms.lock().unwrap_or_else(|p| p.into_inner());
+            for room in rooms {
+                let room = room.as_ref();
+                let Some(at) = own.iter().position(|r| &**r == room) else {
+                    continue;
+                };
+                let key = own.swap_remove(at);
+                if let Some(members) = map.get_mut(room) {
+                    members.remove(socket.id());
+                    if members.is_empty() {
+                        map.remove(room);
+                    }
                 }
+                if watched {
+                    left.push(key);
+                }
+            }
+        }
+        if let Some(monitor) = self.monitor() {
+            for room in left {
+                monitor.room_left(socket, &room);
             }
         }
     }

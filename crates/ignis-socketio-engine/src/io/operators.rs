@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::adapter::{AdapterError, BroadcastOptions, SocketSummary};
 use super::fleet::AckAnswer;
-use super::namespace::Namespace;
+use super::types::Namespace;
 use crate::codec::Args;
 
 /// Anything that names one or several rooms.

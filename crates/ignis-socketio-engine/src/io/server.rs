@@ -7,46 +7,15 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use axum::body::Body;
 use http::{Request, Response};
 
-use super::adapter::{Adapter, AdapterError, LocalAdapter};
+use super::adapter::AdapterError;
 use super::client::ClientConn;
-use super::handler::NamespaceHandler;
-use super::namespace::Namespace;
-use crate::engine::{Engine, EngineConfig, EngineHandler, Session};
-
-/// Settings of the Socket.IO layer (the engine's included).
-#[derive(Debug, Clone)]
-pub struct IoConfig {
-    /// The Engine.IO settings (path, heartbeat, payload and queue limits).
-    pub engine: EngineConfig,
-    /// How long a connection may stay without joining any namespace before
-    /// it is closed.
-    pub connect_timeout: Duration,
-    /// The most binary attachments one packet may announce.
-    pub max_attachments: usize,
-    /// How long a binary packet may wait for its attachments.
-    pub attachment_timeout: Duration,
-}
-
-impl Default for IoConfig {
-    fn default() -> Self {
-        IoConfig {
-            engine: EngineConfig::default(),
-            connect_timeout: Duration::from_secs(45),
-            max_attachments: 100,
-            attachment_timeout: Duration::from_secs(5),
-        }
-    }
-}
-
-pub(crate) struct IoShared {
-    pub(crate) config: IoConfig,
-    namespaces: RwLock<HashMap<String, Arc<Namespace>>>,
-}
+use super::config::IoConfig;
+use super::types::{Adapter, IoShared, LocalAdapter, Namespace, NamespaceHandler};
+use crate::engine::{Engine, EngineHandler, Session};
 
 impl IoShared {
     pub(crate) fn namespace(&self, name: &str) -> Option<Arc<Namespace>> {
@@ -141,6 +110,20 @@ impl SocketIo {
         self.shared.namespace(name)
     }
 
+    /// Every declared namespace, sorted by name.
+    pub fn namespaces(&self) -> Vec<Arc<Namespace>> {
+        let mut all: Vec<Arc<Namespace>> = self
+            .shared
+            .namespaces
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.name().cmp(b.name()));
+        all
+    }
+
     /// The engine underneath.
     pub fn engine(&self) -> &Engine<IoHandler> {
         &self.engine
@@ -171,15 +154,7 @@ impl SocketIo {
     /// the namespaces' adapters to stop.
     pub async fn close(&self) {
         self.engine.close_all("server shutting down");
-        let namespaces: Vec<Arc<Namespace>> = self
-            .shared
-            .namespaces
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
-        for ns in namespaces {
+        for ns in self.namespaces() {
             ns.adapter.close().await;
         }
     }

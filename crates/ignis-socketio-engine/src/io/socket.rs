@@ -1,6 +1,5 @@
 //! A socket: one client connected to one namespace.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,9 +8,8 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use super::client::Client;
 use super::frames;
-use super::namespace::Namespace;
+use super::types::{AckSender, Client, Namespace, Socket, SocketInner};
 use crate::codec::{Args, PacketKind};
 use crate::engine::{CloseReason, SendError, TransportKind};
 
@@ -29,22 +27,6 @@ pub enum AckError {
     Send(#[from] SendError),
 }
 
-type AckWaiters = HashMap<u64, oneshot::Sender<Args>>;
-
-pub(crate) struct SocketInner {
-    pub(crate) id: Box<str>,
-    pub(crate) ns: Arc<Namespace>,
-    pub(crate) client: Arc<Client>,
-    pub(crate) rooms: Mutex<Vec<Arc<str>>>,
-    /// The CONNECT payload as JSON text: a parsed object costs over half a
-    /// KiB per connection, its text a few dozen bytes.
-    auth: Option<Arc<str>>,
-    /// Waiters for the client's acknowledgements (allocated on first use).
-    acks: Mutex<Option<Box<AckWaiters>>>,
-    /// [`PENDING`], [`CONNECTED`] or [`GONE`].
-    state: AtomicU8,
-}
-
 /// The connect handler is running: rooms may be joined, nothing is sent.
 const PENDING: u8 = 0;
 /// In the namespace.
@@ -59,10 +41,6 @@ pub fn auth_text(auth: Option<serde_json::Value>) -> Option<Arc<str>> {
         .and_then(|auth| serde_json::to_string(&auth).ok())
         .map(Arc::from)
 }
-
-/// One client connected to one namespace. Cheap to clone.
-#[derive(Clone)]
-pub struct Socket(pub(crate) Arc<SocketInner>);
 
 impl fmt::Debug for Socket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -170,7 +148,15 @@ impl Socket {
 
     /// Sends an event with its arguments (binary attachments included).
     pub fn emit_args(&self, event: &str, args: &Args) -> Result<(), SendError> {
-        self.send_frames(&frames::event(self.nsp(), event, args, None))
+        self.send_frames(&frames::event(self.nsp(), event, args, None))?;
+        self.tell_sent(event, args);
+        Ok(())
+    }
+
+    fn tell_sent(&self, event: &str, args: &Args) {
+        if let Some(monitor) = self.0.ns.monitor() {
+            monitor.event_sent(self, event, args);
+        }
     }
 
     pub(crate) fn send_frames(&self, frames: &[crate::codec::Frame]) -> Result<(), SendError> {
@@ -202,7 +188,9 @@ impl Socket {
         args: &Args,
         id: u64,
     ) -> Result<(), SendError> {
-        self.send_frames(&frames::event(self.nsp(), event, args, Some(id)))
+        self.send_frames(&frames::event(self.nsp(), event, args, Some(id)))?;
+        self.tell_sent(event, args);
+        Ok(())
     }
 
     pub(crate) fn register_ack(&self, id: u64) -> oneshot::Receiver<Args> {
@@ -257,7 +245,8 @@ impl Socket {
         }
     }
 
-    /// Joins rooms.
+    /// Joins rooms. Another socket's id (of this namespace, on this node) is
+    /// skipped: its room is private to that socket.
     pub fn join<I, R>(&self, rooms: I)
     where
         I: IntoIterator<Item = R>,
@@ -328,13 +317,6 @@ pub enum EmitError {
     /// The packet could not be queued.
     #[error(transparent)]
     Send(#[from] SendError),
-}
-
-/// Answers a client's acknowledgement request (once).
-#[derive(Debug)]
-pub struct AckSender {
-    pub(crate) socket: Socket,
-    pub(crate) id: u64,
 }
 
 impl AckSender {
