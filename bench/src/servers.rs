@@ -189,7 +189,7 @@ pub async fn start(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .kill_on_drop(true);
-    if kind == ServerKind::Node {
+    if kind.is_node() {
         // The reference helper's logger writes files to its working directory.
         let dir = std::env::temp_dir().join(format!(
             "ignis-bench-node-{}-{instance}",
