@@ -15,6 +15,8 @@
 //! connections; without it the crate is the wire codec ([`codec`]) and the
 //! RFC 6455 framing ([`ws`]), which the project's client shares.
 
+#[cfg(feature = "server")]
+mod body_deadline;
 pub mod codec;
 #[cfg(feature = "server")]
 pub mod engine;
@@ -29,8 +31,10 @@ mod sid;
 pub mod ws;
 
 #[cfg(feature = "server")]
+pub use body_deadline::BodyTimeout;
+#[cfg(feature = "server")]
 pub use listener::{LISTEN_BACKLOG, bind_listener};
 #[cfg(feature = "server")]
-pub use serve::{HEADER_READ_TIMEOUT, serve};
+pub use serve::{BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, ServeLimits, serve, serve_with};
 #[cfg(feature = "server")]
 pub use sid::new_sid;

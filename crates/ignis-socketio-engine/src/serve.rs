@@ -25,8 +25,34 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
+use crate::body_deadline::DeadlineBody;
+
 /// How long a client may take to send a request head (slow-loris guard).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a client may take to send a request body, counted from the
+/// first read that has to wait for it (slow-loris guard for REST and
+/// polling POSTs). A body that is late fails to read: the handler answers
+/// with an error and the connection is closed.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The time limits [`serve_with`] applies to every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// For the request head ([`HEADER_READ_TIMEOUT`] by default).
+    pub header_read_timeout: Duration,
+    /// For the whole request body ([`BODY_READ_TIMEOUT`] by default).
+    pub body_read_timeout: Duration,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        ServeLimits {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            body_read_timeout: BODY_READ_TIMEOUT,
+        }
+    }
+}
 
 /// Serves `router` on `listener` over HTTP/1.1 with upgrades, until
 /// `shutdown` completes; then stops accepting, lets requests in flight
@@ -55,6 +81,22 @@ pub async fn serve<F>(listener: TcpListener, router: Router, shutdown: F) -> io:
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    serve_with(listener, router, shutdown, ServeLimits::default()).await
+}
+
+/// [`serve`] with other time limits for request heads and bodies.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with<F>(
+    listener: TcpListener,
+    router: Router,
+    shutdown: F,
+    limits: ServeLimits,
+) -> io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let stopping = CancellationToken::new();
     let connections = TaskTracker::new();
     tokio::pin!(shutdown);
@@ -79,6 +121,7 @@ where
             peer,
             router.clone(),
             stopping.clone(),
+            limits,
         ));
     }
     drop(listener);
@@ -93,17 +136,19 @@ async fn serve_connection(
     peer: SocketAddr,
     router: Router,
     stopping: CancellationToken,
+    limits: ServeLimits,
 ) {
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let (mut head, body) = request.into_parts();
         crate::engine::own_request_head(&mut head);
         head.extensions.insert(ConnectInfo(peer));
+        let body = DeadlineBody::new(body, limits.body_read_timeout);
         let request = axum::extract::Request::from_parts(head, axum::body::Body::new(body));
         router.clone().oneshot(request)
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(limits.header_read_timeout)
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     tokio::pin!(connection);
