@@ -175,7 +175,7 @@ impl RedisAdapter {
                     id,
                     rooms,
                     handshake: details.handshake,
-                    data: details.data,
+                    data: ns.fleet_data(&socket, details.data),
                 }
             })
             .collect()

@@ -163,6 +163,30 @@ async fn the_page_sees_stats_sockets_rooms_and_live_news() {
 }
 
 #[tokio::test]
+async fn an_upgrade_to_websocket_is_news_for_the_page() {
+    let server = admin_server(AdminUiOptions::without_auth()).await;
+    let mut driver = Driver::spawn().await;
+    open_page(&mut driver, "page", &server, json!(null)).await;
+    driver.wait_event("page", "all_sockets").await;
+
+    // Polling first, then socket.io-client's upgrade to WebSocket.
+    let carol = driver
+        .connect_authenticated("carol", &server, "upgrade")
+        .await;
+    let updated = driver
+        .wait_for("socket_updated", |v| {
+            v["name"] == "page"
+                && v["event"] == "socket_updated"
+                && v["data"]["id"] == carol.as_str()
+        })
+        .await;
+    assert_eq!(
+        updated["data"],
+        json!({"id": carol, "nsp": "/", "transport": "websocket"})
+    );
+}
+
+#[tokio::test]
 async fn the_page_disconnects_a_socket_unless_read_only() {
     for read_only in [false, true] {
         let options = AdminUiOptions::without_auth().read_only(read_only);

@@ -351,6 +351,7 @@ impl<C: Connection> Driver<C> {
         self.session.set_websocket();
         self.session.lock().poll = PollState::Upgraded;
         self.session.poll_wake.notify_one();
+        self.conn.on_upgrade();
     }
 
     fn run_works(&mut self, cx: &mut Context<'_>) {

@@ -43,6 +43,10 @@ pub trait Connection: Send + Unpin + 'static {
     /// The deadline passed.
     fn on_deadline(&mut self) {}
 
+    /// The session moved from polling to WebSocket (its upgrade completed);
+    /// [`Session::transport`] now says so.
+    fn on_upgrade(&mut self) {}
+
     /// The session ended; called once, after the last work finished.
     fn on_close(&mut self, reason: &CloseReason);
 }

@@ -189,6 +189,15 @@ impl Connection for ClientConn {
         }
     }
 
+    fn on_upgrade(&mut self) {
+        let sockets = self.client.lock_sockets().clone();
+        for socket in sockets {
+            if let Some(monitor) = socket.0.ns.monitor() {
+                monitor.transport_changed(&socket);
+            }
+        }
+    }
+
     fn on_close(&mut self, reason: &CloseReason) {
         let sockets = mem::take(&mut *self.client.lock_sockets());
         let reason = reason.to_string();

@@ -63,6 +63,25 @@ impl Namespace {
         self.monitor.get()
     }
 
+    /// A socket's data as the fleet's other nodes see it: `data` (an object,
+    /// or `null` for none) with the fields the monitor adds, if one watches.
+    /// Data that is not an object is returned as it is.
+    pub fn fleet_data(&self, socket: &Socket, data: serde_json::Value) -> serde_json::Value {
+        let Some(monitor) = self.monitor() else {
+            return data;
+        };
+        let mut map = match data {
+            serde_json::Value::Object(map) => map,
+            serde_json::Value::Null => serde_json::Map::new(),
+            other => return other,
+        };
+        monitor.fleet_data(socket, &mut map);
+        if map.is_empty() {
+            return serde_json::Value::Null;
+        }
+        serde_json::Value::Object(map)
+    }
+
     pub(crate) fn next_ack_id(&self) -> u64 {
         self.ack_ids.fetch_add(1, Ordering::Relaxed)
     }

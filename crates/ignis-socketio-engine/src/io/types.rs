@@ -240,4 +240,16 @@ pub trait NamespaceMonitor: Send + Sync + 'static {
     fn event_sent(&self, socket: &Socket, event: &str, args: &Args) {
         let _ = (socket, event, args);
     }
+
+    /// The socket's connection moved to another transport (polling to
+    /// WebSocket); [`Socket::transport`] gives the new one.
+    fn transport_changed(&self, socket: &Socket) {
+        let _ = socket;
+    }
+
+    /// Fields to add to the socket's data as the fleet's other nodes see it
+    /// (an adapter's answer to their `fetchSockets`), computed at each answer.
+    fn fleet_data(&self, socket: &Socket, data: &mut serde_json::Map<String, serde_json::Value>) {
+        let _ = (socket, data);
+    }
 }

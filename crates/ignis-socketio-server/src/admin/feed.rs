@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use ignis_socketio_engine::codec::Args;
 use ignis_socketio_engine::io::{DisconnectReason, Event, Namespace, NamespaceMonitor, Socket};
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
 use super::serialize::{self, timestamp};
@@ -141,5 +141,18 @@ impl NamespaceMonitor for Monitor {
 
     fn event_sent(&self, socket: &Socket, event: &str, args: &Args) {
         self.event_news("event_sent", socket, event, args);
+    }
+
+    fn transport_changed(&self, socket: &Socket) {
+        let update = json!({
+            "id": socket.id(),
+            "nsp": socket.nsp(),
+            "transport": serialize::transport_name(socket.transport()),
+        });
+        self.feed.push_json("socket_updated", vec![update]);
+    }
+
+    fn fleet_data(&self, socket: &Socket, data: &mut Map<String, Value>) {
+        data.insert("_admin".to_owned(), serialize::admin_data(socket));
     }
 }

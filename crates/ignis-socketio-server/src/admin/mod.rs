@@ -12,8 +12,12 @@
 //!   adapter (for a fleet: the Redis adapter, see [`AdminUiOptions::adapter`]);
 //! - in development mode, `all_sockets` (this server's sockets of every
 //!   namespace, and the other servers' as the namespaces' adapters report
-//!   them), then `socket_connected`, `socket_disconnected`, `room_joined`,
-//!   `room_left`, `event_received` and `event_sent` as they happen.
+//!   them), then `socket_connected`, `socket_disconnected`, `socket_updated`
+//!   (a transport upgrade), `room_joined`, `room_left`, `event_received` and
+//!   `event_sent` as they happen. This server's sockets then also carry
+//!   `_admin: {clientId, transport}` in the data that the namespaces'
+//!   adapters report to other servers, as Node's package keeps it, for the
+//!   pages connected to those servers.
 //!
 //! Unless read-only it may ask for `emit`, `join`, `leave` and
 //! `_disconnect`, on every matching socket of the fleet.

@@ -17,6 +17,23 @@ pub(crate) fn transport_name(kind: TransportKind) -> &'static str {
     }
 }
 
+/// The id of the socket's connection as the page shows it (its first 12
+/// characters, as the package does).
+fn client_id(socket: &Socket) -> &str {
+    let session = socket.session_id();
+    session.get(..12).unwrap_or(session)
+}
+
+/// What the package keeps in `socket.data._admin` on every socket of an
+/// instrumented server, for the pages of other nodes to read through
+/// `fetchSockets`.
+pub(crate) fn admin_data(socket: &Socket) -> Value {
+    json!({
+        "clientId": client_id(socket),
+        "transport": transport_name(socket.transport()),
+    })
+}
+
 /// Now, as JavaScript's `Date` serializes to JSON (`2026-01-02T03:04:05.678Z`).
 pub(crate) fn timestamp() -> Value {
     let now = OffsetDateTime::now_utc();
@@ -65,10 +82,9 @@ pub(crate) fn local(socket: &Socket, core: &Core, helper_nsp: &str) -> Value {
             (source.to_node_json(), json!({}))
         }
     };
-    let session = socket.session_id();
     json!({
         "id": socket.id(),
-        "clientId": session.get(..12).unwrap_or(session),
+        "clientId": client_id(socket),
         "transport": transport_name(socket.transport()),
         "nsp": socket.nsp(),
         "data": data,
