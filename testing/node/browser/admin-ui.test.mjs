@@ -1,9 +1,10 @@
 // The official Socket.IO Admin UI (the npm package's ui/dist, served here
 // from a local static server) against two demo servers on one Redis, the
 // first with `--admin-ui-auth`: the page logs in to the first server, lists
-// the sockets of both, disconnects the one held by the second server (the
-// request crosses Redis), sees it gone, and shows both servers. A screenshot
-// of the servers page is saved to a fresh temp folder, printed by the test.
+// the sockets of both and the second one's room, disconnects the socket held
+// by the second server (the request crosses Redis), sees it gone, and shows
+// both servers. Screenshots of the sockets and servers pages are saved to a
+// fresh temp folder, printed by the test.
 //
 // Needs Redis at REDIS_URL (default redis://127.0.0.1:6379); each run uses its
 // own --redis-key. Run: node --test testing/node/browser/admin-ui.test.mjs
@@ -104,6 +105,9 @@ test('the Admin UI logs in, lists and disconnects sockets across two servers', a
   const onA = await connectClient(a);
   const onB = await connectClient(b);
   const goneFromB = new Promise((resolve) => onB.on('disconnect', resolve));
+  // A room of B's client, to be seen from a page connected to A.
+  const joined = await onB.timeout(5000).emitWithAck('join', { rooms: ['ops-room'] });
+  assert.deepEqual(joined.joined, ['ops-room']);
 
   const page = await context.newPage();
   // The connection form's fields, as the UI keeps them between visits.
@@ -134,6 +138,12 @@ test('the Admin UI logs in, lists and disconnects sockets across two servers', a
   const socketsShot = path.join(dir, 'admin-ui-sockets-of-two-servers.png');
   await page.screenshot({ path: socketsShot, fullPage: true });
   console.log(`screenshot of the Admin UI listing the sockets of two servers: ${socketsShot}`);
+
+  // The rooms page lists B's room, with B's socket in it.
+  await page.getByRole('link', { name: 'Rooms' }).click();
+  await page.locator('tr', { hasText: 'ops-room' }).first().waitFor();
+  await page.goto(`${uiUrl}#/sockets/`);
+  await rowB.waitFor();
 
   // Disconnecting B's socket from a page connected to A.
   await rowB.locator('button:has(.mdi-logout)').click();
