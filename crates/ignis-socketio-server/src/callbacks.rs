@@ -17,8 +17,10 @@ use serde_json::Value;
 use ignis_socketio_protocol::{events, validate_event_name};
 
 use crate::types::{
-    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, EventHandler, RoomValidator,
+    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, ClientRecord, EventHandler,
+    RoomValidator,
 };
+use crate::warn_budget::client_warn;
 use crate::{
     AckResponder, AuthError, AuthenticatedClient, ClientInfo, EventData, Handshake, Identity,
     JoinRequest, ServerError,
@@ -76,10 +78,15 @@ where
     }
 }
 
-/// Runs a handler closure's future and logs its failure.
-async fn run_logged<O: HandlerOutcome>(id: String, outcome: impl Future<Output = O>) {
+/// Runs a handler closure's future and logs its failure (within the
+/// client's warning budget: a handler failing on every event of a flood
+/// must not write a line per event).
+async fn run_logged<O: HandlerOutcome>(
+    record: Arc<ClientRecord>,
+    outcome: impl Future<Output = O>,
+) {
     if let Err(error) = outcome.await.into_outcome() {
-        tracing::warn!(socket_id = %id, %error, "event handler failed");
+        client_warn!(record, %error, "event handler failed");
     }
 }
 
@@ -141,7 +148,8 @@ macro_rules! closure_handler {
                 $ack: Option<AckResponder>,
             ) {
                 let $f = &self.0;
-                run_logged($client.id().to_owned(), $call).await
+                let record = $client.record.clone();
+                run_logged(record, $call).await
             }
         }
     };

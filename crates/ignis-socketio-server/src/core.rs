@@ -25,6 +25,7 @@ use crate::types::{
     Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, ClientRecord, Core,
     EventHandler, RoomValidator, Timers,
 };
+use crate::warn_budget::client_warn;
 use crate::{
     AckResponder, AuthError, AuthenticatedClient, ClientInfo, Identity, Payload, ServerOptions,
     SocketIOServerHelper, UNAUTHENTICATED_ROOM,
@@ -227,7 +228,7 @@ impl Core {
             .socket
             .emit(events::UNAUTHENTICATE, &to_payload(&payload))
         {
-            tracing::warn!(parent: &record.span, %error, "unauthenticated not sent");
+            client_warn!(record, %error, "unauthenticated not sent");
         }
         record.socket.disconnect();
     }
@@ -246,7 +247,7 @@ impl Core {
         // `unauthenticated` would be lost.
         if !record.wait_connected(CONNECT_GRACE).await {
             if !record.is_closed() {
-                tracing::warn!(parent: &record.span, grace = ?CONNECT_GRACE, "authenticate dropped: the socket never finished connecting");
+                client_warn!(record, grace = ?CONNECT_GRACE, "authenticate dropped: the socket never finished connecting");
             }
             return;
         }
@@ -255,7 +256,7 @@ impl Core {
             Begin::Started => {}
             Begin::Gone => return,
             Begin::Already(state) => {
-                tracing::warn!(parent: &record.span, %state, "authenticate ignored in this state");
+                client_warn!(record, %state, "authenticate ignored in this state");
                 if let Some(ack) = ack {
                     let body = AuthenticateAck {
                         state,
@@ -341,13 +342,13 @@ impl Core {
                 time: time.clone(),
             };
             if let Err(error) = record.socket.emit(events::PING, &to_payload(&ping)) {
-                tracing::warn!(parent: &record.span, %error, "ping not sent");
+                client_warn!(record, %error, "ping not sent");
             }
             if let Err(error) = record
                 .socket
                 .emit(events::AUTHENTICATED, &to_payload(&authenticated))
             {
-                tracing::warn!(parent: &record.span, %error, "authenticated not sent");
+                client_warn!(record, %error, "authenticated not sent");
             }
             self.timers
                 .start_ping(self, &record, self.options.ping_interval);
@@ -488,7 +489,7 @@ pub(crate) fn send_ack<T: Serialize>(
     event: &str,
 ) {
     if let Err(error) = ack.send_payload(to_payload(body)) {
-        tracing::warn!(parent: &record.span, %error, %event, "acknowledgement not sent");
+        client_warn!(record, %error, %event, "acknowledgement not sent");
     }
 }
 

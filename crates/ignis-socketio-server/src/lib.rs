@@ -87,6 +87,7 @@ mod socket_handle;
 mod target;
 mod timers;
 mod types;
+mod warn_budget;
 
 pub use ack::AckResponder;
 pub use admin::{AdminMode, AdminUiOptions, DEFAULT_ADMIN_NAMESPACE, DEFAULT_STATS_INTERVAL};

@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use crate::lifecycle::Lifecycle;
 use crate::socket_handle::SocketHandle;
 use crate::types::{ClientRecord, EventHandler};
+use crate::warn_budget::WarnBudget;
 use crate::{ClientInfo, Handshake, UNAUTHENTICATED_ROOM};
 
 impl ClientRecord {
@@ -30,6 +31,7 @@ impl ClientRecord {
             lifecycle: Mutex::new(Lifecycle::default()),
             handlers: RwLock::new(HashMap::new()),
             changed: Notify::new(),
+            warnings: WarnBudget::default(),
         }
     }
 

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::core::{VALIDATOR_TIMEOUT, not_authenticated, send_ack};
 use crate::panic::panic_message;
 use crate::types::{ClientRecord, Core};
+use crate::warn_budget::client_warn;
 use crate::{
     AckResponder, AuthenticatedClient, JoinRequest, ServerError, SocketIOServerHelper, Target,
     UNAUTHENTICATED_ROOM,
@@ -63,7 +64,7 @@ impl Core {
                 match server.fetch_socket_ids(Target::room(room.as_str())).await {
                     Ok(ids) => ids.contains(&room),
                     Err(error) => {
-                        tracing::warn!(parent: &record.span, %error, room, "join refused: cannot tell whether the room is another socket's id");
+                        client_warn!(record, %error, room, "join refused: cannot tell whether the room is another socket's id");
                         true
                     }
                 }
@@ -220,7 +221,7 @@ impl Core {
         let request = match self.parse_join(&payload) {
             Ok(request) => request,
             Err(ServerError::InvalidRooms(error)) => {
-                tracing::warn!(parent: &record.span, %error, "join refused: malformed request");
+                client_warn!(record, %error, "join refused: malformed request");
                 answer(
                     ack,
                     JoinAck {
@@ -231,7 +232,7 @@ impl Core {
                 return;
             }
             Err(error) => {
-                tracing::warn!(parent: &record.span, %error, "join refused");
+                client_warn!(record, %error, "join refused");
                 return;
             }
         };
@@ -239,7 +240,7 @@ impl Core {
         let mut error = None;
         let allowed: HashSet<String> = match &self.validator {
             None => {
-                tracing::warn!(parent: &record.span, rooms = ?request.accepted, "join rejected: no room validator configured");
+                client_warn!(record, rooms = ?request.accepted, "join rejected: no room validator configured");
                 HashSet::new()
             }
             Some(_) if request.accepted.is_empty() => HashSet::new(),
@@ -313,7 +314,7 @@ impl Core {
             match self.leave(record, &payload) {
                 Ok(body) => body,
                 Err(ServerError::InvalidRooms(error)) => {
-                    tracing::warn!(parent: &record.span, %error, "leave refused: malformed request");
+                    client_warn!(record, %error, "leave refused: malformed request");
                     LeaveAck {
                         error: Some(error.to_body()),
                         ..LeaveAck::default()

@@ -22,6 +22,7 @@ use crate::lifecycle::Lifecycle;
 use crate::metrics::Metrics;
 use crate::observer::Observers;
 use crate::socket_handle::SocketHandle;
+use crate::warn_budget::WarnBudget;
 use crate::{
     AckReply, AckResponder, AuthError, ClientInfo, EventData, Handshake, Identity, Payload,
     ServerError, ServerOptions, Target,
@@ -171,6 +172,8 @@ pub(crate) struct ClientRecord {
     /// and `wait_connected`. (A `Notify` lives inline;
     /// a `watch` channel would cost two allocations per connection.)
     pub(crate) changed: Notify,
+    /// Bounds the warnings this client can cause.
+    pub(crate) warnings: WarnBudget,
 }
 
 /// What a timer does when it fires.
