@@ -41,7 +41,7 @@ struct WorkerConfig {
     key: String,
 
     /// Room to send to (repeatable). Unset: every authenticated client.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     room: Vec<String>,
 
     /// Event name the clients receive.
@@ -49,7 +49,7 @@ struct WorkerConfig {
     topic: String,
 
     /// Event data, as JSON.
-    #[arg(long, default_value = "null", value_parser = parse_json)]
+    #[arg(long, default_value = "null", value_parser = parse_json, allow_hyphen_values = true)]
     data: Value,
 
     /// How many times to publish.

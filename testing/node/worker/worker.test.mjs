@@ -117,6 +117,14 @@ test('the worker reaches the clients of a room, and only them', async () => {
   assert.equal(names(outsider, 'worker:alert').length, 0);
 });
 
+test('a room or data starting with a dash is a value, not a flag (socket ids may start with one)', async () => {
+  const member = await connectAuthenticated();
+  const ack = await member.timeout(WAIT_MS).emitWithAck('join', { rooms: ['-dash-room'] });
+  assert.ok(ack.joined.includes('-dash-room'), `join refused: ${JSON.stringify(ack)}`);
+  await runWorkerOk(['--room', '-dash-room', '--topic', 'worker:dash', '--data', '-5']);
+  assert.deepEqual(await received(member, 'worker:dash'), [-5]);
+});
+
 test('without a room the worker reaches every authenticated client, not the unauthenticated ones', async () => {
   const first = await connectAuthenticated();
   const second = await connectAuthenticated();
