@@ -5,38 +5,16 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::{Driver, TestServer, builder};
 use ignis_socketio_server::{AuthenticatedClient, ServerError};
 use serde_json::{Value, json};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 const FLOOD: usize = 400;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_bad_requests_writes_a_bounded_number_of_warnings() {
-    let captured = Captured::default();
-    let writer = captured.clone();
     // The only test of this binary: a global subscriber is fine.
-    tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .init();
+    let logs = common::capture_logs(tracing::Level::INFO);
 
     let server = TestServer::start(builder().on_client_connected(
         |client: AuthenticatedClient| async move {
@@ -66,7 +44,7 @@ async fn a_flood_of_bad_requests_writes_a_bounded_number_of_warnings() {
     d.emit("flooder", "echo", json!(["after the flood"])).await;
     d.wait_event("flooder", "echo:response").await;
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = logs();
     let warnings: Vec<&str> = logs
         .lines()
         .filter(|line| line.contains("WARN") && line.contains(&id))

@@ -3,36 +3,14 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::{Driver, TestServer, builder};
 use ignis_socketio_server::AuthenticatedClient;
 use serde_json::{Value, json};
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handlers_run_in_a_span_with_socket_id_and_identifier() {
-    let captured = Captured::default();
-    let writer = captured.clone();
     // The only test of this binary: a global subscriber is fine.
-    tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .init();
+    let logs = common::capture_logs(tracing::Level::INFO);
 
     let server = TestServer::start(builder().identifier("span-test").on_client_connected(
         |client: AuthenticatedClient| async move {
@@ -52,7 +30,7 @@ async fn handlers_run_in_a_span_with_socket_id_and_identifier() {
     d.emit("a", "echo", json!([1])).await;
     d.wait_event("a", "echo:response").await;
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = logs();
     let span = format!("socket{{socket_id={id} identifier=span-test}}");
     for message in [
         "connected handler ran",

@@ -373,3 +373,30 @@ impl Driver {
         assert!(found.is_empty(), "unexpected {what}: {found:?}");
     }
 }
+
+/// Installs a global tracing subscriber at `level` that writes into memory,
+/// and returns what it captured so far on each call (for the one test of a
+/// binary that reads the server's log lines).
+pub fn capture_logs(level: tracing::Level) -> impl Fn() -> String {
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(level)
+        .init();
+    move || String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned()
+}
