@@ -81,7 +81,7 @@ struct ChatConfig {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_logging("info");
+    let _logging = init_logging("info");
     match run(ChatConfig::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

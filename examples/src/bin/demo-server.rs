@@ -16,7 +16,7 @@ use ignis_socketio_examples::process::{announce_ready, init_logging, shutdown_si
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_logging("info");
+    let _logging = init_logging("info");
     let config = DemoConfig::parse();
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -71,7 +71,7 @@ fn parse_json(text: &str) -> Result<Value, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_logging("warn");
+    let _logging = init_logging("warn");
     match run(WorkerConfig::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
