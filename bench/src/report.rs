@@ -89,6 +89,7 @@ pub fn columns(scenario: Scenario) -> &'static [&'static str] {
         ],
         Scenario::Echo => &[
             "clients",
+            "offered_per_s",
             "round_trips_per_s",
             "p50_ms",
             "p99_ms",

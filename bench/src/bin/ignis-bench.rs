@@ -63,6 +63,12 @@ struct Args {
     /// Connection attempts in flight.
     #[arg(long, default_value_t = 100)]
     concurrency: usize,
+    /// Echo at this many events per second in total, open loop (each client
+    /// sends on a fixed schedule, latency counted from the scheduled time),
+    /// instead of the closed loop: latency at a given load rather than at
+    /// saturation, where it only restates throughput.
+    #[arg(long)]
+    echo_rate: Option<u32>,
     /// Worker threads of the load generator (default: one per core). With
     /// fewer, the generator competes less with the server for the cores it
     /// shares with it, so latencies say more about the server.
@@ -133,6 +139,7 @@ async fn run(args: Args) -> i32 {
         slow_readers: args.slow_readers,
         slow_phase: Duration::from_secs(args.slow_phase_secs),
         slow_rate: args.slow_rate,
+        echo_rate: args.echo_rate.filter(|rate| *rate > 0),
     };
     let plan = Plan {
         scenarios: if args.scenario.is_empty() {

@@ -1,5 +1,8 @@
 //! Echo scenario: every client emits `echo` and waits for `echo:response`,
-//! in a loop, for the measurement phase.
+//! in a loop, for the measurement phase: as fast as answers come (closed
+//! loop), or on a fixed schedule when `Settings::echo_rate` is set (open
+//! loop; a late answer delays the next send, and that delay counts in its
+//! latency, which is measured from the scheduled time).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,9 +41,29 @@ pub async fn run(pid: u32, port: u16, settings: &Settings) -> BenchResult<Metric
         .enumerate()
         .map(|(i, mut conn)| {
             let (latencies, trips, errors) = (latencies.clone(), trips.clone(), errors.clone());
+            // Open loop: client i sends at started + phase + k * period.
+            let period = settings
+                .echo_rate
+                .map(|rate| Duration::from_secs_f64(n as f64 / f64::from(rate)));
+            let phase = period.map(|p| p.mul_f64(i as f64 / n as f64));
             tokio::spawn(async move {
+                let mut next = phase.map(|phase| started + phase);
                 while Instant::now() < deadline {
-                    let sent_at = now_micros();
+                    let sent_at = match next {
+                        Some(at) => {
+                            next = period.map(|p| at + p);
+                            // Behind schedule (a late answer): the wait
+                            // counts. Ahead: sleep; the timer's own lateness
+                            // (up to a millisecond) is the generator's, not
+                            // the server's, and does not count.
+                            let behind = Instant::now().saturating_duration_since(at);
+                            if behind.is_zero() {
+                                tokio::time::sleep_until(at.into()).await;
+                            }
+                            now_micros() - behind.as_micros() as u64
+                        }
+                        None => now_micros(),
+                    };
                     let packet = wire::event_packet("echo", &serde_json::json!({ "t": sent_at }));
                     if conn.send_text(&packet).await.is_err() {
                         errors.fetch_add(1, Ordering::Relaxed);
@@ -78,6 +101,10 @@ pub async fn run(pid: u32, port: u16, settings: &Settings) -> BenchResult<Metric
     let summary = latencies.summary();
     let mut m = Metrics::new();
     m.insert("clients".into(), n as f64);
+    m.insert(
+        "offered_per_s".into(),
+        settings.echo_rate.map_or(0.0, f64::from),
+    );
     m.insert("connect_failed".into(), failed as f64);
     m.insert(
         "round_trips_per_s".into(),

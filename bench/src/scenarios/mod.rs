@@ -81,6 +81,10 @@ pub struct Settings {
     pub slow_phase: Duration,
     /// Messages per second sent to the slow-consumer room.
     pub slow_rate: u32,
+    /// Echo events per second offered by all echo clients together (open
+    /// loop, each client on its own schedule); `None` runs the closed loop,
+    /// where each client sends again as soon as its answer came.
+    pub echo_rate: Option<u32>,
 }
 
 /// The target of `port` with the contract's path and token. Clients offer
