@@ -65,6 +65,8 @@ impl Core {
             records: RwLock::new(HashMap::new()),
             events_handled: Default::default(),
             events_ignored: Default::default(),
+            events_rate_limited: Default::default(),
+            rate_limit_disconnects: Default::default(),
             metrics: Metrics::default(),
             shutting_down: AtomicBool::new(false),
             timers: Timers::default(),
@@ -221,6 +223,7 @@ impl Core {
                 code: Some(code),
                 message: Some(payload.message.clone()),
                 time: payload.time.clone(),
+                error: None,
             };
             send_ack(record, ack, &body, "authenticate");
         }
@@ -264,6 +267,7 @@ impl Core {
                         code: None,
                         message: None,
                         time: now_timestamp(),
+                        error: None,
                     };
                     send_ack(&record, ack, &body, "authenticate");
                 }
@@ -361,6 +365,7 @@ impl Core {
                 code: None,
                 message: None,
                 time,
+                error: None,
             };
             send_ack(&record, ack, &body, "authenticate");
         }
