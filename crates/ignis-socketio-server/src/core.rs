@@ -261,15 +261,12 @@ impl Core {
             Begin::Already(state) => {
                 client_warn!(record, %state, "authenticate ignored in this state");
                 if let Some(ack) = ack {
-                    let body = AuthenticateAck {
-                        state,
-                        id: (state == ClientState::Authenticated).then(|| record.id.clone()),
-                        code: None,
-                        message: None,
-                        time: now_timestamp(),
-                        error: None,
-                    };
-                    send_ack(&record, ack, &body, "authenticate");
+                    send_ack(
+                        &record,
+                        ack,
+                        &unchanged(&record, state, None),
+                        "authenticate",
+                    );
                 }
                 return;
             }
@@ -495,6 +492,23 @@ pub(crate) fn send_ack<T: Serialize>(
 ) {
     if let Err(error) = ack.send_payload(to_payload(body)) {
         client_warn!(record, %error, %event, "acknowledgement not sent");
+    }
+}
+
+/// The answer to an `authenticate` that changed nothing: the client's
+/// `state` (its id when authenticated), with `error` when it was refused.
+pub(crate) fn unchanged(
+    record: &ClientRecord,
+    state: ClientState,
+    error: Option<ErrorBody>,
+) -> AuthenticateAck {
+    AuthenticateAck {
+        state,
+        id: (state == ClientState::Authenticated).then(|| record.id.clone()),
+        code: None,
+        message: None,
+        time: now_timestamp(),
+        error,
     }
 }
 

@@ -7,18 +7,16 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use ignis_socketio_protocol::{
-    AuthenticateAck, ErrorBody, JoinAck, LeaveAck, events, now_timestamp,
-};
+use ignis_socketio_protocol::{ErrorBody, JoinAck, LeaveAck, events};
 use serde_json::json;
 
+use crate::AckResponder;
 use crate::clock;
-use crate::core::send_ack;
+use crate::core::{send_ack, unchanged};
 use crate::metrics::Dropped;
 use crate::rate_limit::{EventClass, Limits, Verdict};
 use crate::types::{ClientRecord, Core};
 use crate::warn_budget::client_warn;
-use crate::{AckResponder, ClientState};
 
 /// The error code of an acknowledgement refused for being over a rate limit.
 pub(crate) const RATE_LIMITED: &str = "rate_limited";
@@ -105,15 +103,7 @@ impl Core {
         };
         match event {
             events::AUTHENTICATE => {
-                let state = record.state();
-                let body = AuthenticateAck {
-                    state,
-                    id: (state == ClientState::Authenticated).then(|| record.id.clone()),
-                    code: None,
-                    message: None,
-                    time: now_timestamp(),
-                    error: Some(error),
-                };
+                let body = unchanged(record, record.state(), Some(error));
                 send_ack(record, ack, &body, event);
             }
             events::JOIN => {
