@@ -96,3 +96,7 @@ pub use options::{
     ResolvedServerOptions, RoomLimitsOptions, ServerOptions,
 };
 pub use socket_io::{COMPONENT_NAME, RedisSocketDetails, SocketIOComponent};
+
+/// A per-socket rate limit ([`ServerOptions::event_rate_limit`] and the
+/// others), the server helper's type.
+pub use ignis_socketio_server::RateLimit;

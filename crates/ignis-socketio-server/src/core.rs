@@ -65,6 +65,8 @@ impl Core {
             records: RwLock::new(HashMap::new()),
             events_handled: Default::default(),
             events_ignored: Default::default(),
+            events_rate_limited: Default::default(),
+            rate_limit_disconnects: Default::default(),
             metrics: Metrics::default(),
             shutting_down: AtomicBool::new(false),
             timers: Timers::default(),
@@ -221,6 +223,7 @@ impl Core {
                 code: Some(code),
                 message: Some(payload.message.clone()),
                 time: payload.time.clone(),
+                error: None,
             };
             send_ack(record, ack, &body, "authenticate");
         }
@@ -258,14 +261,12 @@ impl Core {
             Begin::Already(state) => {
                 client_warn!(record, %state, "authenticate ignored in this state");
                 if let Some(ack) = ack {
-                    let body = AuthenticateAck {
-                        state,
-                        id: (state == ClientState::Authenticated).then(|| record.id.clone()),
-                        code: None,
-                        message: None,
-                        time: now_timestamp(),
-                    };
-                    send_ack(&record, ack, &body, "authenticate");
+                    send_ack(
+                        &record,
+                        ack,
+                        &unchanged(&record, state, None),
+                        "authenticate",
+                    );
                 }
                 return;
             }
@@ -361,6 +362,7 @@ impl Core {
                 code: None,
                 message: None,
                 time,
+                error: None,
             };
             send_ack(&record, ack, &body, "authenticate");
         }
@@ -490,6 +492,23 @@ pub(crate) fn send_ack<T: Serialize>(
 ) {
     if let Err(error) = ack.send_payload(to_payload(body)) {
         client_warn!(record, %error, %event, "acknowledgement not sent");
+    }
+}
+
+/// The answer to an `authenticate` that changed nothing: the client's
+/// `state` (its id when authenticated), with `error` when it was refused.
+pub(crate) fn unchanged(
+    record: &ClientRecord,
+    state: ClientState,
+    error: Option<ErrorBody>,
+) -> AuthenticateAck {
+    AuthenticateAck {
+        state,
+        id: (state == ClientState::Authenticated).then(|| record.id.clone()),
+        code: None,
+        message: None,
+        time: now_timestamp(),
+        error,
     }
 }
 

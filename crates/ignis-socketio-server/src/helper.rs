@@ -19,7 +19,8 @@ use crate::types::{
     RoomValidator, SocketIOServerHelper,
 };
 use crate::{
-    AckReply, BuildError, ClientInfo, Payload, ServerError, ServerOptions, SocketObserver, Target,
+    AckReply, BuildError, ClientInfo, Payload, RateLimit, ServerError, ServerOptions,
+    SocketObserver, Target,
 };
 
 impl fmt::Debug for SocketIOServerHelper {
@@ -199,6 +200,12 @@ impl SocketIOServerHelper {
             events_ignored: core
                 .events_ignored
                 .load(std::sync::atomic::Ordering::Relaxed),
+            events_rate_limited: core
+                .events_rate_limited
+                .load(std::sync::atomic::Ordering::Relaxed),
+            rate_limit_disconnects: core
+                .rate_limit_disconnects
+                .load(std::sync::atomic::Ordering::Relaxed),
             slow_consumer_disconnects: engine.slow_consumers,
             ping_timeouts: engine.ping_timeouts,
             protocol_errors: engine.protocol_errors,
@@ -295,6 +302,32 @@ impl ServerBuilder {
     /// Time a client has to authenticate (default 10 s).
     pub fn auth_timeout(mut self, timeout: Duration) -> Self {
         self.options.auth_timeout = timeout;
+        self
+    }
+
+    /// Limit of application events per socket (default 5 000 at once,
+    /// 2 500/s); `None` turns it off. See [`ServerOptions::event_rate_limit`].
+    pub fn event_rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {
+        self.options.event_rate_limit = limit.into();
+        self
+    }
+
+    /// Limit of `join`/`leave` requests per socket (default 100, 20/s); `None` turns it off.
+    pub fn room_rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {
+        self.options.room_rate_limit = limit.into();
+        self
+    }
+
+    /// Limit of `authenticate` requests per socket (default 10, 1/s); `None` turns it off.
+    pub fn auth_rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {
+        self.options.auth_rate_limit = limit.into();
+        self
+    }
+
+    /// How long a socket may stay over a rate limit before it is
+    /// disconnected (default 5 s); `None`: never, its events are only dropped.
+    pub fn rate_limit_disconnect_after(mut self, after: impl Into<Option<Duration>>) -> Self {
+        self.options.rate_limit_disconnect_after = after.into();
         self
     }
 
@@ -489,6 +522,10 @@ pub struct ServerCounters {
     pub events_handled: u64,
     /// Application events dropped: sent before authentication, or with no handler.
     pub events_ignored: u64,
+    /// Incoming events dropped for being over the socket's rate limit.
+    pub events_rate_limited: u64,
+    /// Clients disconnected for staying over a rate limit.
+    pub rate_limit_disconnects: u64,
     /// Clients disconnected because more was queued for them than the bound
     /// allows (they did not read fast enough); nothing sent to them is lost
     /// silently: they are gone.

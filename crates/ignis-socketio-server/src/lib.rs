@@ -68,6 +68,7 @@ mod ack;
 mod admin;
 mod callbacks;
 mod client;
+mod clock;
 mod core;
 mod error;
 mod event_data;
@@ -81,10 +82,12 @@ mod native;
 mod observer;
 mod options;
 mod panic;
+mod rate_limit;
 mod record;
 mod rooms;
 mod socket_handle;
 mod target;
+mod throttle;
 mod timers;
 mod types;
 mod warn_budget;
@@ -106,6 +109,10 @@ pub use observer::SocketObserver;
 pub use options::{
     DEFAULT_ACK_TIMEOUT, DEFAULT_AUTH_TIMEOUT, DEFAULT_IDENTIFIER, DEFAULT_MAX_PAYLOAD,
     DEFAULT_PATH, DEFAULT_PING_INTERVAL, DEFAULT_WS_READ_BUFFER_SIZE, ServerOptions,
+};
+pub use rate_limit::{
+    DEFAULT_AUTH_RATE_LIMIT, DEFAULT_EVENT_RATE_LIMIT, DEFAULT_RATE_LIMIT_DISCONNECT_AFTER,
+    DEFAULT_ROOM_RATE_LIMIT, RateLimit,
 };
 pub use target::{AckReply, Payload, Target};
 pub use types::{

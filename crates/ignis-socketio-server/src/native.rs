@@ -116,6 +116,16 @@ impl NamespaceHandler for Handler {
         let Some((native, record)) = self.record(&socket) else {
             return Box::pin(async {});
         };
+        // Before the data is read: an event over its limit costs a clock
+        // reading and a lock, and no allocation unless it asks for an ack.
+        if let Some(throttled) = native.core.throttle(&record, &event.name) {
+            let ack = ack.map(responder);
+            let _enter = record.span.enter();
+            native
+                .core
+                .refuse_throttled(&record, &event.name, throttled, ack);
+            return Box::pin(async {});
+        }
         Box::pin(async move {
             let span = record.span.clone();
             let data = EventData::first_of(event.args);

@@ -5,6 +5,11 @@ use std::time::Duration;
 use ignis_socketio_engine::ws::DeflateConfig;
 use ignis_socketio_protocol::{RoomLimits, rooms};
 
+use crate::rate_limit::{
+    DEFAULT_AUTH_RATE_LIMIT, DEFAULT_EVENT_RATE_LIMIT, DEFAULT_RATE_LIMIT_DISCONNECT_AFTER,
+    DEFAULT_ROOM_RATE_LIMIT, RateLimit,
+};
+
 /// Default identifier (the reference component's `SOCKET_IO_SERVER`).
 pub const DEFAULT_IDENTIFIER: &str = "SOCKET_IO_SERVER";
 /// Default request path of the Socket.IO endpoint.
@@ -55,6 +60,21 @@ pub struct ServerOptions {
     /// Time an Engine.IO session has to send its Socket.IO CONNECT before it
     /// is closed (45 s, Node's `connectTimeout`). Not zero.
     pub connect_timeout: Duration,
+    /// Application events (every event but `authenticate`, `join` and
+    /// `leave`) one socket may send: 5 000 at once, 2 500/s after. Events
+    /// over it are dropped (an acknowledgement they ask for is answered with
+    /// the error `rate_limited`). `None` turns the limit off.
+    pub event_rate_limit: Option<RateLimit>,
+    /// `join` and `leave` requests one socket may send: 100 at once, 20/s
+    /// after; over it, as for [`event_rate_limit`](Self::event_rate_limit).
+    pub room_rate_limit: Option<RateLimit>,
+    /// `authenticate` requests one socket may send: 10 at once, 1/s after;
+    /// over it, as for [`event_rate_limit`](Self::event_rate_limit).
+    pub auth_rate_limit: Option<RateLimit>,
+    /// A socket whose events are dropped for this long (5 s), without a
+    /// pause of a second or more, is disconnected. `None`: only its events
+    /// are dropped. Not zero.
+    pub rate_limit_disconnect_after: Option<Duration>,
 }
 
 impl Default for ServerOptions {
@@ -74,6 +94,10 @@ impl Default for ServerOptions {
             ws_read_buffer_size: DEFAULT_WS_READ_BUFFER_SIZE,
             per_message_deflate: None,
             connect_timeout: Duration::from_secs(45),
+            event_rate_limit: Some(DEFAULT_EVENT_RATE_LIMIT),
+            room_rate_limit: Some(DEFAULT_ROOM_RATE_LIMIT),
+            auth_rate_limit: Some(DEFAULT_AUTH_RATE_LIMIT),
+            rate_limit_disconnect_after: Some(DEFAULT_RATE_LIMIT_DISCONNECT_AFTER),
         }
     }
 }
@@ -89,7 +113,8 @@ impl ServerOptions {
     /// the field: an empty identifier, a path that does not start with `/`
     /// (or is `/` alone, or is not a plain path), a zero duration or limit, a
     /// default room that is empty, too long, reserved or leaves no room
-    /// within `room_limits.max_rooms_per_socket`.
+    /// within `room_limits.max_rooms_per_socket`, a rate limit with a zero
+    /// rate or a burst of 0 or over [`RateLimit::MAX_BURST`].
     pub fn validate(&self) -> Result<(), crate::BuildError> {
         if self.identifier.trim().is_empty() {
             return Err(invalid("identifier", "must not be empty"));
@@ -99,6 +124,12 @@ impl ServerOptions {
         positive("ping_interval", self.ping_interval)?;
         positive("ack_timeout", self.ack_timeout)?;
         positive("connect_timeout", self.connect_timeout)?;
+        rate("event_rate_limit", self.event_rate_limit)?;
+        rate("room_rate_limit", self.room_rate_limit)?;
+        rate("auth_rate_limit", self.auth_rate_limit)?;
+        if let Some(after) = self.rate_limit_disconnect_after {
+            positive("rate_limit_disconnect_after", after)?;
+        }
         nonzero("ws_read_buffer_size", self.ws_read_buffer_size)?;
         nonzero(
             "max_payload",
@@ -153,6 +184,29 @@ fn positive(option: &'static str, value: Duration) -> Result<(), crate::BuildErr
     Ok(())
 }
 
+fn rate(option: &'static str, limit: Option<RateLimit>) -> Result<(), crate::BuildError> {
+    let Some(limit) = limit else {
+        return Ok(());
+    };
+    if limit.burst == 0 || limit.burst > RateLimit::MAX_BURST {
+        return Err(invalid(
+            option,
+            format!(
+                "burst must be from 1 to {}, got {}",
+                RateLimit::MAX_BURST,
+                limit.burst
+            ),
+        ));
+    }
+    if limit.per_second == 0 {
+        return Err(invalid(
+            option,
+            "per_second must be greater than 0 (None turns the limit off)",
+        ));
+    }
+    Ok(())
+}
+
 fn nonzero(option: &'static str, value: usize) -> Result<(), crate::BuildError> {
     if value == 0 {
         return Err(invalid(option, "must be greater than 0"));
@@ -193,12 +247,52 @@ mod tests {
         assert_eq!(o.auth_timeout, Duration::from_millis(10_000));
         assert_eq!(o.ping_interval, Duration::from_millis(30_000));
         assert_eq!(o.default_rooms, ["io-default", "io-notification"]);
+        assert_eq!(o.event_rate_limit, Some(RateLimit::new(5_000, 2_500)));
+        assert_eq!(o.room_rate_limit, Some(RateLimit::new(100, 20)));
+        assert_eq!(o.auth_rate_limit, Some(RateLimit::new(10, 1)));
+        assert_eq!(o.rate_limit_disconnect_after, Some(Duration::from_secs(5)));
         assert!(o.validate().is_ok());
+        let off = ServerOptions {
+            event_rate_limit: None,
+            room_rate_limit: None,
+            auth_rate_limit: None,
+            rate_limit_disconnect_after: None,
+            ..Default::default()
+        };
+        assert!(off.validate().is_ok(), "every limit may be off");
     }
 
     #[test]
     fn unworkable_options_are_refused_with_their_name() {
-        let cases: [(ServerOptions, &str); 10] = [
+        let cases: [(ServerOptions, &str); 14] = [
+            (
+                ServerOptions {
+                    event_rate_limit: Some(RateLimit::new(0, 10)),
+                    ..Default::default()
+                },
+                "event_rate_limit",
+            ),
+            (
+                ServerOptions {
+                    room_rate_limit: Some(RateLimit::new(10, 0)),
+                    ..Default::default()
+                },
+                "room_rate_limit",
+            ),
+            (
+                ServerOptions {
+                    auth_rate_limit: Some(RateLimit::new(RateLimit::MAX_BURST + 1, 1)),
+                    ..Default::default()
+                },
+                "auth_rate_limit",
+            ),
+            (
+                ServerOptions {
+                    rate_limit_disconnect_after: Some(Duration::ZERO),
+                    ..Default::default()
+                },
+                "rate_limit_disconnect_after",
+            ),
             (
                 ServerOptions {
                     identifier: " ".into(),

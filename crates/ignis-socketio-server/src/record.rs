@@ -32,6 +32,7 @@ impl ClientRecord {
             handlers: RwLock::new(HashMap::new()),
             changed: Notify::new(),
             warnings: WarnBudget::default(),
+            rates: Mutex::default(),
         }
     }
 

@@ -21,6 +21,7 @@ use tokio::sync::{Notify, mpsc};
 use crate::lifecycle::Lifecycle;
 use crate::metrics::Metrics;
 use crate::observer::Observers;
+use crate::rate_limit::RateState;
 use crate::socket_handle::SocketHandle;
 use crate::warn_budget::WarnBudget;
 use crate::{
@@ -151,6 +152,10 @@ pub(crate) struct Core {
     pub(crate) events_handled: std::sync::atomic::AtomicU64,
     /// Application events dropped: sent before authentication, or with no handler.
     pub(crate) events_ignored: std::sync::atomic::AtomicU64,
+    /// Incoming events dropped for being over a rate limit.
+    pub(crate) events_rate_limited: std::sync::atomic::AtomicU64,
+    /// Clients disconnected for staying over a rate limit.
+    pub(crate) rate_limit_disconnects: std::sync::atomic::AtomicU64,
     /// Prometheus instruments (nothing when metrics are off).
     pub(crate) metrics: Metrics,
     pub(crate) shutting_down: AtomicBool,
@@ -174,6 +179,8 @@ pub(crate) struct ClientRecord {
     pub(crate) changed: Notify,
     /// Bounds the warnings this client can cause.
     pub(crate) warnings: WarnBudget,
+    /// The client's rate-limit buckets (32 bytes; see `rate_limit.rs`).
+    pub(crate) rates: Mutex<RateState>,
 }
 
 /// What a timer does when it fires.

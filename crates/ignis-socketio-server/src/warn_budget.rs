@@ -4,9 +4,10 @@
 //! server). A client gets [`PER_WINDOW`] warnings per [`WINDOW`]; the rest
 //! are counted, and the next warning written says how many were left out.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock;
 
 /// The length of a warning window.
 pub(crate) const WINDOW: Duration = Duration::from_secs(10);
@@ -23,9 +24,7 @@ pub(crate) struct WarnBudget {
 }
 
 fn current_window() -> u32 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    let elapsed = START.get_or_init(Instant::now).elapsed();
-    u32::try_from(elapsed.as_secs() / WINDOW.as_secs()).unwrap_or(u32::MAX)
+    u32::try_from(clock::since_start().as_secs() / WINDOW.as_secs()).unwrap_or(u32::MAX)
 }
 
 impl WarnBudget {

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::Parser;
+use ignis_socketio_server::RateLimit;
 
 /// How the demo server is configured: every flag has an environment variable.
 #[derive(Debug, Clone, Parser)]
@@ -50,6 +51,11 @@ pub struct DemoConfig {
     /// Period of the application `ping` event in milliseconds.
     #[arg(long, env = "PING_INTERVAL_MS", default_value_t = 30_000)]
     pub ping_interval_ms: u64,
+
+    /// Application events one client may send: `BURST/PER_SECOND` (that
+    /// many at once, then that many per second), or `off`.
+    #[arg(long, env = "EVENT_RATE_LIMIT", default_value = "5000/2500", value_parser = parse_rate_limit)]
+    pub event_rate_limit: RateSetting,
 
     /// The room validator keeps only requested rooms starting with this prefix; empty keeps all.
     #[arg(long, env = "ROOM_PREFIX", default_value = "")]
@@ -151,6 +157,28 @@ impl DemoConfig {
     }
 }
 
+/// A rate limit from the command line, `None` for `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateSetting(pub Option<RateLimit>);
+
+fn parse_rate_limit(text: &str) -> Result<RateSetting, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(RateSetting(None));
+    }
+    let number = |part: &str| {
+        part.trim()
+            .parse::<u32>()
+            .map_err(|e| format!("{part:?}: {e}"))
+    };
+    match text.split_once('/') {
+        Some((burst, rate)) => Ok(RateSetting(Some(RateLimit::new(
+            number(burst)?,
+            number(rate)?,
+        )))),
+        None => Err(format!("expected BURST/PER_SECOND or off, got {text:?}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +214,22 @@ mod tests {
             "--per-message-deflate",
             "--per-message-deflate=false"
         ]));
+    }
+
+    #[test]
+    fn the_event_rate_limit_is_burst_per_second_or_off() {
+        let parse = |args: &[&str]| {
+            DemoConfig::try_parse_from([&["demo-server"], args].concat())
+                .map(|c| c.event_rate_limit.0)
+        };
+        assert_eq!(parse(&[]).unwrap(), Some(RateLimit::new(5_000, 2_500)));
+        assert_eq!(
+            parse(&["--event-rate-limit", "20/5"]).unwrap(),
+            Some(RateLimit::new(20, 5))
+        );
+        assert_eq!(parse(&["--event-rate-limit", "off"]).unwrap(), None);
+        assert!(parse(&["--event-rate-limit", "20"]).is_err());
+        assert!(parse(&["--event-rate-limit", "a/5"]).is_err());
     }
 
     #[test]

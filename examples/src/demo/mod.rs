@@ -116,6 +116,7 @@ pub fn server_options(config: &DemoConfig) -> ServerOptions {
         .path(config.path.clone())
         .auth_timeout(config.auth_timeout())
         .ping_interval(config.ping_interval())
+        .event_rate_limit(config.event_rate_limit.0)
         .cors(cors)
         .per_message_deflate(PerMessageDeflateOptions {
             enabled: Some(config.per_message_deflate),

@@ -28,6 +28,11 @@
 //       {"type":"raw_burst","tag","opened","complete","incomplete":[...first 10]} once every
 //       socket received every `expect`ed event (or closed), or at the timeout.
 //       An event read after the namespace DISCONNECT ("41") does not count.
+//   {"cmd":"flood","name","event","args":[...],"count","ack":bool,"tag","timeoutMs"}
+//       emits `event` `count` times in one go (one line out, not one per packet); with
+//       ack, prints {"name","type":"flood","tag","ok","errors":{code: n},"timeouts","last"}
+//       once every acknowledgement came or timed out (an ack carrying `error.code` counts
+//       under that code; `last` is the last error ack), else {"name","type":"flood","tag","sent"}
 //   {"cmd":"exit"}
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
@@ -123,6 +128,38 @@ function emit(cmd) {
     );
   } else {
     socket.emit(cmd.event, ...args);
+  }
+}
+
+function flood(cmd) {
+  const name = cmd.name;
+  const socket = sockets.get(name);
+  if (!socket) return print({ type: "error", message: `no client ${name}` });
+  const args = reviver(cmd.args ?? []);
+  const tag = cmd.tag ?? name;
+  if (!cmd.ack) {
+    for (let i = 0; i < cmd.count; i++) socket.emit(cmd.event, ...args);
+    return print({ name, type: "flood", tag, sent: cmd.count });
+  }
+  const result = { name, type: "flood", tag, ok: 0, errors: {}, timeouts: 0, last: null };
+  let pending = cmd.count;
+  const settle = () => {
+    pending -= 1;
+    if (pending === 0) print(result);
+  };
+  for (let i = 0; i < cmd.count; i++) {
+    socket.timeout(cmd.timeoutMs ?? 10000).emit(cmd.event, ...args, (err, data) => {
+      const code = data?.error?.code;
+      if (err) {
+        result.timeouts += 1;
+      } else if (code) {
+        result.errors[code] = (result.errors[code] ?? 0) + 1;
+        result.last = data;
+      } else {
+        result.ok += 1;
+      }
+      settle();
+    });
   }
 }
 
@@ -248,6 +285,8 @@ function handle(cmd) {
     case "kill":
       // Drop the transport without a Socket.IO DISCONNECT packet, like a lost network.
       return sockets.get(cmd.name)?.io.engine.close();
+    case "flood":
+      return flood(cmd);
     case "bulk":
       return bulk(cmd);
     case "bulk_count": {

@@ -19,7 +19,7 @@
 use std::time::Duration;
 
 use ignis_socketio_protocol::RoomLimits;
-use ignis_socketio_server::BuildError;
+use ignis_socketio_server::{BuildError, RateLimit};
 
 mod cors;
 mod error;
@@ -187,6 +187,19 @@ overlay! {
         ws_read_buffer_size: usize = |bytes: usize| bytes;
         /// Time a session has to send its Socket.IO CONNECT; default 45 s.
         connect_timeout: Duration = |timeout: Duration| timeout;
+        /// Application events one socket may send; default 5 000 at once,
+        /// 2 500/s after. `None` turns the limit off.
+        event_rate_limit: Option<RateLimit> = |limit: impl Into<Option<RateLimit>>| limit.into();
+        /// `join`/`leave` requests one socket may send; default 100 at once,
+        /// 20/s after. `None` turns the limit off.
+        room_rate_limit: Option<RateLimit> = |limit: impl Into<Option<RateLimit>>| limit.into();
+        /// `authenticate` requests one socket may send; default 10 at once,
+        /// 1/s after. `None` turns the limit off.
+        auth_rate_limit: Option<RateLimit> = |limit: impl Into<Option<RateLimit>>| limit.into();
+        /// Time a socket may stay over a rate limit before it is
+        /// disconnected; default 5 s. `None`: never, its events are only dropped.
+        rate_limit_disconnect_after: Option<Duration> =
+            |after: impl Into<Option<Duration>>| after.into();
     }
 }
 

@@ -30,6 +30,39 @@ fn unset_options_resolve_to_reference_defaults() {
     assert_eq!(resolved.server.room_limits, RoomLimits::default());
     assert_eq!(resolved.server.max_payload, 100_000);
     assert_eq!(resolved.server.ack_timeout, Duration::from_secs(5));
+    assert_eq!(
+        resolved.server.event_rate_limit,
+        Some(RateLimit::new(5_000, 2_500))
+    );
+    assert_eq!(
+        resolved.server.room_rate_limit,
+        Some(RateLimit::new(100, 20))
+    );
+    assert_eq!(resolved.server.auth_rate_limit, Some(RateLimit::new(10, 1)));
+    assert_eq!(
+        resolved.server.rate_limit_disconnect_after,
+        Some(Duration::from_secs(5))
+    );
+}
+
+#[test]
+fn rate_limits_are_set_one_by_one_and_can_be_switched_off() {
+    let base = ServerOptions::default()
+        .event_rate_limit(RateLimit::new(50, 10))
+        .auth_rate_limit(None);
+    let merged = base.merge(
+        ServerOptions::default()
+            .room_rate_limit(RateLimit::new(7, 2))
+            .rate_limit_disconnect_after(None),
+    );
+    let server = merged.resolve().unwrap().server;
+    assert_eq!(server.event_rate_limit, Some(RateLimit::new(50, 10)));
+    assert_eq!(server.room_rate_limit, Some(RateLimit::new(7, 2)));
+    assert_eq!(server.auth_rate_limit, None, "switched off");
+    assert_eq!(server.rate_limit_disconnect_after, None);
+    // A later value that leaves the field unset keeps the switch.
+    let again = merged.merge(ServerOptions::default().identifier("x"));
+    assert_eq!(again.resolve().unwrap().server.auth_rate_limit, None);
 }
 
 #[test]
@@ -187,6 +220,14 @@ fn invalid_values_name_their_field() {
             ..Default::default()
         })),
         "room_limits.max_rooms_per_socket"
+    );
+    assert_eq!(
+        field(ServerOptions::default().event_rate_limit(RateLimit::new(10, 0))),
+        "event_rate_limit"
+    );
+    assert_eq!(
+        field(ServerOptions::default().rate_limit_disconnect_after(Duration::ZERO)),
+        "rate_limit_disconnect_after"
     );
     assert_eq!(
         field(ServerOptions::default().cors(CorsOptions::default().allow_origins(["*"]))),
