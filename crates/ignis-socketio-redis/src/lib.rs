@@ -53,6 +53,9 @@ mod conn;
 mod delivery;
 mod emitter;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod info;
 mod link;
 mod message;
