@@ -1,29 +1,44 @@
 //! The `Origin` check of Socket.IO requests. CORS only protects what a
 //! browser reads with fetch/XHR; a WebSocket handshake is sent cross-site
 //! with the user's cookies, so the server must refuse foreign origins itself.
+//! One allow-list type serves both: the component answers CORS from it, and
+//! the helper and the component refuse foreign origins with it.
 
-use axum::http::{HeaderMap, header};
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 
-use crate::options::{CorsOrigins, ResolvedCors};
+/// Which origins may reach the Socket.IO endpoint from a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// Only pages of the server's own origin (the `Origin` header names the
+    /// `Host` the request was sent to); no CORS headers are sent.
+    SameOrigin,
+    /// The server's own origin and exactly these, e.g. `https://app.example.com`.
+    List(Vec<String>),
+    /// Any origin: the development switch. The component refuses it together
+    /// with credentials unless its development setting says otherwise.
+    Any,
+}
 
-/// Which origins may reach the Socket.IO endpoint.
+/// Decides whether a request's `Origin` may reach Socket.IO.
 #[derive(Debug, Clone)]
-pub(crate) struct OriginPolicy {
+pub struct OriginPolicy {
     enforce: bool,
     origins: CorsOrigins,
 }
 
 impl OriginPolicy {
-    pub(crate) fn new(cors: &ResolvedCors) -> Self {
-        OriginPolicy {
-            enforce: cors.enforce_origin,
-            origins: cors.origins.clone(),
-        }
+    /// A policy allowing `origins`; with `enforce` false every origin passes.
+    pub fn new(origins: CorsOrigins, enforce: bool) -> Self {
+        OriginPolicy { enforce, origins }
     }
 
     /// Whether a request with these headers may reach Socket.IO: no
     /// `Origin` (not a browser), an allowed origin, or the server's own.
-    pub(crate) fn allows(&self, headers: &HeaderMap) -> bool {
+    pub fn allows(&self, headers: &HeaderMap) -> bool {
         if !self.enforce {
             return true;
         }
@@ -45,6 +60,43 @@ impl OriginPolicy {
             .and_then(|host| host.to_str().ok());
         host.is_some_and(|host| same_authority(origin, host))
     }
+
+    /// The answer to a refused request: 403 in Engine.IO's own error shape,
+    /// so that browser clients report it.
+    pub fn refusal() -> Response {
+        (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"code":4,"message":"Forbidden"}"#,
+        )
+            .into_response()
+    }
+}
+
+/// Puts `policy` in front of the requests to `path` (and below it) on `router`.
+pub(crate) fn check_origins(router: Router, path: &str, policy: OriginPolicy) -> Router {
+    let base = path.trim_end_matches('/').to_owned();
+    router.layer(middleware::from_fn_with_state(
+        std::sync::Arc::new((base, policy)),
+        refuse_foreign_origins,
+    ))
+}
+
+async fn refuse_foreign_origins(
+    State(checked): State<std::sync::Arc<(String, OriginPolicy)>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (base, policy) = &*checked;
+    let on_endpoint = request
+        .uri()
+        .path()
+        .strip_prefix(base.as_str())
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    if on_endpoint && !policy.allows(request.headers()) {
+        return OriginPolicy::refusal();
+    }
+    next.run(request).await
 }
 
 /// Whether `origin` (`scheme://host[:port]`) names the same host and port
@@ -80,7 +132,7 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn policy(origins: CorsOrigins, enforce: bool) -> OriginPolicy {
-        OriginPolicy { enforce, origins }
+        OriginPolicy::new(origins, enforce)
     }
 
     fn headers(origin: Option<&'static str>, host: &'static str) -> HeaderMap {
