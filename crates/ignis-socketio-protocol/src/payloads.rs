@@ -135,6 +135,10 @@ pub struct AuthenticateAck {
     pub message: Option<String>,
     /// ISO-8601 UTC time with milliseconds.
     pub time: String,
+    /// Set when the request itself was refused before being handled (its
+    /// data could not be read); `state` is then the unchanged state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorBody>,
 }
 
 #[cfg(test)]

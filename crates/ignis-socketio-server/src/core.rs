@@ -221,6 +221,7 @@ impl Core {
                 code: Some(code),
                 message: Some(payload.message.clone()),
                 time: payload.time.clone(),
+                error: None,
             };
             send_ack(record, ack, &body, "authenticate");
         }
@@ -264,6 +265,7 @@ impl Core {
                         code: None,
                         message: None,
                         time: now_timestamp(),
+                        error: None,
                     };
                     send_ack(&record, ack, &body, "authenticate");
                 }
@@ -361,6 +363,7 @@ impl Core {
                 code: None,
                 message: None,
                 time,
+                error: None,
             };
             send_ack(&record, ack, &body, "authenticate");
         }

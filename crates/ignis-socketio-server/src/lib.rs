@@ -87,6 +87,7 @@ mod socket_handle;
 mod target;
 mod timers;
 mod types;
+mod unreadable;
 mod warn_budget;
 
 pub use ack::AckResponder;

@@ -61,6 +61,8 @@ pub(crate) enum Dropped {
     SlowConsumer,
     /// An emit to a client that was already gone.
     Closed,
+    /// An event whose data could not be read (its handler was not called).
+    Unreadable,
 }
 
 /// Buckets from 0.5 ms to about 16 s, doubling.
@@ -78,7 +80,7 @@ struct Instruments {
     events_received: Counter,
     events_emitted: Counter,
     dropped: Family<Label, Counter>,
-    dropped_by_reason: [Counter; 4],
+    dropped_by_reason: [Counter; 5],
     sends: Family<Labels2, Counter>,
     sends_resolved: [[Counter; 2]; 2],
     send_seconds: Family<Label, Histogram, fn() -> Histogram>,
@@ -89,7 +91,13 @@ struct Instruments {
 const AUTH_OUTCOMES: [&str; 4] = ["ok", "rejected", "failed", "timeout"];
 const ROOM_REQUESTS: [&str; 2] = ["join", "leave"];
 const ROOM_OUTCOMES: [&str; 4] = ["granted", "partial", "refused", "invalid"];
-const DROP_REASONS: [&str; 4] = ["unauthenticated", "no_handler", "slow_consumer", "closed"];
+const DROP_REASONS: [&str; 5] = [
+    "unauthenticated",
+    "no_handler",
+    "slow_consumer",
+    "closed",
+    "unreadable",
+];
 const TARGETS: [&str; 2] = ["all", "rooms"];
 const SEND_OUTCOMES: [&str; 2] = ["ok", "error"];
 
