@@ -53,6 +53,7 @@ mod conn;
 mod delivery;
 mod emitter;
 mod error;
+mod in_flight;
 mod info;
 mod link;
 mod message;
