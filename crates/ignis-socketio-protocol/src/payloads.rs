@@ -135,9 +135,9 @@ pub struct AuthenticateAck {
     pub message: Option<String>,
     /// ISO-8601 UTC time with milliseconds.
     pub time: String,
-    /// Set when the request was refused before it was looked at (the
-    /// socket sent too many: code `rate_limited`); `state` is then the
-    /// socket's state, unchanged.
+    /// Set when the request was refused before it was handled: the socket
+    /// sent too many (code `rate_limited`), or its data could not be read
+    /// (`unreadable_data`); `state` is then the socket's state, unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
 }

@@ -44,6 +44,15 @@ pub struct RedisConfig {
     /// How many multiplexed publishing connections commands are spread over
     /// (each carries any number of concurrent commands). Default 4.
     pub pool_size: usize,
+    /// How many PUBLISH commands may be in flight at once (sent, or being
+    /// sent, and not answered yet). Past it a publish waits, in order, for
+    /// one to be answered: the caller (an event handler broadcasting) waits,
+    /// so its client's next packets stay unread and TCP pushes back on the
+    /// client, rather than commands and their payloads piling up in memory
+    /// while Redis is slow. Waits are counted
+    /// ([`RedisCounters::publish_waits`](crate::RedisCounters::publish_waits))
+    /// and reported in one warning per 10 s at most. Default 256.
+    pub max_in_flight_publishes: usize,
     /// How long a fleet (the servers sharing the key and a namespace) that
     /// PUBLISH finds smaller than before counts as missing servers, in
     /// [`RedisHealth::missing_servers`](crate::RedisHealth::missing_servers)
@@ -86,6 +95,7 @@ impl RedisConfig {
             reconnect_max_delay: Duration::from_millis(100),
             publish_on_specific_response_channel: false,
             pool_size: 4,
+            max_in_flight_publishes: 256,
             fleet_grace: Duration::from_secs(10),
         }
     }

@@ -33,6 +33,14 @@ pub struct RedisCounters {
     /// Times the subscriber connection was re-established and resubscribed
     /// (always 0 for an emitter, which does not subscribe).
     pub subscriber_reconnects: u64,
+    /// PUBLISH commands in flight now (at most
+    /// [`RedisConfig::max_in_flight_publishes`](crate::RedisConfig::max_in_flight_publishes)).
+    pub publishes_in_flight: u64,
+    /// The most PUBLISH commands ever in flight at once.
+    pub publishes_in_flight_peak: u64,
+    /// Publishes that had to wait for one in flight to be answered (the
+    /// bound was reached: Redis slower than the senders).
+    pub publish_waits: u64,
 }
 
 /// The publishing side's counters, shared by every clone of a connection.
@@ -42,6 +50,9 @@ pub(crate) struct Counters {
     pub(crate) publish_failures: AtomicU64,
     pub(crate) short_publishes: AtomicU64,
     pub(crate) publisher_reconnects: AtomicU64,
+    pub(crate) in_flight: AtomicU64,
+    pub(crate) in_flight_peak: AtomicU64,
+    pub(crate) publish_waits: AtomicU64,
 }
 
 impl Counters {
@@ -56,6 +67,9 @@ impl Counters {
             short_publishes: self.short_publishes.load(Ordering::Relaxed),
             publisher_reconnects: self.publisher_reconnects.load(Ordering::Relaxed),
             subscriber_reconnects: 0,
+            publishes_in_flight: self.in_flight.load(Ordering::Relaxed),
+            publishes_in_flight_peak: self.in_flight_peak.load(Ordering::Relaxed),
+            publish_waits: self.publish_waits.load(Ordering::Relaxed),
         }
     }
 }

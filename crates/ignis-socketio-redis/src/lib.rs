@@ -56,6 +56,7 @@ mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod in_flight;
 mod info;
 mod link;
 mod message;

@@ -17,6 +17,7 @@ use crate::{
     config::{RedisConfig, RedisTarget},
     delivery::{Counters, FleetTracker, Reach, RedisCounters},
     error::RedisAdapterError,
+    in_flight::InFlight,
 };
 
 /// How a connection is opened.
@@ -79,6 +80,7 @@ struct Connections {
     closed: AtomicBool,
     counters: Counters,
     fleets: FleetTracker,
+    in_flight: InFlight,
 }
 
 /// The publishing connections to a single Redis or a Redis Cluster. Cheap to
@@ -147,6 +149,7 @@ impl RedisConnection {
                 closed: AtomicBool::new(false),
                 counters: Counters::default(),
                 fleets: FleetTracker::new(config.fleet_grace),
+                in_flight: InFlight::new(config.max_in_flight_publishes),
             }),
             target: config.display_target(),
         };
@@ -280,7 +283,9 @@ impl RedisConnection {
     }
 
     /// `PUBLISH channel payload`; returns how many subscribers received it (on a
-    /// cluster, those of the node that took the command).
+    /// cluster, those of the node that took the command). When
+    /// [`RedisConfig::max_in_flight_publishes`] are in flight, waits for one
+    /// to be answered first.
     ///
     /// An error means the message was not published
     /// ([`RedisAdapterError::Unavailable`]: Redis unreachable, nothing sent), or
@@ -290,6 +295,9 @@ impl RedisConnection {
         let mut cmd = redis::cmd("PUBLISH");
         cmd.arg(channel).arg(payload);
         let counters = &self.inner.counters;
+        let Some(_place) = self.inner.in_flight.enter(counters, &self.target).await else {
+            return Err(RedisAdapterError::Closed);
+        };
         match self.query(&cmd).await {
             Ok(reached) => {
                 Counters::bump(&counters.publishes);
@@ -379,6 +387,7 @@ impl RedisConnection {
     /// Closes the connections: new commands fail with [`RedisAdapterError::Closed`].
     pub fn close(&self) {
         self.inner.closed.store(true, Ordering::SeqCst);
+        self.inner.in_flight.close();
         for slot in 0..self.inner.slots.len() {
             self.lock_slot(slot).state = SlotState::Empty;
         }

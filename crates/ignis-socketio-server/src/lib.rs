@@ -91,6 +91,7 @@ mod target;
 mod throttle;
 mod timers;
 mod types;
+mod unreadable;
 mod warn_budget;
 
 pub use ack::AckResponder;

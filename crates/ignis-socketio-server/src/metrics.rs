@@ -63,6 +63,8 @@ pub(crate) enum Dropped {
     Closed,
     /// An incoming event over the socket's rate limit.
     RateLimited,
+    /// An event whose data could not be read (its handler was not called).
+    Unreadable,
 }
 
 /// Buckets from 0.5 ms to about 16 s, doubling.
@@ -80,7 +82,7 @@ struct Instruments {
     events_received: Counter,
     events_emitted: Counter,
     dropped: Family<Label, Counter>,
-    dropped_by_reason: [Counter; 5],
+    dropped_by_reason: [Counter; 6],
     sends: Family<Labels2, Counter>,
     sends_resolved: [[Counter; 2]; 2],
     send_seconds: Family<Label, Histogram, fn() -> Histogram>,
@@ -91,12 +93,13 @@ struct Instruments {
 const AUTH_OUTCOMES: [&str; 4] = ["ok", "rejected", "failed", "timeout"];
 const ROOM_REQUESTS: [&str; 2] = ["join", "leave"];
 const ROOM_OUTCOMES: [&str; 4] = ["granted", "partial", "refused", "invalid"];
-const DROP_REASONS: [&str; 5] = [
+const DROP_REASONS: [&str; 6] = [
     "unauthenticated",
     "no_handler",
     "slow_consumer",
     "closed",
     "rate_limited",
+    "unreadable",
 ];
 const TARGETS: [&str; 2] = ["all", "rooms"];
 const SEND_OUTCOMES: [&str; 2] = ["ok", "error"];

@@ -11,7 +11,7 @@ use ignis_socketio_engine::codec::{Args, placeholder};
 use ignis_socketio_engine::engine::{EngineConfig, SendError, TransportKind};
 use ignis_socketio_engine::io::{
     AckError, AckSender, Adapter, AdapterError, BroadcastOptions, ConnectRefusal, DisconnectReason,
-    Event, HandlerFuture, IoConfig, Namespace, NamespaceHandler, Socket, SocketIo,
+    Event, HandlerFuture, IoConfig, Namespace, NamespaceHandler, Socket, SocketIo, UnreadableEvent,
 };
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -155,6 +155,20 @@ impl NamespaceHandler for Handler {
                 }
             }
         })
+    }
+
+    fn on_unreadable_event(
+        &self,
+        socket: Socket,
+        event: UnreadableEvent,
+        ack: Option<AckSender>,
+    ) -> HandlerFuture<()> {
+        if let Some((native, record)) = self.record(&socket) {
+            native
+                .core
+                .refuse_unreadable(&record, &event, ack.map(responder));
+        }
+        Box::pin(async {})
     }
 
     fn on_disconnect(&self, socket: Socket, reason: DisconnectReason) {

@@ -13,7 +13,8 @@ pub use engine_packet::{
 pub use open::OpenPacket;
 pub use serialize::{ArgsError, is_tuple, to_args};
 pub use socket_packet::{
-    Args, PacketKind, RESERVED_EVENTS, SocketPacket, placeholder, placeholder_index,
+    Args, PacketKind, RESERVED_EVENTS, SocketPacket, UnreadableEvent, placeholder,
+    placeholder_index,
 };
 
 /// A packet that does not follow the protocol.
@@ -49,4 +50,8 @@ pub enum CodecError {
     /// The data nests deeper than 128 levels.
     #[error("data nested too deep")]
     TooDeep,
+    /// An event whose data is well-formed JSON that cannot be read (see
+    /// [`UnreadableEvent`]); the connection may carry on.
+    #[error("event data that cannot be read: {}", .0.reason)]
+    Unreadable(Box<UnreadableEvent>),
 }

@@ -3,6 +3,7 @@
 //! attachment following as a binary message of its own.
 
 use bytes::Bytes;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::CodecError;
@@ -129,10 +130,19 @@ impl SocketPacket {
             at += digits;
         }
         let data = if at < text.len() {
-            Some(
-                serde_json::from_str::<Value>(&text[at..])
-                    .map_err(|e| CodecError::BadJson(e.to_string()))?,
-            )
+            match serde_json::from_str::<Value>(&text[at..]) {
+                Ok(data) => Some(data),
+                Err(error) => {
+                    let unreadable = UnreadableEvent {
+                        nsp: nsp.to_owned(),
+                        id,
+                        name: None,
+                        attachments,
+                        reason: error.to_string(),
+                    };
+                    return Err(unreadable.of_body(kind, &text[at..]));
+                }
+            }
         } else {
             None
         };
@@ -183,6 +193,81 @@ impl SocketPacket {
         }
         out.push_str(&body);
         out
+    }
+}
+
+/// An event whose header reads but whose data does not, though it is well
+/// formed JSON: nested deeper than 128 levels, or a string with an escape
+/// that is no Unicode character (a lone surrogate such as `"\ud800"`), or a
+/// binary placeholder that names no attachment. Node's parser reads the
+/// first two; here they cannot be represented, so the event is refused
+/// (answered with an error when it asks for an acknowledgement) rather than
+/// handed over with data missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableEvent {
+    /// Its namespace.
+    pub nsp: String,
+    /// Its acknowledgement id, if it asks for one.
+    pub id: Option<u64>,
+    /// Its name, when the name itself reads.
+    pub name: Option<String>,
+    /// How many binary attachments follow it.
+    pub attachments: usize,
+    /// Why the data does not read.
+    pub reason: String,
+}
+
+impl UnreadableEvent {
+    /// The error for a body that did not parse: [`CodecError::Unreadable`]
+    /// when the packet is an event and the body is well-formed JSON (an
+    /// array starting with a string), else [`CodecError::BadJson`].
+    fn of_body(mut self, kind: PacketKind, body: &str) -> CodecError {
+        let is_event = matches!(kind, PacketKind::Event | PacketKind::BinaryEvent);
+        // Well-formed: the parse that skips values checks no depth and no
+        // escape's meaning, only the JSON syntax.
+        let well_formed = serde_json::from_str::<IgnoredAny>(body).is_ok();
+        let starts_with_name = body
+            .trim_start()
+            .strip_prefix('[')
+            .is_some_and(|rest| rest.trim_start().starts_with('"'));
+        if !(is_event && well_formed && starts_with_name) {
+            return CodecError::BadJson(self.reason);
+        }
+        self.name = serde_json::from_str::<EventName>(body)
+            .ok()
+            .map(|EventName(name)| name);
+        if self
+            .name
+            .as_deref()
+            .is_some_and(|name| RESERVED_EVENTS.contains(&name))
+        {
+            return CodecError::BadShape(kind);
+        }
+        CodecError::Unreadable(Box::new(self))
+    }
+}
+
+/// The first element of an event's array, its name; the rest is skipped
+/// unread.
+struct EventName(String);
+
+impl<'de> Deserialize<'de> for EventName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = EventName;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array starting with a string")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EventName, A::Error> {
+                let name: String = seq
+                    .next_element()?
+                    .ok_or_else(|| serde::de::Error::invalid_length(0, &self))?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(EventName(name))
+            }
+        }
+        deserializer.deserialize_seq(Visit)
     }
 }
 
@@ -300,6 +385,34 @@ mod tests {
         ] {
             assert!(SocketPacket::decode(bad).is_err(), "{bad:?} decoded");
         }
+    }
+
+    #[test]
+    fn well_formed_events_whose_data_does_not_read_are_told_apart() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        for (text, name, id) in [
+            (format!("2[\"m\",{deep}]"), Some("m"), None),
+            ("27[\"m\",\"\\ud800\"]".to_owned(), Some("m"), Some(7)),
+            ("2/a,[\"\\udc00\"]".to_owned(), None, None),
+        ] {
+            match SocketPacket::decode(&text) {
+                Err(CodecError::Unreadable(event)) => {
+                    assert_eq!((event.name.as_deref(), event.id), (name, id), "{text}");
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        // Malformed JSON, or not an event, stays a protocol error.
+        for text in ["2[\"m\",\"\\ud800\"", "3[\"\\ud800\"]", "2[1,\"\\ud800\"]"] {
+            assert!(
+                matches!(SocketPacket::decode(text), Err(CodecError::BadJson(_))),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            SocketPacket::decode("2[\"connect\",\"\\ud800\"]"),
+            Err(CodecError::BadShape(PacketKind::Event))
+        );
     }
 
     #[test]

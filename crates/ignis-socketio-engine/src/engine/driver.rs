@@ -152,17 +152,11 @@ impl<C: Connection> Driver<C> {
 
     /// Takes packets of polling requests, a waiting upgrade and a close request.
     fn take_shared(&mut self) {
-        let (inbox, upgrade, close) = {
+        self.take_inbox();
+        let (upgrade, close) = {
             let mut shared = self.session.lock();
-            (
-                std::mem::take(&mut shared.inbox),
-                shared.upgrade.take(),
-                shared.close.clone(),
-            )
+            (shared.upgrade.take(), shared.close.clone())
         };
-        for packet in inbox {
-            self.on_packet(packet, Source::Main);
-        }
         // A second upgrade, or one while closing, is dropped (which closes it).
         if let Some(io) = upgrade
             && self.ws.is_none()
@@ -177,6 +171,36 @@ impl<C: Connection> Driver<C> {
         }
         if let Some(reason) = close {
             self.begin_close(reason);
+        }
+    }
+
+    /// Takes polling packets only while the works are under their bound
+    /// (each packet starts one work at most); the POST that brought them is
+    /// answered once all are taken, which holds the client back as a paused
+    /// socket does a WebSocket.
+    fn take_inbox(&mut self) {
+        loop {
+            let room = self
+                .engine
+                .config
+                .max_pending_messages
+                .saturating_sub(self.works.len());
+            let taken: Vec<EnginePacket> = {
+                let mut shared = self.session.lock();
+                if room == 0 || shared.inbox.is_empty() {
+                    return;
+                }
+                let end = room.min(shared.inbox.len());
+                let taken = shared.inbox.drain(..end).collect();
+                if shared.inbox.is_empty() {
+                    shared.inbox = VecDeque::new();
+                    self.session.inbox_wake.notify_one();
+                }
+                taken
+            };
+            for packet in taken {
+                self.on_packet(packet, Source::Main);
+            }
         }
     }
 
@@ -532,8 +556,10 @@ impl<C: Connection> Driver<C> {
             let mut shared = self.session.lock();
             shared.closed = true;
             shared.queue = Default::default();
+            shared.inbox = Default::default();
         }
         self.session.poll_wake.notify_one();
+        self.session.inbox_wake.notify_one();
         self.engine.remove(self.session.id());
         self.engine.counters.closed(&reason);
         if reason == CloseReason::SlowConsumer {

@@ -302,9 +302,24 @@ impl<H: EngineHandler> Engine<H> {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        if session.lock().poll == PollState::Upgraded {
-            return EngineError::BadRequest.response();
+        {
+            let mut shared = session.lock();
+            if shared.poll == PollState::Upgraded {
+                return EngineError::BadRequest.response();
+            }
+            if shared.post_pending {
+                // One POST at a time, as Node's engine: a client sending more
+                // at once would get past the bound on what waits unhandled.
+                shared
+                    .close
+                    .get_or_insert(CloseReason::ProtocolError("overlapping POSTs".into()));
+                drop(shared);
+                session.wake();
+                return EngineError::BadRequest.response();
+            }
+            shared.post_pending = true;
         }
+        let _pending = PendingPost(&session);
         let bytes = match Limited::new(body, self.shared.config.max_payload)
             .collect()
             .await
@@ -330,6 +345,18 @@ impl<H: EngineHandler> Engine<H> {
             Ok(packets) => {
                 session.lock().inbox.extend(packets);
                 session.task.wake();
+                // Answered once the session's task took every packet: what
+                // waits unhandled is bounded by one POST's body.
+                loop {
+                    let taken = session.inbox_wake.notified();
+                    {
+                        let shared = session.lock();
+                        if shared.inbox.is_empty() || shared.closed {
+                            break;
+                        }
+                    }
+                    taken.await;
+                }
                 respond(StatusCode::OK, "text/html", "ok")
             }
             Err(error) => {
@@ -337,6 +364,15 @@ impl<H: EngineHandler> Engine<H> {
                 EngineError::BadRequest.response()
             }
         }
+    }
+}
+
+/// Resets the "a POST is pending" mark however the request ends.
+struct PendingPost<'a>(&'a Session);
+
+impl Drop for PendingPost<'_> {
+    fn drop(&mut self) {
+        self.0.lock().post_pending = false;
     }
 }
 

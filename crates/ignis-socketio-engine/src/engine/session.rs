@@ -89,8 +89,11 @@ pub(crate) struct Shared {
     pub(crate) closed: bool,
     /// A polling request carried the close packet.
     pub(crate) close_sent: bool,
-    /// Packets received by polling POSTs, for the session's task.
+    /// Packets received by polling POSTs, for the session's task, which
+    /// takes them only as fast as the application handles them.
     pub(crate) inbox: VecDeque<EnginePacket>,
+    /// A POST is being read or waits for its packets to be taken.
+    pub(crate) post_pending: bool,
     /// A GET is waiting for packets.
     pub(crate) poll_pending: bool,
     pub(crate) poll: PollState,
@@ -107,6 +110,8 @@ pub struct Session {
     pub(crate) task: AtomicWaker,
     /// Wakes a pending polling GET.
     pub(crate) poll_wake: Notify,
+    /// Wakes a polling POST waiting for its packets to be taken.
+    pub(crate) inbox_wake: Notify,
     websocket: AtomicBool,
     max_bytes: usize,
     max_packets: usize,
@@ -139,12 +144,14 @@ impl Session {
                 closed: false,
                 close_sent: false,
                 inbox: VecDeque::new(),
+                post_pending: false,
                 poll_pending: false,
                 poll,
                 upgrade: None,
             }),
             task: AtomicWaker::new(),
             poll_wake: Notify::new(),
+            inbox_wake: Notify::new(),
             websocket: AtomicBool::new(transport == TransportKind::WebSocket),
             max_bytes,
             max_packets,

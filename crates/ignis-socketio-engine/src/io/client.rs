@@ -13,13 +13,15 @@ use tokio::time::Instant;
 use super::frames;
 use super::handler::Event;
 use super::types::{AckSender, Client, IoShared, Socket};
-use crate::codec::{Args, PacketKind, SocketPacket};
+use crate::codec::{Args, CodecError, PacketKind, SocketPacket, UnreadableEvent};
 use crate::engine::{CloseReason, Connection, Message, Session, Work};
 use crate::sid::new_sid;
 
-/// A binary packet waiting for its attachments.
+/// A binary packet waiting for its attachments: readable, or an event whose
+/// data does not read (its attachments are read all the same, and dropped).
 struct Partial {
-    packet: SocketPacket,
+    packet: Result<SocketPacket, Box<UnreadableEvent>>,
+    expected: usize,
     attachments: Vec<Bytes>,
     bytes: usize,
     deadline: Instant,
@@ -80,16 +82,23 @@ impl ClientConn {
                     values,
                     attachments,
                 };
-                args.check_placeholders().map_err(|e| e.to_string())?;
                 let (nsp, id) = (packet.nsp, packet.id);
+                if let Err(error) = args.check_placeholders() {
+                    return Ok(Some(unreadable_work(
+                        client,
+                        UnreadableEvent {
+                            nsp,
+                            id,
+                            name: Some(name),
+                            attachments: args.attachments.len(),
+                            reason: error.to_string(),
+                        },
+                    )));
+                }
                 Ok(Some(Box::pin(async move {
-                    let Some(socket) = client.socket(&nsp) else {
-                        return tracing::debug!(%nsp, "event for a namespace the client is not in");
+                    let Some((socket, ack)) = client.event_target(&nsp, id) else {
+                        return;
                     };
-                    let ack = id.map(|id| AckSender {
-                        socket: socket.clone(),
-                        id,
-                    });
                     let event = Event { name, args };
                     if let Some(monitor) = socket.0.ns.monitor() {
                         monitor.event_received(&socket, &event);
@@ -126,20 +135,33 @@ impl Connection for ClientConn {
                 if self.partial.is_some() {
                     return Err("text packet while binary attachments are pending".into());
                 }
-                let packet = SocketPacket::decode(&text).map_err(|e| e.to_string())?;
-                if packet.kind.is_binary() && packet.attachments > 0 {
-                    if packet.attachments > config.max_attachments {
-                        return Err(format!("{} attachments announced", packet.attachments));
+                let packet = match SocketPacket::decode(&text) {
+                    Ok(packet) => Ok(packet),
+                    Err(CodecError::Unreadable(unreadable)) => Err(unreadable),
+                    Err(error) => return Err(error.to_string()),
+                };
+                let expected = match &packet {
+                    Ok(packet) if packet.kind.is_binary() => packet.attachments,
+                    Ok(_) => 0,
+                    Err(unreadable) => unreadable.attachments,
+                };
+                if expected > 0 {
+                    if expected > config.max_attachments {
+                        return Err(format!("{expected} attachments announced"));
                     }
                     self.partial = Some(Box::new(Partial {
                         packet,
+                        expected,
                         attachments: Vec::new(),
                         bytes: text.len(),
                         deadline: Instant::now() + config.attachment_timeout,
                     }));
                     return Ok(None);
                 }
-                self.dispatch(packet, Vec::new())
+                match packet {
+                    Ok(packet) => self.dispatch(packet, Vec::new()),
+                    Err(unreadable) => Ok(Some(unreadable_work(self.client.clone(), *unreadable))),
+                }
             }
             Message::Binary(bytes) => {
                 let Some(partial) = self.partial.as_mut() else {
@@ -150,7 +172,7 @@ impl Connection for ClientConn {
                     return Err("binary packet over the payload limit".into());
                 }
                 partial.attachments.push(bytes);
-                if partial.attachments.len() < partial.packet.attachments {
+                if partial.attachments.len() < partial.expected {
                     return Ok(None);
                 }
                 let Some(partial) = self.partial.take() else {
@@ -161,7 +183,10 @@ impl Connection for ClientConn {
                     attachments,
                     ..
                 } = *partial;
-                self.dispatch(packet, attachments)
+                match packet {
+                    Ok(packet) => self.dispatch(packet, attachments),
+                    Err(unreadable) => Ok(Some(unreadable_work(self.client.clone(), *unreadable))),
+                }
             }
         }
     }
@@ -207,7 +232,33 @@ impl Connection for ClientConn {
     }
 }
 
+/// The work of an event whose data does not read: the namespace's handler
+/// is told (in the order of the client's packets) instead of handed the event.
+fn unreadable_work(client: Arc<Client>, unreadable: UnreadableEvent) -> Work {
+    Box::pin(async move {
+        let Some((socket, ack)) = client.event_target(&unreadable.nsp, unreadable.id) else {
+            return;
+        };
+        let handler = socket.0.ns.handler.clone();
+        handler.on_unreadable_event(socket, unreadable, ack).await;
+    })
+}
+
 impl Client {
+    /// The socket an event of `nsp` is for, and its acknowledgement sender
+    /// when the event asks for one; `None` when the client is not in `nsp`.
+    fn event_target(&self, nsp: &str, id: Option<u64>) -> Option<(Socket, Option<AckSender>)> {
+        let Some(socket) = self.socket(nsp) else {
+            tracing::debug!(%nsp, "event for a namespace the client is not in");
+            return None;
+        };
+        let ack = id.map(|id| AckSender {
+            socket: socket.clone(),
+            id,
+        });
+        Some((socket, ack))
+    }
+
     fn lock_sockets(&self) -> std::sync::MutexGuard<'_, Vec<Socket>> {
         self.sockets.lock().unwrap_or_else(|p| p.into_inner())
     }

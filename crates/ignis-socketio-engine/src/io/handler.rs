@@ -5,7 +5,7 @@ use std::pin::Pin;
 
 use serde_json::Value;
 
-use crate::codec::Args;
+use crate::codec::{Args, UnreadableEvent};
 
 /// A boxed future returned by namespace handlers.
 pub type HandlerFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -69,4 +69,22 @@ impl std::fmt::Display for DisconnectReason {
             DisconnectReason::Connection(reason) => f.write_str(reason),
         }
     }
+}
+
+/// The error code of an event whose data does not read.
+pub const UNREADABLE_DATA: &str = "unreadable_data";
+
+/// The error body of an event whose data does not read: `{code:
+/// "unreadable_data", message}`, the shape of the helper's other refusals.
+pub fn unreadable_error(event: &UnreadableEvent) -> ignis_socketio_protocol::ErrorBody {
+    ignis_socketio_protocol::ErrorBody {
+        code: UNREADABLE_DATA.to_owned(),
+        message: format!("the event's data cannot be read: {}", event.reason),
+    }
+}
+
+/// The acknowledgement answering an event whose data does not read:
+/// `{error: {code: "unreadable_data", message}}`.
+pub fn unreadable_answer(event: &UnreadableEvent) -> Value {
+    serde_json::json!({ "error": unreadable_error(event) })
 }

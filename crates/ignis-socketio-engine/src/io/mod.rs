@@ -14,11 +14,15 @@ mod server;
 mod socket;
 mod types;
 
+pub use crate::codec::UnreadableEvent;
 pub use adapter::{AdapterError, AdapterFuture, BroadcastOptions, SocketSummary};
 pub use client::ClientConn;
 pub use config::IoConfig;
 pub use fleet::{AckAnswer, LocalAck, LocalAcks};
-pub use handler::{ConnectRefusal, DisconnectReason, Event, HandlerFuture};
+pub use handler::{
+    ConnectRefusal, DisconnectReason, Event, HandlerFuture, UNREADABLE_DATA, unreadable_answer,
+    unreadable_error,
+};
 pub use handshake::{HandshakeSource, peer_address};
 pub use operators::{IntoRooms, OperatorError, Operators};
 pub use server::{IoHandler, SocketIo, SocketIoLayer, SocketIoService};

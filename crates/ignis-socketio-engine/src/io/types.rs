@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use super::adapter::{AdapterError, AdapterFuture, BroadcastOptions, SocketSummary};
 use super::config::IoConfig;
 use super::handler::{ConnectRefusal, DisconnectReason, Event, HandlerFuture};
-use crate::codec::Args;
+use crate::codec::{Args, UnreadableEvent};
 use crate::engine::Session;
 
 fn done<'a, T: Send + 'a>(value: T) -> AdapterFuture<'a, Result<T, AdapterError>> {
@@ -142,6 +142,27 @@ pub trait NamespaceHandler: Send + Sync + 'static {
     /// The client emitted an event; `ack` is there when it asked for an
     /// acknowledgement.
     fn on_event(&self, socket: Socket, event: Event, ack: Option<AckSender>) -> HandlerFuture<()>;
+
+    /// The client emitted an event whose data does not read (see
+    /// [`UnreadableEvent`]); [`NamespaceHandler::on_event`] is not called for
+    /// it, and the connection carries on. The default answers the
+    /// acknowledgement, when the event asks for one, with
+    /// [`unreadable_answer`](super::unreadable_answer).
+    fn on_unreadable_event(
+        &self,
+        socket: Socket,
+        event: UnreadableEvent,
+        ack: Option<AckSender>,
+    ) -> HandlerFuture<()> {
+        tracing::debug!(socket_id = %socket.id(), reason = %event.reason, "event data unreadable");
+        if let Some(ack) = ack {
+            let body = super::unreadable_answer(&event);
+            if let Err(error) = ack.send(&Args::json(vec![body])) {
+                tracing::debug!(socket_id = %socket.id(), %error, "acknowledgement not sent");
+            }
+        }
+        Box::pin(async {})
+    }
 
     /// The socket left the namespace (called once).
     fn on_disconnect(&self, socket: Socket, reason: DisconnectReason) {
