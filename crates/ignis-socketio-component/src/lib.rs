@@ -76,6 +76,7 @@ mod error;
 mod keys;
 mod operations;
 mod options;
+mod origin;
 mod socket_io;
 
 pub use application::{Application, DEFAULT_ADDR, DEFAULT_STOP_TIMEOUT, RunningApplication};

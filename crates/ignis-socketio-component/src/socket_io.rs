@@ -8,11 +8,10 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use ignis_socketio_redis::{RedisAdapterState, RedisConfig, SocketDetails};
 use ignis_socketio_server::{
-    AdminUiOptions, Handshake, Identity, OriginPolicy, ServerBuilder, SocketIOServerHelper,
-    SocketObserver,
+    AdminUiOptions, Handshake, Identity, ServerBuilder, SocketIOServerHelper, SocketObserver,
 };
 use tower::ServiceExt;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
@@ -25,6 +24,7 @@ use crate::operations::Operations;
 use crate::options::{
     CorsOrigins, OptionsError, ResolvedCors, ResolvedServerOptions, ServerOptions,
 };
+use crate::origin::OriginPolicy;
 
 /// The component's name in logs and errors (the reference's scope).
 pub const COMPONENT_NAME: &str = "SocketIOComponent";
@@ -298,8 +298,7 @@ impl Component for SocketIOComponent {
             }
         })?;
         let path: Arc<str> = Arc::from(resolved.options.server.path.as_str());
-        let cors = &resolved.options.cors;
-        let policy = OriginPolicy::new(cors.origins.clone(), cors.enforce_origin);
+        let policy = OriginPolicy::new(&resolved.options.cors);
         let router = router.layer(middleware::from_fn_with_state(
             (path, endpoint, policy),
             dispatch_socket_io,
@@ -377,7 +376,13 @@ async fn dispatch_socket_io(
                 origin = ?request.headers().get(header::ORIGIN),
                 "Socket.IO request from a foreign origin refused"
             );
-            return OriginPolicy::refusal();
+            // Engine.IO's own error shape, so browser clients report it.
+            return (
+                StatusCode::FORBIDDEN,
+                [(header::CONTENT_TYPE, "application/json")],
+                r#"{"code":4,"message":"Forbidden"}"#,
+            )
+                .into_response();
         }
         match endpoint.oneshot(request).await {
             Ok(response) => response,

@@ -14,7 +14,6 @@ use serde::Serialize;
 use crate::admin::AdminUiOptions;
 use crate::callbacks::IntoEventHandler;
 use crate::observer::Observers;
-use crate::origin::{CorsOrigins, OriginPolicy};
 use crate::types::{
     Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, Core, Engine, EventHandler,
     RoomValidator, SocketIOServerHelper,
@@ -61,19 +60,8 @@ impl SocketIOServerHelper {
 
     /// Mounts the Socket.IO endpoint on `router` at [`path`](Self::path).
     /// Other routes keep working; call it after `Router::with_state`.
-    /// With [`ServerOptions::allowed_origins`] set, requests to the endpoint
-    /// from other browser origins are refused with 403 (the application's own
-    /// routes are not checked).
     pub fn attach(&self, router: Router) -> Router {
-        let router = self.engine.attach(router);
-        match &self.options().allowed_origins {
-            Some(origins) => crate::origin::check_origins(
-                router,
-                self.path(),
-                OriginPolicy::new(origins.clone(), true),
-            ),
-            None => router,
-        }
+        self.engine.attach(router)
     }
 
     /// Sends `event` with `data` (any JSON value, `0`, `false`, `""` and `null`
@@ -333,14 +321,6 @@ impl ServerBuilder {
     /// Limit of `authenticate` requests per socket (default 10, 1/s); `None` turns it off.
     pub fn auth_rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {
         self.options.auth_rate_limit = limit.into();
-        self
-    }
-
-    /// Refuses Socket.IO requests from browser origins other than the
-    /// server's own and `origins` (see [`ServerOptions::allowed_origins`]);
-    /// `CorsOrigins::Any` turns the check off again (development).
-    pub fn allowed_origins(mut self, origins: CorsOrigins) -> Self {
-        self.options.allowed_origins = Some(origins);
         self
     }
 

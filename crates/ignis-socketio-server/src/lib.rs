@@ -81,7 +81,6 @@ mod metrics;
 mod native;
 mod observer;
 mod options;
-mod origin;
 mod panic;
 mod rate_limit;
 mod record;
@@ -112,7 +111,6 @@ pub use options::{
     DEFAULT_ACK_TIMEOUT, DEFAULT_AUTH_TIMEOUT, DEFAULT_IDENTIFIER, DEFAULT_MAX_PAYLOAD,
     DEFAULT_PATH, DEFAULT_PING_INTERVAL, DEFAULT_WS_READ_BUFFER_SIZE, ServerOptions,
 };
-pub use origin::{CorsOrigins, OriginPolicy};
 pub use rate_limit::{
     DEFAULT_AUTH_RATE_LIMIT, DEFAULT_EVENT_RATE_LIMIT, DEFAULT_RATE_LIMIT_DISCONNECT_AFTER,
     DEFAULT_ROOM_RATE_LIMIT, RateLimit,

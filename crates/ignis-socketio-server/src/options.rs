@@ -3,8 +3,6 @@
 use std::time::Duration;
 
 use ignis_socketio_engine::ws::DeflateConfig;
-
-use crate::origin::CorsOrigins;
 use ignis_socketio_protocol::{RoomLimits, rooms};
 
 use crate::rate_limit::{
@@ -77,15 +75,6 @@ pub struct ServerOptions {
     /// pause of a second or more, is disconnected. `None`: only its events
     /// are dropped. Not zero.
     pub rate_limit_disconnect_after: Option<Duration>,
-    /// Browser origins allowed to reach the Socket.IO endpoint mounted by
-    /// [`attach`](crate::SocketIOServerHelper::attach). `None`, the default,
-    /// checks nothing: any web page can open a WebSocket to the server with
-    /// its visitors' cookies. `Some(list)` refuses, with 403, a request whose
-    /// `Origin` is neither the server's own nor listed (requests without
-    /// `Origin`, from non-browser clients, pass); `Some(CorsOrigins::Any)` is
-    /// the development switch. The component takes this list from its CORS
-    /// options.
-    pub allowed_origins: Option<CorsOrigins>,
 }
 
 impl Default for ServerOptions {
@@ -109,7 +98,6 @@ impl Default for ServerOptions {
             room_rate_limit: Some(DEFAULT_ROOM_RATE_LIMIT),
             auth_rate_limit: Some(DEFAULT_AUTH_RATE_LIMIT),
             rate_limit_disconnect_after: Some(DEFAULT_RATE_LIMIT_DISCONNECT_AFTER),
-            allowed_origins: None,
         }
     }
 }

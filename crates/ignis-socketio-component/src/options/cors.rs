@@ -8,9 +8,20 @@ use super::error::OptionsError;
 /// Default status answered to a CORS preflight request.
 pub const DEFAULT_PREFLIGHT_STATUS: u16 = 204;
 
-/// Which origins may call the Socket.IO endpoint: the server crate's
-/// allow-list, shared by the CORS answers and the origin check.
-pub use ignis_socketio_server::CorsOrigins;
+/// Which origins may call the Socket.IO endpoint from a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// No cross-origin access: no CORS headers are sent (the default; pages
+    /// served by the same origin still work).
+    SameOrigin,
+    /// Exactly these origins, e.g. `https://app.example.com`.
+    List(Vec<String>),
+    /// Any origin. Together with credentials this is refused unless
+    /// [`CorsOptions::allow_any_origin_with_credentials_in_development`] is
+    /// set, and then the request's origin is mirrored (browsers reject `*`
+    /// with credentials).
+    Any,
+}
 
 /// CORS settings of the Socket.IO endpoint; unset fields keep their defaults.
 ///

@@ -133,8 +133,6 @@ macro_rules! overlay {
                     // The component's own deflate group is resolved apart
                     // and set by `resolve`.
                     per_message_deflate: base.per_message_deflate,
-                    // The component checks origins itself, from `cors`.
-                    allowed_origins: base.allowed_origins,
                 }
             }
 

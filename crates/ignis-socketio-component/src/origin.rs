@@ -1,44 +1,29 @@
 //! The `Origin` check of Socket.IO requests. CORS only protects what a
 //! browser reads with fetch/XHR; a WebSocket handshake is sent cross-site
 //! with the user's cookies, so the server must refuse foreign origins itself.
-//! One allow-list type serves both: the component answers CORS from it, and
-//! the helper and the component refuse foreign origins with it.
 
-use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, header};
 
-/// Which origins may reach the Socket.IO endpoint from a browser.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CorsOrigins {
-    /// Only pages of the server's own origin (the `Origin` header names the
-    /// `Host` the request was sent to); no CORS headers are sent.
-    SameOrigin,
-    /// The server's own origin and exactly these, e.g. `https://app.example.com`.
-    List(Vec<String>),
-    /// Any origin: the development switch. The component refuses it together
-    /// with credentials unless its development setting says otherwise.
-    Any,
-}
+use crate::options::{CorsOrigins, ResolvedCors};
 
-/// Decides whether a request's `Origin` may reach Socket.IO.
+/// Which origins may reach the Socket.IO endpoint.
 #[derive(Debug, Clone)]
-pub struct OriginPolicy {
+pub(crate) struct OriginPolicy {
     enforce: bool,
     origins: CorsOrigins,
 }
 
 impl OriginPolicy {
-    /// A policy allowing `origins`; with `enforce` false every origin passes.
-    pub fn new(origins: CorsOrigins, enforce: bool) -> Self {
-        OriginPolicy { enforce, origins }
+    pub(crate) fn new(cors: &ResolvedCors) -> Self {
+        OriginPolicy {
+            enforce: cors.enforce_origin,
+            origins: cors.origins.clone(),
+        }
     }
 
     /// Whether a request with these headers may reach Socket.IO: no
     /// `Origin` (not a browser), an allowed origin, or the server's own.
-    pub fn allows(&self, headers: &HeaderMap) -> bool {
+    pub(crate) fn allows(&self, headers: &HeaderMap) -> bool {
         if !self.enforce {
             return true;
         }
@@ -60,43 +45,6 @@ impl OriginPolicy {
             .and_then(|host| host.to_str().ok());
         host.is_some_and(|host| same_authority(origin, host))
     }
-
-    /// The answer to a refused request: 403 in Engine.IO's own error shape,
-    /// so that browser clients report it.
-    pub fn refusal() -> Response {
-        (
-            StatusCode::FORBIDDEN,
-            [(header::CONTENT_TYPE, "application/json")],
-            r#"{"code":4,"message":"Forbidden"}"#,
-        )
-            .into_response()
-    }
-}
-
-/// Puts `policy` in front of the requests to `path` (and below it) on `router`.
-pub(crate) fn check_origins(router: Router, path: &str, policy: OriginPolicy) -> Router {
-    let base = path.trim_end_matches('/').to_owned();
-    router.layer(middleware::from_fn_with_state(
-        std::sync::Arc::new((base, policy)),
-        refuse_foreign_origins,
-    ))
-}
-
-async fn refuse_foreign_origins(
-    State(checked): State<std::sync::Arc<(String, OriginPolicy)>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let (base, policy) = &*checked;
-    let on_endpoint = request
-        .uri()
-        .path()
-        .strip_prefix(base.as_str())
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-    if on_endpoint && !policy.allows(request.headers()) {
-        return OriginPolicy::refusal();
-    }
-    next.run(request).await
 }
 
 /// Whether `origin` (`scheme://host[:port]`) names the same host and port
@@ -132,7 +80,7 @@ mod tests {
     use axum::http::HeaderValue;
 
     fn policy(origins: CorsOrigins, enforce: bool) -> OriginPolicy {
-        OriginPolicy::new(origins, enforce)
+        OriginPolicy { enforce, origins }
     }
 
     fn headers(origin: Option<&'static str>, host: &'static str) -> HeaderMap {
