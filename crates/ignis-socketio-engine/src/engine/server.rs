@@ -305,10 +305,10 @@ impl<H: EngineHandler> Engine<H> {
         if session.lock().poll == PollState::Upgraded {
             return EngineError::BadRequest.response();
         }
-        let bytes = match Limited::new(body, self.shared.config.max_payload)
-            .collect()
-            .await
-        {
+        let config = &self.shared.config;
+        let body =
+            crate::body_deadline::DeadlineBody::new(Box::pin(body), config.body_read_timeout);
+        let bytes = match Limited::new(body, config.max_payload).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(error) => {
                 let too_large = error
