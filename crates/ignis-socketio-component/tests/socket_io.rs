@@ -16,7 +16,7 @@ use ignis_socketio_component::{
 };
 use ignis_socketio_redis::RedisConfig;
 use ignis_socketio_server::{
-    AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest, Target,
+    AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest, SocketIOServerHelper, Target,
 };
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -399,6 +399,13 @@ async fn any_origin_in_development_mirrors_the_origin_with_credentials() {
     running.stop().await.unwrap();
 }
 
+/// The helper the component bound in a running application.
+fn running_helper(running: &ignis_socketio_component::RunningApplication) -> SocketIOServerHelper {
+    running
+        .get(&SocketIOBindingKeys::SOCKET_IO_INSTANCE)
+        .unwrap()
+}
+
 #[tokio::test]
 async fn helper_options_reach_the_running_helper() {
     let running = app_with_handlers(Some(
@@ -415,9 +422,7 @@ async fn helper_options_reach_the_running_helper() {
     .start()
     .await
     .unwrap();
-    let helper = running
-        .get(&SocketIOBindingKeys::SOCKET_IO_INSTANCE)
-        .unwrap();
+    let helper = running_helper(&running);
     let options = helper.options();
     assert_eq!(options.auth_timeout, Duration::from_millis(4_000));
     assert_eq!(options.ping_interval, Duration::from_millis(200));
@@ -457,9 +462,7 @@ async fn connection_caps_and_engine_limits_reach_the_running_helper() {
     .start()
     .await
     .unwrap();
-    let helper = running
-        .get(&SocketIOBindingKeys::SOCKET_IO_INSTANCE)
-        .unwrap();
+    let helper = running_helper(&running);
     let options = helper.options();
     assert_eq!(options.max_unauthenticated_connections, Some(1));
     assert_eq!(options.max_unauthenticated_per_address, None);

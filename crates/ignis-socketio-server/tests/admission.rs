@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{TestServer, builder};
 use http::HeaderName;
-use ignis_socketio_test_support::http::{http, status};
+use ignis_socketio_test_support::http::{http, read_response, status};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -63,9 +63,7 @@ async fn post(addr: SocketAddr, sid: &str, body: &str) -> u16 {
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    status(&response)
+    status(&read_response(&mut stream).await)
 }
 
 /// Connects session `sid` to Socket.IO with the good token and authenticates.

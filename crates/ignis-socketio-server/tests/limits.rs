@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{TestServer, builder};
-use ignis_socketio_test_support::http::{http, status};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use ignis_socketio_test_support::http::{http, read_response, status};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 const POLLING: &str = "/io/?EIO=4&transport=polling";
@@ -34,15 +34,7 @@ async fn post(addr: SocketAddr, sid: &str, body: &str, sent: usize) -> String {
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(&body.as_bytes()[..sent]).await.unwrap();
-    let mut response = String::new();
-    tokio::time::timeout(
-        Duration::from_secs(10),
-        stream.read_to_string(&mut response),
-    )
-    .await
-    .expect("an answer within 10 s")
-    .unwrap();
-    response
+    read_response(&mut stream).await
 }
 
 #[tokio::test]
