@@ -218,7 +218,14 @@ impl SocketIOServerHelper {
         let engine: std::sync::Weak<dyn Engine> = Arc::downgrade(&self.engine);
         let source = Box::new(move || {
             let engine = engine.upgrade()?;
-            Some((engine.core().clients(), engine.engine_counters()))
+            let admission = &engine.core().admission;
+            let refusals = crate::metrics::Refusals {
+                origin: admission
+                    .origins_refused
+                    .load(std::sync::atomic::Ordering::Relaxed),
+                connection_cap: admission.connections_refused(),
+            };
+            Some((engine.core().clients(), engine.engine_counters(), refusals))
         });
         match self.core().metrics.collector(source) {
             Some(collector) => {

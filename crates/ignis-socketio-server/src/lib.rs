@@ -18,6 +18,14 @@
 //! (4 MiB): a client that stops reading is disconnected as a slow consumer
 //! instead of losing messages while it looks connected.
 //!
+//! Two protections are off until configured: without
+//! [`ServerBuilder::allowed_origins`] any web page may open a connection (its
+//! visitors' cookies included), and without
+//! [`ServerBuilder::max_unauthenticated_connections`] a client may hold any
+//! number of connections until they time out unauthenticated. Both refuse at
+//! the Engine.IO handshake, before a session exists. Every limit, its default
+//! and what happens over it: `docs/operations.md`, section "Limits".
+//!
 //! [`SocketObserver`]s registered with [`ServerBuilder::observer`] learn when
 //! each socket connects, authenticates and disconnects, without depending on
 //! an adapter: for example to publish [`Handshake::to_node_json`] and

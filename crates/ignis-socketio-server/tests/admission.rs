@@ -144,7 +144,12 @@ async fn without_an_allow_list_the_helper_checks_no_origin() {
 
 #[tokio::test]
 async fn the_connection_over_the_total_cap_is_refused_until_one_authenticates() {
-    let server = TestServer::start(builder().max_unauthenticated_connections(2, None)).await;
+    let server = TestServer::start(
+        builder()
+            .max_unauthenticated_connections(2, None)
+            .metrics(true),
+    )
+    .await;
     let addr = server.addr;
     let (first, sid1) = open_polling(addr, &[]).await;
     let (second, sid2) = open_polling(addr, &[]).await;
@@ -163,6 +168,14 @@ async fn the_connection_over_the_total_cap_is_refused_until_one_authenticates() 
         server.io.counters().sessions_opened,
         2,
         "a refused handshake costs no session"
+    );
+    let mut registry = prometheus_client::registry::Registry::default();
+    assert!(server.io.register_metrics(&mut registry));
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+    assert!(
+        text.contains(r#"socketio_requests_refused_total{reason="connection_cap"} 2"#),
+        "{text}"
     );
 
     // An authenticated connection frees its slot.
