@@ -232,3 +232,20 @@ async fn without_caps_unauthenticated_connections_are_not_limited() {
     }
     assert_eq!(server.io.counters().connections_refused, 0);
 }
+
+#[tokio::test]
+async fn an_admin_page_whose_login_is_accepted_gives_its_place_back() {
+    let server = TestServer::start(
+        builder()
+            .max_unauthenticated_connections(1, None)
+            .admin_ui(ignis_socketio_server::AdminUiOptions::without_auth()),
+    )
+    .await;
+    let addr = server.addr;
+    let (opened, sid) = open_polling(addr, &[]).await;
+    assert_eq!(opened, 200);
+    assert_eq!(open_polling(addr, &[]).await.0, 503);
+    assert_eq!(post(addr, &sid.unwrap(), "40/admin,").await, 200);
+    wait_unauthenticated(&server, 0).await;
+    assert_eq!(open_polling(addr, &[]).await.0, 200);
+}
