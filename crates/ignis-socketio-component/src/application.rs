@@ -303,16 +303,23 @@ impl Application {
         };
 
         let router = router.layer(Extension(container.clone()));
+        // The Socket.IO options' header and body read timeouts, when the component is in.
+        let limits = container
+            .get_optional(&crate::SocketIOBindingKeys::SOCKET_IO_INSTANCE)
+            .ok()
+            .flatten()
+            .map(|io| io.serve_limits())
+            .unwrap_or_default();
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            // HTTP/1.1 only, and the request head copied out of hyper's
-            // buffer: about 8 KiB less per WebSocket than `axum::serve`.
-            ignis_socketio_server::serve(listener, router, async move {
-                // A dropped sender means the handle is gone: shut down too.
-                let _ = shutdown_rx.await;
-            })
-            .await
-        });
+        let shutdown = async move {
+            // A dropped sender means the handle is gone: shut down too.
+            let _ = shutdown_rx.await;
+        };
+        // HTTP/1.1 only, and the request head copied out of hyper's buffer:
+        // about 8 KiB less per WebSocket than `axum::serve`.
+        let server = tokio::spawn(ignis_socketio_server::serve_with(
+            listener, router, shutdown, limits,
+        ));
         tracing::info!(%local_addr, "application listening");
 
         let mut running = RunningApplication {

@@ -16,7 +16,7 @@ use ignis_socketio_component::{
 };
 use ignis_socketio_redis::RedisConfig;
 use ignis_socketio_server::{
-    AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest, Target,
+    AuthError, AuthenticatedClient, Handshake, Identity, JoinRequest, SocketIOServerHelper, Target,
 };
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -399,6 +399,13 @@ async fn any_origin_in_development_mirrors_the_origin_with_credentials() {
     running.stop().await.unwrap();
 }
 
+/// The helper the component bound in a running application.
+fn running_helper(running: &ignis_socketio_component::RunningApplication) -> SocketIOServerHelper {
+    running
+        .get(&SocketIOBindingKeys::SOCKET_IO_INSTANCE)
+        .unwrap()
+}
+
 #[tokio::test]
 async fn helper_options_reach_the_running_helper() {
     let running = app_with_handlers(Some(
@@ -415,9 +422,7 @@ async fn helper_options_reach_the_running_helper() {
     .start()
     .await
     .unwrap();
-    let helper = running
-        .get(&SocketIOBindingKeys::SOCKET_IO_INSTANCE)
-        .unwrap();
+    let helper = running_helper(&running);
     let options = helper.options();
     assert_eq!(options.auth_timeout, Duration::from_millis(4_000));
     assert_eq!(options.ping_interval, Duration::from_millis(200));
@@ -439,6 +444,60 @@ async fn helper_options_reach_the_running_helper() {
     let rooms = helper.get_client(&id).unwrap().rooms;
     assert!(rooms.contains(&"lobby".to_owned()), "{rooms:?}");
     assert!(!rooms.contains(&"io-default".to_owned()), "{rooms:?}");
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn connection_caps_and_engine_limits_reach_the_running_helper() {
+    let running = app_with_handlers(Some(
+        ServerOptions::default()
+            .max_unauthenticated_connections(1)
+            .max_attachments(7)
+            .attachment_timeout(Duration::from_secs(2))
+            .max_buffered_bytes(1 << 20)
+            .max_buffered_packets(1_000)
+            .body_read_timeout(Duration::from_secs(3))
+            .header_read_timeout(Duration::from_millis(300)),
+    ))
+    .start()
+    .await
+    .unwrap();
+    let helper = running_helper(&running);
+    let options = helper.options();
+    assert_eq!(options.max_unauthenticated_connections, Some(1));
+    assert_eq!(options.max_unauthenticated_per_address, None);
+    assert_eq!(options.max_attachments, 7);
+    assert_eq!(options.attachment_timeout, Duration::from_secs(2));
+    assert_eq!(
+        (options.max_buffered_bytes, options.max_buffered_packets),
+        (1 << 20, 1_000)
+    );
+    assert_eq!(options.body_read_timeout, Duration::from_secs(3));
+
+    // The cap, seen by real requests: the second unauthenticated session is refused.
+    let addr = running.local_addr();
+    let handshake = "/io/?EIO=4&transport=polling";
+    assert_eq!(status(&http(addr, "GET", handshake, &[]).await), 200);
+    let refused = http(addr, "GET", handshake, &[]).await;
+    assert_eq!(status(&refused), 503, "{refused}");
+    assert_eq!(helper.counters().connections_refused, 1);
+
+    // The application serves with the options' header timeout (30 s by
+    // default): a head that never ends is cut.
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut slow, b"GET /io/?EIO=4 HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::io::AsyncReadExt::read_to_end(&mut slow, &mut rest),
+    )
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the unfinished head is cut well before 30 s"
+    );
     running.stop().await.unwrap();
 }
 

@@ -55,6 +55,7 @@ impl Core {
         observers: Observers,
     ) -> Self {
         Core {
+            admission: Arc::new(crate::admission::Admission::new(&options)),
             options,
             authenticator,
             validator,
@@ -148,6 +149,7 @@ impl Core {
     fn finish(&self, record: &Arc<ClientRecord>, reason: String) {
         // Snapshot before closing: the rooms are still there.
         let info = self.disconnected_handler.as_ref().map(|_| record.info());
+        record.handshake.release_admission();
         let Some(notify_now) = record.close() else {
             return;
         };
@@ -331,6 +333,7 @@ impl Core {
                 tracing::info!(parent: &record.span, "client disconnected during authentication; result discarded");
                 return;
             }
+            record.handshake.release_admission();
             // Under the lock: a concurrent teardown cannot interleave, so no
             // room is joined after the socket's rooms were cleaned.
             if !self.options.default_rooms.is_empty() {

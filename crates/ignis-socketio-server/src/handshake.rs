@@ -83,6 +83,12 @@ impl Handshake {
         }
     }
 
+    /// Gives back the connection's place under the caps on unauthenticated
+    /// connections, if it holds one (once authenticated or gone).
+    pub(crate) fn release_admission(&self) {
+        crate::admission::release(&self.inner.request);
+    }
+
     /// The HTTP headers of the request that opened the connection.
     pub fn headers(&self) -> &HeaderMap {
         &self.inner.request.headers

@@ -1,27 +1,16 @@
 //! The public handle and its builder.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use ignis_socketio_engine::io::{Adapter, LocalAdapter};
-use ignis_socketio_engine::ws::DeflateConfig;
 use ignis_socketio_protocol::{JoinAck, LeaveAck, validate_event_name};
 use serde::Serialize;
 
-use crate::admin::AdminUiOptions;
-use crate::callbacks::IntoEventHandler;
-use crate::observer::Observers;
-use crate::types::{
-    Authenticator, ClientConnectedHandler, ClientDisconnectedHandler, Core, Engine, EventHandler,
-    RoomValidator, SocketIOServerHelper,
-};
-use crate::{
-    AckReply, BuildError, ClientInfo, Payload, RateLimit, ServerError, ServerOptions,
-    SocketObserver, Target,
-};
+use crate::builder::ServerBuilder;
+use crate::types::{Core, Engine, SocketIOServerHelper};
+use crate::{AckReply, ClientInfo, Payload, ServerError, ServerOptions, Target};
 
 impl fmt::Debug for SocketIOServerHelper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -212,6 +201,11 @@ impl SocketIOServerHelper {
             sessions_opened: engine.sessions_opened,
             sessions_closed: engine.sessions_closed,
             messages_received: engine.messages_received,
+            connections_refused: core.admission.connections_refused(),
+            origins_refused: core
+                .admission
+                .origins_refused
+                .load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -224,7 +218,14 @@ impl SocketIOServerHelper {
         let engine: std::sync::Weak<dyn Engine> = Arc::downgrade(&self.engine);
         let source = Box::new(move || {
             let engine = engine.upgrade()?;
-            Some((engine.core().clients(), engine.engine_counters()))
+            let admission = &engine.core().admission;
+            let refusals = crate::metrics::Refusals {
+                origin: admission
+                    .origins_refused
+                    .load(std::sync::atomic::Ordering::Relaxed),
+                connection_cap: admission.connections_refused(),
+            };
+            Some((engine.core().clients(), engine.engine_counters(), refusals))
         });
         match self.core().metrics.collector(source) {
             Some(collector) => {
@@ -235,283 +236,25 @@ impl SocketIOServerHelper {
         }
     }
 
+    /// The time limits for [`serve_with`](crate::serve_with) from these
+    /// options ([`ServerOptions::header_read_timeout`],
+    /// [`ServerOptions::body_read_timeout`]).
+    pub fn serve_limits(&self) -> crate::ServeLimits {
+        crate::ServeLimits {
+            header_read_timeout: self.options().header_read_timeout,
+            body_read_timeout: self.options().body_read_timeout,
+        }
+    }
+
+    /// Connections that have not authenticated yet and hold a place under
+    /// the caps on them (0 when no cap is set).
+    pub fn unauthenticated_connections(&self) -> usize {
+        self.core().admission.unauthenticated_held()
+    }
+
     /// Whether [`shutdown`](Self::shutdown) has been called.
     pub fn is_shut_down(&self) -> bool {
         self.core().is_shutting_down()
-    }
-}
-
-/// Configures a [`SocketIOServerHelper`]. Only [`authenticate`](Self::authenticate) is required.
-#[derive(Default)]
-pub struct ServerBuilder {
-    options: ServerOptions,
-    authenticator: Option<Arc<dyn Authenticator>>,
-    validator: Option<Arc<dyn RoomValidator>>,
-    connected_handler: Option<Arc<dyn ClientConnectedHandler>>,
-    disconnected_handler: Option<Arc<dyn ClientDisconnectedHandler>>,
-    event_handlers: Vec<(String, Arc<dyn EventHandler>)>,
-    observers: Vec<Arc<dyn SocketObserver>>,
-    metrics: bool,
-    admin_ui: Option<AdminUiOptions>,
-}
-
-impl fmt::Debug for ServerBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServerBuilder")
-            .field("options", &self.options)
-            .field("authenticator", &self.authenticator.is_some())
-            .field("validator", &self.validator.is_some())
-            .field("connected_handler", &self.connected_handler.is_some())
-            .field("disconnected_handler", &self.disconnected_handler.is_some())
-            .field(
-                "event_handlers",
-                &self
-                    .event_handlers
-                    .iter()
-                    .map(|(e, _)| e)
-                    .collect::<Vec<_>>(),
-            )
-            .field("observers", &self.observers.len())
-            .field("metrics", &self.metrics)
-            .field("admin_ui", &self.admin_ui)
-            .finish()
-    }
-}
-
-impl ServerBuilder {
-    /// Replaces every option at once: the way to set any option
-    /// (`ServerOptions { ping_interval, ..ServerOptions::default() }`); the
-    /// setters below change one field of what is set.
-    pub fn options(mut self, options: ServerOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// Name of the server in logs (default `SOCKET_IO_SERVER`).
-    pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
-        self.options.identifier = identifier.into();
-        self
-    }
-
-    /// Request path (default `/io`).
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.options.path = path.into();
-        self
-    }
-
-    /// Time a client has to authenticate (default 10 s).
-    pub fn auth_timeout(mut self, timeout: Duration) -> Self {
-        self.options.auth_timeout = timeout;
-        self
-    }
-
-    /// Limit of application events per socket (default 5 000 at once,
-    /// 2 500/s); `None` turns it off. See [`ServerOptions::event_rate_limit`].
-    pub fn event_rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {
-        self.options.event_rate_limit = limit.into();
-        self
-    }
-
-    /// Limit of `join`/`leave` requests per socket (default 100, 20/s); `None` turns it off.
-    pub fn room_rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {
-        self.options.room_rate_limit = limit.into();
-        self
-    }
-
-    /// Limit of `authenticate` requests per socket (default 10, 1/s); `None` turns it off.
-    pub fn auth_rate_limit(mut self, limit: impl Into<Option<RateLimit>>) -> Self {
-        self.options.auth_rate_limit = limit.into();
-        self
-    }
-
-    /// How long a socket may stay over a rate limit before it is
-    /// disconnected (default 5 s); `None`: never, its events are only dropped.
-    pub fn rate_limit_disconnect_after(mut self, after: impl Into<Option<Duration>>) -> Self {
-        self.options.rate_limit_disconnect_after = after.into();
-        self
-    }
-
-    /// Turns WebSocket per-message compression (permessage-deflate) on with
-    /// `config` (`DeflateConfig::default()` is the reference's settings), or
-    /// off with `None` (the default).
-    pub fn per_message_deflate(mut self, config: impl Into<Option<DeflateConfig>>) -> Self {
-        self.options.per_message_deflate = config.into();
-        self
-    }
-
-    /// The authenticator (required): a closure `|hs: Handshake| async move { ... }`
-    /// returning `Result<Identity, AuthError>`, or an [`Authenticator`].
-    pub fn authenticate(mut self, authenticator: impl Authenticator) -> Self {
-        self.authenticator = Some(Arc::new(authenticator));
-        self
-    }
-
-    /// The authenticator, already shared.
-    pub fn authenticator(mut self, authenticator: Arc<dyn Authenticator>) -> Self {
-        self.authenticator = Some(authenticator);
-        self
-    }
-
-    /// The room validator: a closure `|req: JoinRequest| async move { ... }`
-    /// returning the allowed rooms, or a [`RoomValidator`]. Without one every join is refused.
-    pub fn validate_rooms(mut self, validator: impl RoomValidator) -> Self {
-        self.validator = Some(Arc::new(validator));
-        self
-    }
-
-    /// The room validator, already shared.
-    pub fn room_validator(mut self, validator: Arc<dyn RoomValidator>) -> Self {
-        self.validator = Some(validator);
-        self
-    }
-
-    /// The client-connected handler: a closure `|client: AuthenticatedClient| async move { ... }`
-    /// or a [`ClientConnectedHandler`].
-    pub fn on_client_connected(mut self, handler: impl ClientConnectedHandler) -> Self {
-        self.connected_handler = Some(Arc::new(handler));
-        self
-    }
-
-    /// The client-connected handler, already shared.
-    pub fn client_connected_handler(mut self, handler: Arc<dyn ClientConnectedHandler>) -> Self {
-        self.connected_handler = Some(handler);
-        self
-    }
-
-    /// The client-disconnected handler: a closure
-    /// `|client: ClientInfo, reason: String| async move { ... }` or a
-    /// [`ClientDisconnectedHandler`]. Runs once per client, whatever the cause.
-    pub fn on_client_disconnected(mut self, handler: impl ClientDisconnectedHandler) -> Self {
-        self.disconnected_handler = Some(Arc::new(handler));
-        self
-    }
-
-    /// The client-disconnected handler, already shared.
-    pub fn client_disconnected_handler(
-        mut self,
-        handler: Arc<dyn ClientDisconnectedHandler>,
-    ) -> Self {
-        self.disconnected_handler = Some(handler);
-        self
-    }
-
-    /// Registers a handler of the application event `event` for every
-    /// authenticated client (a handler registered on the client with
-    /// [`AuthenticatedClient::on`](crate::AuthenticatedClient::on) takes
-    /// precedence). Same handler shapes as `AuthenticatedClient::on`.
-    pub fn on<M>(mut self, event: impl Into<String>, handler: impl IntoEventHandler<M>) -> Self {
-        self.event_handlers
-            .push((event.into(), handler.into_event_handler()));
-        self
-    }
-
-    /// Adds a lifecycle [`SocketObserver`]: told when each socket connects,
-    /// authenticates and disconnects (for example to publish socket details to
-    /// a cluster adapter). May be called several times; observers are called
-    /// in the order they were added.
-    pub fn observer(mut self, observer: Arc<dyn SocketObserver>) -> Self {
-        self.observers.push(observer);
-        self
-    }
-
-    /// Counts what the helper does for Prometheus (off by default): expose
-    /// the counts with [`SocketIOServerHelper::register_metrics`]. Off, the
-    /// helper counts nothing; on, each counted event costs an atomic add.
-    pub fn metrics(mut self, enabled: bool) -> Self {
-        self.metrics = enabled;
-        self
-    }
-
-    /// Serves the official Socket.IO Admin UI's namespace (`/admin` by
-    /// default) beside the helper's: off unless called. See
-    /// [`AdminUiOptions`] for the login, read-only and production modes, and
-    /// for a fleet (the admin namespace's own adapter).
-    pub fn admin_ui(mut self, options: AdminUiOptions) -> Self {
-        self.admin_ui = Some(options);
-        self
-    }
-
-    /// The admin options, checked.
-    fn take_admin_ui(&mut self) -> Result<Option<AdminUiOptions>, BuildError> {
-        let Some(options) = self.admin_ui.take() else {
-            return Ok(None);
-        };
-        options
-            .check()
-            .map_err(|reason| BuildError::InvalidOption {
-                option: "admin_ui",
-                reason,
-            })?;
-        Ok(Some(options))
-    }
-
-    fn into_core(self) -> Result<Arc<Core>, BuildError> {
-        self.options.validate()?;
-        let authenticator = self.authenticator.ok_or(BuildError::MissingAuthenticator)?;
-        let mut event_handlers = HashMap::new();
-        for (event, handler) in self.event_handlers {
-            crate::callbacks::check_handler_name(&event).map_err(|error| {
-                BuildError::InvalidOption {
-                    option: "on",
-                    reason: error.to_string(),
-                }
-            })?;
-            event_handlers.insert(event, handler);
-        }
-        Ok(Arc::new(
-            Core::new(
-                self.options,
-                authenticator,
-                self.validator,
-                self.connected_handler,
-                self.disconnected_handler,
-                event_handlers,
-                Observers::new(self.observers),
-            )
-            .with_metrics(crate::metrics::Metrics::new(self.metrics)),
-        ))
-    }
-
-    /// Builds the helper on the project's own engine with the in-memory
-    /// adapter (one node).
-    ///
-    /// With [`admin_ui`](Self::admin_ui) it must run inside a Tokio runtime
-    /// (the admin page's stats are sent by a task), and the admin options may
-    /// not carry an adapter (use [`build_with_adapter`](Self::build_with_adapter)).
-    pub fn build(mut self) -> Result<SocketIOServerHelper, BuildError> {
-        let admin = self.take_admin_ui()?;
-        let invalid = |reason: &str| BuildError::InvalidOption {
-            option: "admin_ui",
-            reason: reason.to_owned(),
-        };
-        if let Some(admin) = &admin {
-            if admin.adapter.is_some() {
-                return Err(invalid("an admin adapter needs build_with_adapter"));
-            }
-            if tokio::runtime::Handle::try_current().is_err() {
-                return Err(invalid("the admin page needs a Tokio runtime"));
-            }
-        }
-        let native = crate::native::build(self.into_core()?, Arc::new(LocalAdapter), admin);
-        native.start_admin();
-        Ok(SocketIOServerHelper { engine: native })
-    }
-
-    /// Builds the helper with `adapter` (for example a Redis adapter) and
-    /// waits until the adapter is ready (for example subscribed to Redis), so
-    /// that no connection is accepted before.
-    pub async fn build_with_adapter(
-        mut self,
-        adapter: Arc<dyn Adapter>,
-    ) -> Result<SocketIOServerHelper, BuildError> {
-        let admin = self.take_admin_ui()?;
-        let native = crate::native::build(self.into_core()?, adapter, admin);
-        native
-            .init_adapter()
-            .await
-            .map_err(BuildError::AdapterInit)?;
-        native.start_admin();
-        Ok(SocketIOServerHelper { engine: native })
     }
 }
 
@@ -540,6 +283,12 @@ pub struct ServerCounters {
     pub sessions_closed: u64,
     /// Engine.IO messages received.
     pub messages_received: u64,
+    /// Handshakes refused for being over a cap on unauthenticated
+    /// connections ([`ServerOptions::max_unauthenticated_connections`],
+    /// [`ServerOptions::max_unauthenticated_per_address`]).
+    pub connections_refused: u64,
+    /// Requests refused for their `Origin` ([`ServerOptions::allowed_origins`]).
+    pub origins_refused: u64,
 }
 
 #[cfg(test)]

@@ -18,6 +18,14 @@
 //! (4 MiB): a client that stops reading is disconnected as a slow consumer
 //! instead of losing messages while it looks connected.
 //!
+//! Two protections are off until configured: without
+//! [`ServerBuilder::allowed_origins`] any web page may open a connection (its
+//! visitors' cookies included), and without
+//! [`ServerBuilder::max_unauthenticated_connections`] a client may hold any
+//! number of connections until they time out unauthenticated. Both refuse at
+//! the Engine.IO handshake, before a session exists. Every limit, its default
+//! and what happens over it: `docs/operations.md`, section "Limits".
+//!
 //! [`SocketObserver`]s registered with [`ServerBuilder::observer`] learn when
 //! each socket connects, authenticates and disconnects, without depending on
 //! an adapter: for example to publish [`Handshake::to_node_json`] and
@@ -66,6 +74,8 @@
 
 mod ack;
 mod admin;
+mod admission;
+mod builder;
 mod callbacks;
 mod client;
 mod clock;
@@ -81,6 +91,7 @@ mod metrics;
 mod native;
 mod observer;
 mod options;
+mod origin;
 mod panic;
 mod rate_limit;
 mod record;
@@ -95,22 +106,28 @@ mod warn_budget;
 
 pub use ack::AckResponder;
 pub use admin::{AdminMode, AdminUiOptions, DEFAULT_ADMIN_NAMESPACE, DEFAULT_STATS_INTERVAL};
+pub use builder::ServerBuilder;
 pub use callbacks::{HandlerOutcome, IntoEventHandler, WithAckMarker, WithoutAckMarker};
 pub use error::{BuildError, ServerError};
 pub use event_data::{DataError, EventData};
 pub use handshake::Handshake;
-pub use helper::{ServerBuilder, ServerCounters};
+pub use helper::ServerCounters;
 pub use identity::{AuthError, Identity};
 /// Settings of WebSocket per-message compression ([`ServerOptions::per_message_deflate`]).
 pub use ignis_socketio_engine::ws::DeflateConfig;
-pub use ignis_socketio_engine::{HEADER_READ_TIMEOUT, serve};
+pub use ignis_socketio_engine::{
+    BODY_READ_TIMEOUT, HEADER_READ_TIMEOUT, ServeLimits, serve, serve_with,
+};
 pub use ignis_socketio_engine::{LISTEN_BACKLOG, bind_listener};
 pub use info::ClientInfo;
 pub use observer::SocketObserver;
 pub use options::{
-    DEFAULT_ACK_TIMEOUT, DEFAULT_AUTH_TIMEOUT, DEFAULT_IDENTIFIER, DEFAULT_MAX_PAYLOAD,
-    DEFAULT_PATH, DEFAULT_PING_INTERVAL, DEFAULT_WS_READ_BUFFER_SIZE, ServerOptions,
+    DEFAULT_ACK_TIMEOUT, DEFAULT_ATTACHMENT_TIMEOUT, DEFAULT_AUTH_TIMEOUT, DEFAULT_IDENTIFIER,
+    DEFAULT_MAX_ATTACHMENTS, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_BUFFERED_PACKETS,
+    DEFAULT_MAX_PAYLOAD, DEFAULT_PATH, DEFAULT_PING_INTERVAL, DEFAULT_WS_READ_BUFFER_SIZE,
+    ServerOptions,
 };
+pub use origin::CorsOrigins;
 pub use rate_limit::{
     DEFAULT_AUTH_RATE_LIMIT, DEFAULT_EVENT_RATE_LIMIT, DEFAULT_RATE_LIMIT_DISCONNECT_AFTER,
     DEFAULT_ROOM_RATE_LIMIT, RateLimit,

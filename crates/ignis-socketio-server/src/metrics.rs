@@ -27,10 +27,19 @@ use prometheus_client::registry::Unit;
 use crate::ClientInfo;
 
 /// What a scrape reads from the rest of the helper, on each scrape: the
-/// snapshots of this node's clients and the engine's counters; `None` once
-/// the helper is gone.
+/// snapshots of this node's clients, the engine's counters and the
+/// requests refused before the engine; `None` once the helper is gone.
 pub(crate) type ScrapeSource =
-    Box<dyn Fn() -> Option<(Vec<ClientInfo>, CountersSnapshot)> + Send + Sync>;
+    Box<dyn Fn() -> Option<(Vec<ClientInfo>, CountersSnapshot, Refusals)> + Send + Sync>;
+
+/// Requests refused before they reached the engine.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Refusals {
+    /// For their `Origin`.
+    pub(crate) origin: u64,
+    /// Handshakes over a cap on unauthenticated connections.
+    pub(crate) connection_cap: u64,
+}
 
 /// One label: its name and one of its few values.
 type Label = [(&'static str, &'static str); 1];
@@ -317,7 +326,7 @@ impl Collector for HelperCollector {
             None,
             &m.ack_timeouts,
         )?;
-        let Some((clients, counters)) = (self.source)() else {
+        let Some((clients, counters, refusals)) = (self.source)() else {
             return Ok(());
         };
         let sockets = Family::<Label, Gauge>::default();
@@ -365,6 +374,20 @@ impl Collector for HelperCollector {
             "Engine.IO messages received from clients.",
             None,
             &ConstCounter::new(counters.messages_received),
+        )?;
+        let refused = Family::<Label, Counter>::default();
+        for (reason, count) in [
+            ("origin", refusals.origin),
+            ("connection_cap", refusals.connection_cap),
+        ] {
+            refused.get_or_create(&[("reason", reason)]).inc_by(count);
+        }
+        put(
+            e,
+            "socketio_requests_refused",
+            "Requests refused before a session existed, by reason (a foreign Origin, a cap on unauthenticated connections).",
+            None,
+            &refused,
         )?;
         let disconnects = Family::<Label, Counter>::default();
         for (reason, count) in [

@@ -50,10 +50,14 @@ pub(crate) fn build(
             path: options.path.trim_end_matches('/').to_owned(),
             max_payload: usize::try_from(options.max_payload).unwrap_or(usize::MAX),
             per_message_deflate: options.per_message_deflate,
+            max_buffered_bytes: options.max_buffered_bytes,
+            max_buffered_packets: options.max_buffered_packets,
+            body_read_timeout: options.body_read_timeout,
             ..EngineConfig::default()
         },
         connect_timeout: options.connect_timeout,
-        ..IoConfig::default()
+        max_attachments: options.max_attachments,
+        attachment_timeout: options.attachment_timeout,
     });
     Arc::new_cyclic(|weak: &Weak<Native>| {
         let handler = Arc::new(Handler(weak.clone()));
@@ -249,7 +253,16 @@ impl Engine for Native {
     }
 
     fn attach(&self, router: Router) -> Router {
-        router.layer(self.io.layer())
+        let router = router.layer(self.io.layer());
+        let admission = self.core.admission.clone();
+        if admission.is_open() {
+            return router;
+        }
+        // Outside the engine's layer: runs first, before a session exists.
+        router.layer(axum::middleware::from_fn_with_state(
+            admission,
+            crate::admission::admit,
+        ))
     }
 
     async fn send(&self, target: Target, event: &str, payload: Payload) -> Result<(), ServerError> {

@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
+use http::HeaderName;
 use ignis_socketio_engine::ws::DeflateConfig;
 use ignis_socketio_protocol::{RoomLimits, rooms};
 
+use crate::CorsOrigins;
 use crate::rate_limit::{
     DEFAULT_AUTH_RATE_LIMIT, DEFAULT_EVENT_RATE_LIMIT, DEFAULT_RATE_LIMIT_DISCONNECT_AFTER,
     DEFAULT_ROOM_RATE_LIMIT, RateLimit,
@@ -26,6 +28,14 @@ pub const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(5);
 /// since the engine keeps no read buffer per connection; accepted so that
 /// configurations that set it keep working.
 pub const DEFAULT_WS_READ_BUFFER_SIZE: usize = 1024;
+/// Default most binary attachments one packet may announce.
+pub const DEFAULT_MAX_ATTACHMENTS: usize = 100;
+/// Default time a binary packet may wait for its attachments.
+pub const DEFAULT_ATTACHMENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default bound of what may be queued for one client, in bytes (4 MiB).
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 4 << 20;
+/// Default bound of what may be queued for one client, in packets.
+pub const DEFAULT_MAX_BUFFERED_PACKETS: usize = 16_384;
 
 /// Everything configurable on the helper, with the reference defaults.
 ///
@@ -75,6 +85,49 @@ pub struct ServerOptions {
     /// pause of a second or more, is disconnected. `None`: only its events
     /// are dropped. Not zero.
     pub rate_limit_disconnect_after: Option<Duration>,
+    /// Browser origins that may reach the endpoint (polling and WebSocket
+    /// alike); a request whose `Origin` is neither listed nor the server's
+    /// own is refused with 403 before a session exists. `None`, the
+    /// default, checks nothing: any web page may open a connection with
+    /// its visitors' cookies. Requests without `Origin` (non-browser
+    /// clients) are never refused.
+    pub allowed_origins: Option<CorsOrigins>,
+    /// Most connections that have not authenticated yet, over all clients;
+    /// a handshake over it is answered 503 (no session is opened). `None`,
+    /// the default: no cap. Not zero.
+    pub max_unauthenticated_connections: Option<usize>,
+    /// Most connections that have not authenticated yet from one client
+    /// address (see [`trusted_proxy_header`](Self::trusted_proxy_header));
+    /// a handshake over it is answered 429. `None`, the default: no cap.
+    /// Not zero.
+    pub max_unauthenticated_per_address: Option<usize>,
+    /// The header a trusted reverse proxy puts the client's address in
+    /// (e.g. `x-forwarded-for`); its right-most address, the one the proxy
+    /// added, is taken. `None`, the default, and a request without a usable
+    /// value: the TCP peer address (`ConnectInfo<SocketAddr>`, which
+    /// [`serve`](crate::serve) provides). Set it only behind a proxy that
+    /// sets or appends the header, or clients choose their address.
+    pub trusted_proxy_header: Option<HeaderName>,
+    /// Most binary attachments one packet may announce (100); more is a
+    /// protocol error that closes the connection. Their total size is
+    /// bounded by [`max_payload`](Self::max_payload). Not zero.
+    pub max_attachments: usize,
+    /// Time a binary packet may wait for all its attachments (5 s); later,
+    /// the connection is closed. Not zero.
+    pub attachment_timeout: Duration,
+    /// What may be queued for one client, in bytes (4 MiB): a client that
+    /// does not read fast enough is disconnected as a slow consumer. Not zero.
+    pub max_buffered_bytes: usize,
+    /// The same bound in packets (16 384). Not zero.
+    pub max_buffered_packets: usize,
+    /// Time a polling POST's body may take to arrive (30 s); a late body is
+    /// answered 400 and its session closed. Not zero.
+    pub body_read_timeout: Duration,
+    /// Time a client may take to send a request head (30 s). Applied by
+    /// the HTTP server, not the endpoint: pass
+    /// [`SocketIOServerHelper::serve_limits`](crate::SocketIOServerHelper::serve_limits)
+    /// to [`serve_with`](crate::serve_with). Not zero.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -98,6 +151,16 @@ impl Default for ServerOptions {
             room_rate_limit: Some(DEFAULT_ROOM_RATE_LIMIT),
             auth_rate_limit: Some(DEFAULT_AUTH_RATE_LIMIT),
             rate_limit_disconnect_after: Some(DEFAULT_RATE_LIMIT_DISCONNECT_AFTER),
+            allowed_origins: None,
+            max_unauthenticated_connections: None,
+            max_unauthenticated_per_address: None,
+            trusted_proxy_header: None,
+            max_attachments: DEFAULT_MAX_ATTACHMENTS,
+            attachment_timeout: DEFAULT_ATTACHMENT_TIMEOUT,
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
+            max_buffered_packets: DEFAULT_MAX_BUFFERED_PACKETS,
+            body_read_timeout: ignis_socketio_engine::BODY_READ_TIMEOUT,
+            header_read_timeout: ignis_socketio_engine::HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -114,7 +177,8 @@ impl ServerOptions {
     /// (or is `/` alone, or is not a plain path), a zero duration or limit, a
     /// default room that is empty, too long, reserved or leaves no room
     /// within `room_limits.max_rooms_per_socket`, a rate limit with a zero
-    /// rate or a burst of 0 or over [`RateLimit::MAX_BURST`].
+    /// rate or a burst of 0 or over [`RateLimit::MAX_BURST`], an allowed
+    /// origin that is empty, `*` or not header text, a connection cap of 0.
     pub fn validate(&self) -> Result<(), crate::BuildError> {
         if self.identifier.trim().is_empty() {
             return Err(invalid("identifier", "must not be empty"));
@@ -131,6 +195,7 @@ impl ServerOptions {
             positive("rate_limit_disconnect_after", after)?;
         }
         nonzero("ws_read_buffer_size", self.ws_read_buffer_size)?;
+        self.validate_admission_and_engine()?;
         nonzero(
             "max_payload",
             usize::try_from(self.max_payload).unwrap_or(usize::MAX),
@@ -167,6 +232,37 @@ impl ServerOptions {
             }
         }
         Ok(())
+    }
+}
+
+impl ServerOptions {
+    fn validate_admission_and_engine(&self) -> Result<(), crate::BuildError> {
+        if let Some(origins) = &self.allowed_origins {
+            origins
+                .check()
+                .map_err(|reason| invalid("allowed_origins", reason))?;
+        }
+        let caps = [
+            (
+                "max_unauthenticated_connections",
+                self.max_unauthenticated_connections,
+            ),
+            (
+                "max_unauthenticated_per_address",
+                self.max_unauthenticated_per_address,
+            ),
+        ];
+        for (option, cap) in caps {
+            if let Some(cap) = cap {
+                nonzero(option, cap)?;
+            }
+        }
+        nonzero("max_attachments", self.max_attachments)?;
+        nonzero("max_buffered_bytes", self.max_buffered_bytes)?;
+        nonzero("max_buffered_packets", self.max_buffered_packets)?;
+        positive("attachment_timeout", self.attachment_timeout)?;
+        positive("body_read_timeout", self.body_read_timeout)?;
+        positive("header_read_timeout", self.header_read_timeout)
     }
 }
 

@@ -160,6 +160,8 @@ pub(crate) struct Core {
     pub(crate) metrics: Metrics,
     pub(crate) shutting_down: AtomicBool,
     pub(crate) timers: Timers,
+    /// The origin check and connection caps, before the engine.
+    pub(crate) admission: Arc<crate::admission::Admission>,
 }
 
 /// One connected client of this node.

@@ -31,6 +31,11 @@ pub async fn http_on(
     }
     request.push_str("\r\n");
     stream.write_all(request.as_bytes()).await.expect("write");
+    read_response(stream).await
+}
+
+/// Reads what the server sends until it closes the connection (10 s at most).
+pub async fn read_response(stream: &mut TcpStream) -> String {
     let mut response = String::new();
     tokio::time::timeout(
         Duration::from_secs(10),

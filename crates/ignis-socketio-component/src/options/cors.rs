@@ -8,20 +8,9 @@ use super::error::OptionsError;
 /// Default status answered to a CORS preflight request.
 pub const DEFAULT_PREFLIGHT_STATUS: u16 = 204;
 
-/// Which origins may call the Socket.IO endpoint from a browser.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CorsOrigins {
-    /// No cross-origin access: no CORS headers are sent (the default; pages
-    /// served by the same origin still work).
-    SameOrigin,
-    /// Exactly these origins, e.g. `https://app.example.com`.
-    List(Vec<String>),
-    /// Any origin. Together with credentials this is refused unless
-    /// [`CorsOptions::allow_any_origin_with_credentials_in_development`] is
-    /// set, and then the request's origin is mirrored (browsers reject `*`
-    /// with credentials).
-    Any,
-}
+/// Which origins may call the Socket.IO endpoint from a browser: the
+/// server helper's type, used for CORS and for the `Origin` check alike.
+pub use ignis_socketio_server::CorsOrigins;
 
 /// CORS settings of the Socket.IO endpoint; unset fields keep their defaults.
 ///
@@ -173,16 +162,9 @@ pub(super) fn resolve_cors(cors: CorsOptions) -> Result<ResolvedCors, OptionsErr
              (development only)",
         ));
     }
-    if let CorsOrigins::List(list) = &origins
-        && let Some(bad) = list
-            .iter()
-            .find(|o| o.is_empty() || *o == "*" || http_header_invalid(o))
-    {
-        return Err(OptionsError::new(
-            "cors.origins",
-            format!("{bad:?} is not an origin such as \"https://app.example.com\""),
-        ));
-    }
+    origins
+        .check()
+        .map_err(|reason| OptionsError::new("cors.origins", reason))?;
     let methods: Vec<String> = cors
         .methods
         .unwrap_or_default()

@@ -18,6 +18,7 @@
 
 use std::time::Duration;
 
+use axum::http::HeaderName;
 use ignis_socketio_protocol::RoomLimits;
 use ignis_socketio_server::{BuildError, RateLimit};
 
@@ -133,6 +134,9 @@ macro_rules! overlay {
                     // The component's own deflate group is resolved apart
                     // and set by `resolve`.
                     per_message_deflate: base.per_message_deflate,
+                    // The component checks origins itself, on its CORS list
+                    // (`cors.origins`, `cors.enforce_origin`).
+                    allowed_origins: base.allowed_origins,
                 }
             }
 
@@ -200,6 +204,31 @@ overlay! {
         /// disconnected; default 5 s. `None`: never, its events are only dropped.
         rate_limit_disconnect_after: Option<Duration> =
             |after: impl Into<Option<Duration>>| after.into();
+        /// Most connections not authenticated yet, over all clients (503
+        /// over it); default `None`, no cap.
+        max_unauthenticated_connections: Option<usize> =
+            |cap: impl Into<Option<usize>>| cap.into();
+        /// Most connections not authenticated yet from one client address
+        /// (429 over it); default `None`, no cap.
+        max_unauthenticated_per_address: Option<usize> =
+            |cap: impl Into<Option<usize>>| cap.into();
+        /// Header a trusted proxy puts the client's address in (right-most
+        /// address taken), e.g. `x-forwarded-for`; default `None`: the peer address.
+        trusted_proxy_header: Option<HeaderName> =
+            |header: impl Into<Option<HeaderName>>| header.into();
+        /// Most binary attachments per packet; default 100.
+        max_attachments: usize = |max: usize| max;
+        /// Time a binary packet may wait for its attachments; default 5 s.
+        attachment_timeout: Duration = |timeout: Duration| timeout;
+        /// What may be queued for one client, in bytes, before it is
+        /// disconnected as a slow consumer; default 4 MiB.
+        max_buffered_bytes: usize = |bytes: usize| bytes;
+        /// The same bound in packets; default 16 384.
+        max_buffered_packets: usize = |packets: usize| packets;
+        /// Time a polling POST's body may take to arrive; default 30 s.
+        body_read_timeout: Duration = |timeout: Duration| timeout;
+        /// Time a client may take to send a request head; default 30 s.
+        header_read_timeout: Duration = |timeout: Duration| timeout;
     }
 }
 

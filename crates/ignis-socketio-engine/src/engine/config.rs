@@ -28,6 +28,11 @@ pub struct EngineConfig {
     /// offered by browsers and Node's clients; `None` (the default) answers
     /// no offer and sends everything uncompressed.
     pub per_message_deflate: Option<DeflateConfig>,
+    /// How long the body of a polling POST may take to arrive whole, from
+    /// the first read that has to wait for it (slow-loris guard that holds
+    /// behind any HTTP server, `axum::serve` included). A late body is
+    /// answered with 400 and its session closed.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for EngineConfig {
@@ -41,6 +46,7 @@ impl Default for EngineConfig {
             max_buffered_packets: 16_384,
             max_pending_messages: 64,
             per_message_deflate: None,
+            body_read_timeout: crate::BODY_READ_TIMEOUT,
         }
     }
 }

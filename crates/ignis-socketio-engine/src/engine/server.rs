@@ -320,10 +320,10 @@ impl<H: EngineHandler> Engine<H> {
             shared.post_pending = true;
         }
         let _pending = PendingPost(&session);
-        let bytes = match Limited::new(body, self.shared.config.max_payload)
-            .collect()
-            .await
-        {
+        let config = &self.shared.config;
+        let body =
+            crate::body_deadline::DeadlineBody::new(Box::pin(body), config.body_read_timeout);
+        let bytes = match Limited::new(body, config.max_payload).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(error) => {
                 let too_large = error

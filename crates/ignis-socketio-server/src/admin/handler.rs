@@ -144,6 +144,8 @@ impl NamespaceHandler for AdminHandler {
             if let Admitted::NewSession(session) = shared.login.admit(socket.auth()).await? {
                 shared.hold_session(socket.id(), session);
             }
+            // A logged-in admin page is no unauthenticated connection.
+            crate::admission::release(socket.request());
             Ok(())
         })
     }
