@@ -4,8 +4,6 @@
 use ignis_socketio_engine::engine::TransportKind;
 use ignis_socketio_engine::io::{HandshakeSource, Socket, SocketSummary};
 use serde_json::{Map, Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::types::Core;
 
@@ -34,15 +32,11 @@ pub(crate) fn admin_data(socket: &Socket) -> Value {
     })
 }
 
-/// Now, as JavaScript's `Date` serializes to JSON (`2026-01-02T03:04:05.678Z`).
+/// Now, as JavaScript's `Date` serializes to JSON (`2026-01-02T03:04:05.678Z`,
+/// always three digits of milliseconds: RFC 3339 formatting would write
+/// `.58Z` for 580 ms, and nothing at all for 0).
 pub(crate) fn timestamp() -> Value {
-    let now = OffsetDateTime::now_utc();
-    let millis = now.replace_nanosecond(now.millisecond() as u32 * 1_000_000);
-    let text = millis
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default();
-    Value::String(text)
+    Value::String(ignis_socketio_protocol::now_timestamp())
 }
 
 /// The handshake the page shows: the CONNECT `auth` payload left out (it may
@@ -130,6 +124,13 @@ mod tests {
         };
         assert_eq!(text.len(), "2026-01-02T03:04:05.678Z".len(), "{text}");
         assert!(text.ends_with('Z'), "{text}");
+        // The format used, at milliseconds ending in zeros (the old one was
+        // shorter there, one run in ten).
+        for millis in [0, 500, 580] {
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_767_323_045_000 + millis);
+            let text = ignis_socketio_protocol::format_timestamp(at);
+            assert_eq!(text.len(), "2026-01-02T03:04:05.678Z".len(), "{text}");
+        }
     }
 
     #[test]
