@@ -32,6 +32,10 @@ struct Args {
     /// The server's RUST_LOG (the demo's own default level is info).
     #[arg(long, default_value = "info")]
     server_log: String,
+    /// After the attack, make the server call glibc's malloc_trim(0) through
+    /// gdb and report its memory again (system allocator only; needs gdb).
+    #[arg(long)]
+    gdb_malloc_trim: bool,
 }
 
 fn main() {
@@ -72,6 +76,7 @@ async fn run(args: Args) -> i32 {
         count: args.count,
         server_log: args.server_log,
         root,
+        gdb_malloc_trim: args.gdb_malloc_trim,
     };
     match hostile::run(opts).await {
         Ok(()) => 0,

@@ -2,10 +2,12 @@
 //! before CONNECT, sent whole or stalled at 15 MiB) and `attachment-hoard`
 //! (binary events whose announced attachments never all arrive).
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedReadHalf;
 
 use super::Ctx;
 use super::raw::{self, percentile_secs};
@@ -130,13 +132,23 @@ async fn send_then_watch(
         writer.write_all(&header).await?;
         raw::write_zeros(&mut writer, payload).await
     };
+    write_then_watch(&mut reader, written, deadline).await
+}
+
+/// Run `writing` until `deadline`, then wait for the server to close the
+/// connection.
+async fn write_then_watch(
+    reader: &mut OwnedReadHalf,
+    writing: impl Future<Output = std::io::Result<()>>,
+    deadline: Instant,
+) -> Attack {
     // A server that stops reading without closing must not hang the writer.
     let complete = matches!(
-        tokio::time::timeout_at(deadline.into(), written).await,
+        tokio::time::timeout_at(deadline.into(), writing).await,
         Ok(Ok(()))
     );
     let sent = Instant::now();
-    let closed = raw::wait_closed(&mut reader, deadline).await;
+    let closed = raw::wait_closed(reader, deadline).await;
     Attack {
         error: None,
         sent,
@@ -290,16 +302,5 @@ async fn hoard(stream: TcpStream, size: usize, deadline: Instant) -> Attack {
         }
         Ok::<_, std::io::Error>(())
     };
-    let complete = matches!(
-        tokio::time::timeout_at(deadline.into(), feeding).await,
-        Ok(Ok(()))
-    );
-    let sent = Instant::now();
-    let closed = raw::wait_closed(&mut reader, deadline).await;
-    Attack {
-        error: None,
-        sent,
-        complete,
-        closed,
-    }
+    write_then_watch(&mut reader, feeding, deadline).await
 }

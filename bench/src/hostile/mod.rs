@@ -74,6 +74,10 @@ pub struct Options {
     pub server_log: String,
     /// Workspace root (server logs go to `target/hostile/` under it).
     pub root: PathBuf,
+    /// After the last memory figure, make the server call glibc's
+    /// `malloc_trim(0)` through gdb and report its memory again (what a
+    /// server on the system allocator would keep if it trimmed after an attack).
+    pub gdb_malloc_trim: bool,
 }
 
 /// A started server, its memory sampler and the target clients connect to.
@@ -135,6 +139,34 @@ impl Ctx {
                 ),
             );
         }
+        if self.opts.gdb_malloc_trim {
+            self.malloc_trim().await;
+        }
+    }
+
+    /// Call `malloc_trim(0)` in the server through gdb; report its memory after.
+    async fn malloc_trim(&self) {
+        let called = tokio::process::Command::new("gdb")
+            .args(["-p", &self.server.pid.to_string(), "-batch", "-ex"])
+            .arg("call (int) malloc_trim(0)")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let kib = crate::procfs::rss_kib(self.server.pid).unwrap_or(0);
+        self.figure(
+            "rss_after_malloc_trim",
+            match called {
+                Ok(status) if status.success() => format!(
+                    "{} ({} above start)",
+                    rss::mb(kib),
+                    rss::mb_delta(kib, self.start_kib)
+                ),
+                Ok(status) => format!("gdb failed: {status}"),
+                Err(e) => format!("gdb not run: {e}"),
+            },
+        );
     }
 }
 
