@@ -85,11 +85,17 @@ const MAX_FRAME: usize = 1 << 20;
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// WebSocket opcodes (RFC 6455 section 5.2).
-mod opcode {
-    pub(super) const TEXT: u8 = 0x1;
-    pub(super) const CLOSE: u8 = 0x8;
-    pub(super) const PING: u8 = 0x9;
-    pub(super) const PONG: u8 = 0xA;
+pub mod opcode {
+    /// A text frame.
+    pub const TEXT: u8 = 0x1;
+    /// A binary frame.
+    pub const BINARY: u8 = 0x2;
+    /// A close frame.
+    pub const CLOSE: u8 = 0x8;
+    /// A ping frame.
+    pub const PING: u8 = 0x9;
+    /// A pong frame.
+    pub const PONG: u8 = 0xA;
 }
 
 /// An authenticated Socket.IO connection.
@@ -116,6 +122,19 @@ impl Conn {
     /// Connect, upgrade to WebSocket, send CONNECT with the token, emit
     /// `authenticate` and wait for `authenticated`.
     pub async fn connect(target: &Target, source: Ipv4Addr) -> BenchResult<Conn> {
+        let mut conn = Conn::open(target, source).await?;
+        tokio::time::timeout(STEP_TIMEOUT, async {
+            conn.join(&target.token).await?;
+            conn.authenticate().await
+        })
+        .await
+        .map_err(|_| "handshake timed out")??;
+        Ok(conn)
+    }
+
+    /// Connect, upgrade to WebSocket and wait for the Engine.IO open packet:
+    /// no namespace joined yet.
+    pub async fn open(target: &Target, source: Ipv4Addr) -> BenchResult<Conn> {
         let socket = TcpSocket::new_v4()?;
         socket.bind(SocketAddr::V4(SocketAddrV4::new(source, 0)))?;
         let stream = socket
@@ -136,24 +155,27 @@ impl Conn {
             inflated: String::new(),
             bytes_read: 0,
         };
-        tokio::time::timeout(STEP_TIMEOUT, conn.handshake(target))
+        tokio::time::timeout(STEP_TIMEOUT, conn.engine_open(target))
             .await
             .map_err(|_| "handshake timed out")??;
         Ok(conn)
     }
 
-    async fn handshake(&mut self, target: &Target) -> BenchResult<()> {
+    async fn engine_open(&mut self, target: &Target) -> BenchResult<()> {
         self.upgrade(target).await?;
-        // Engine.IO open.
         loop {
             let text = self.next_text().await?;
             match wire::classify(self.text(&text)) {
-                Frame::Open => break,
+                Frame::Open => return Ok(()),
                 Frame::Ping => self.send_text("3").await?,
                 _ => {}
             }
         }
-        self.send_text(&wire::connect_packet(&target.token)).await?;
+    }
+
+    /// Send CONNECT to `/` with `token` and wait for its acknowledgement.
+    pub async fn join(&mut self, token: &str) -> BenchResult<()> {
+        self.send_text(&wire::connect_packet(token)).await?;
         loop {
             let text = self.next_text().await?;
             match wire::classify(self.text(&text)) {
@@ -163,6 +185,11 @@ impl Conn {
                 _ => {}
             }
         }
+        Ok(())
+    }
+
+    /// Emit `authenticate` and wait for `authenticated`.
+    pub async fn authenticate(&mut self) -> BenchResult<()> {
         self.send_text(&wire::bare_event_packet("authenticate"))
             .await?;
         loop {
@@ -329,6 +356,13 @@ impl Conn {
         Ok(())
     }
 
+    /// The TCP stream and the bytes read off it but not parsed yet, for a
+    /// caller that goes on with its own framing.
+    pub fn into_parts(self) -> (TcpStream, Vec<u8>) {
+        let unread = self.buffer[self.start..self.end].to_vec();
+        (self.stream, unread)
+    }
+
     /// Close the WebSocket politely.
     pub async fn close(mut self) {
         let _ = self.send_frame(opcode::CLOSE, &[]).await;
@@ -388,10 +422,18 @@ fn parse_header(bytes: &[u8]) -> BenchResult<Option<Header>> {
 }
 
 /// A final frame from the client: masked, as RFC 6455 requires.
-fn encode_frame(code: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
-    let mut frame = Vec::with_capacity(payload.len() + 14);
+pub fn encode_frame(code: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
+    let mut frame = frame_header(code, payload.len(), mask);
+    frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+    frame
+}
+
+/// The header of a final, masked client frame of `len` payload bytes (the
+/// payload may follow in as many writes as the caller likes).
+pub fn frame_header(code: u8, len: usize, mask: [u8; 4]) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(len.min(1 << 16) + 14);
     frame.push(0x80 | code);
-    match payload.len() {
+    match len {
         n if n < 126 => frame.push(0x80 | n as u8),
         n if n <= usize::from(u16::MAX) => {
             frame.push(0x80 | 126);
@@ -403,7 +445,6 @@ fn encode_frame(code: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
         }
     }
     frame.extend_from_slice(&mask);
-    frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
     frame
 }
 

@@ -122,11 +122,24 @@ pub struct Spawned {
     pub pid: u32,
     /// Port it listens on.
     pub port: u16,
+    /// Where its stdout and stderr go.
+    pub log_path: PathBuf,
     temp_dir: Option<PathBuf>,
 }
 
 /// How long a server may take to print `READY`.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How a server is started beyond its kind (the bench uses the defaults).
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// Run this program instead of the one `kind` names in `bin_dir`.
+    pub program: Option<PathBuf>,
+    /// Flags appended to the standard ones.
+    pub extra_args: Vec<String>,
+    /// `RUST_LOG` of the server (default: `BENCH_SERVER_LOG`, else `warn`).
+    pub rust_log: Option<String>,
+}
 
 /// Start one instance of `kind`.
 pub async fn start(
@@ -134,6 +147,17 @@ pub async fn start(
     paths: &Paths,
     redis_url: &str,
     instance: usize,
+) -> BenchResult<Spawned> {
+    start_with(kind, paths, redis_url, instance, &Launch::default()).await
+}
+
+/// Start one instance of `kind` as `launch` says.
+pub async fn start_with(
+    kind: ServerKind,
+    paths: &Paths,
+    redis_url: &str,
+    instance: usize,
+    launch: &Launch,
 ) -> BenchResult<Spawned> {
     let mut args: Vec<String> = Vec::new();
     let mut temp_dir = None;
@@ -163,6 +187,7 @@ pub async fn start(
             PathBuf::from("node")
         }
     };
+    let program = launch.program.clone().unwrap_or(program);
     if !kind.is_node() && !program.exists() {
         return Err(format!("{} is not built", program.display()).into());
     }
@@ -173,6 +198,7 @@ pub async fn start(
     if kind.deflates() {
         args.push("--per-message-deflate".to_owned());
     }
+    args.extend(launch.extra_args.iter().cloned());
     let mut command = Command::new("bash");
     command
         .arg("-c")
@@ -184,7 +210,9 @@ pub async fn start(
         .args(&args)
         .env(
             "RUST_LOG",
-            std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            launch.rust_log.clone().unwrap_or_else(|| {
+                std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into())
+            }),
         )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -248,6 +276,7 @@ pub async fn start(
         child,
         pid,
         port,
+        log_path,
         temp_dir,
     })
 }

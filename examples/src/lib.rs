@@ -9,3 +9,14 @@
 pub mod chat;
 pub mod demo;
 pub mod process;
+
+// The allocator of every example binary (they all link this crate). A
+// library never picks one; an application does: docs/operations.md,
+// "Allocator".
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[cfg(all(feature = "jemalloc", not(feature = "mimalloc")))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
