@@ -1,6 +1,8 @@
 //! `echo-flood`: one authenticated client writes `echo` events as fast as
 //! its socket takes them for 10 s, reading the answers, while a bystander
-//! does closed-loop echo (twice: writing without reading ahead of the
+//! echoes every 2 ms, as an interactive client would (500/s, within the
+//! default rate limit; a closed loop on a quiet server would exceed it and be
+//! throttled itself) (twice: writing without reading ahead of the
 //! answers, then at most `WINDOW` unanswered). Figures: the bystander's p99 before and during
 //! the flood, the flood's answers per second over time (throttled? cut?)
 //! and how many log lines the server wrote.
@@ -27,6 +29,10 @@ const FLOOD: Duration = Duration::from_secs(10);
 const BUCKET: Duration = Duration::from_millis(500);
 /// Echo frames written per `write_all`.
 const BATCH: usize = 64;
+/// The bystander's pace: one echo per period, waiting for each answer.
+const BYSTANDER_PERIOD: Duration = Duration::from_millis(2);
+/// How long the bystander waits for an answer before it counts as lost.
+const ANSWER_WAIT: Duration = Duration::from_secs(5);
 /// Unanswered echoes of the windowed flood.
 const WINDOW: u64 = 4_096;
 
@@ -38,7 +44,9 @@ pub async fn run(ctx: &Ctx) -> BenchResult<()> {
     let mut bystander = Conn::connect(&ctx.target, source).await?;
     let quiet = Latencies::new();
     let deadline = Instant::now() + QUIET;
+    let mut pace = pacer();
     while Instant::now() < deadline {
+        pace.tick().await;
         round_trip(&mut bystander, &quiet).await?;
     }
     let q = quiet.summary();
@@ -144,7 +152,9 @@ async fn flood(
     };
     let during = Latencies::new();
     let mut bystander_error = None;
+    let mut pace = pacer();
     while Instant::now() < flood_end {
+        pace.tick().await;
         if let Err(e) = round_trip(bystander, &during).await {
             bystander_error = Some(e.to_string());
             break;
@@ -243,15 +253,31 @@ async fn flood(
 }
 
 /// One closed-loop echo, its latency recorded.
+/// The bystander's schedule; a late answer delays the next echo rather
+/// than bunching the missed ones.
+fn pacer() -> tokio::time::Interval {
+    let mut pace = tokio::time::interval(BYSTANDER_PERIOD);
+    pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    pace
+}
+
 async fn round_trip(conn: &mut Conn, latencies: &Latencies) -> BenchResult<()> {
     let sent = Instant::now();
     conn.send_text(&wire::event_packet("echo", &serde_json::json!({ "by": 1 })))
         .await?;
-    loop {
-        let array = conn.next_event().await?;
-        if wire::event_name(array) == Some("echo:response") {
-            latencies.record(0, sent.elapsed().as_micros() as u64);
-            return Ok(());
+    let answered = tokio::time::timeout(ANSWER_WAIT, async {
+        loop {
+            let array = conn.next_event().await?;
+            if wire::event_name(array) == Some("echo:response") {
+                return Ok::<(), crate::BenchError>(());
+            }
         }
+    })
+    .await;
+    match answered {
+        Ok(result) => result?,
+        Err(_) => return Err(format!("no echo answer within {ANSWER_WAIT:?}").into()),
     }
+    latencies.record(0, sent.elapsed().as_micros() as u64);
+    Ok(())
 }
