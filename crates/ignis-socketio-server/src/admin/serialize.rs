@@ -127,7 +127,8 @@ mod tests {
         // The format used, at milliseconds ending in zeros (the old one was
         // shorter there, one run in ten).
         for millis in [0, 500, 580] {
-            let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_767_323_045_000 + millis);
+            let at = std::time::UNIX_EPOCH
+                + std::time::Duration::from_millis(1_767_323_045_000 + millis);
             let text = ignis_socketio_protocol::format_timestamp(at);
             assert_eq!(text.len(), "2026-01-02T03:04:05.678Z".len(), "{text}");
         }
