@@ -344,6 +344,24 @@ impl Conn {
         }
     }
 
+    /// Waits up to `within` for the event `name`, skipping others; an error
+    /// when it does not come in time or the connection ends.
+    pub async fn wait_event(&mut self, name: &str, within: Duration) -> BenchResult<()> {
+        let found = tokio::time::timeout(within, async {
+            loop {
+                let array = self.next_event().await?;
+                if wire::event_name(array) == Some(name) {
+                    return Ok::<(), crate::BenchError>(());
+                }
+            }
+        })
+        .await;
+        match found {
+            Ok(result) => result,
+            Err(_) => Err(format!("no {name} within {within:?}").into()),
+        }
+    }
+
     /// Send one text frame.
     pub async fn send_text(&mut self, text: &str) -> BenchResult<()> {
         self.send_frame(opcode::TEXT, text.as_bytes()).await

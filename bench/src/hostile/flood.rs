@@ -265,19 +265,7 @@ async fn round_trip(conn: &mut Conn, latencies: &Latencies) -> BenchResult<()> {
     let sent = Instant::now();
     conn.send_text(&wire::event_packet("echo", &serde_json::json!({ "by": 1 })))
         .await?;
-    let answered = tokio::time::timeout(ANSWER_WAIT, async {
-        loop {
-            let array = conn.next_event().await?;
-            if wire::event_name(array) == Some("echo:response") {
-                return Ok::<(), crate::BenchError>(());
-            }
-        }
-    })
-    .await;
-    match answered {
-        Ok(result) => result?,
-        Err(_) => return Err(format!("no echo answer within {ANSWER_WAIT:?}").into()),
-    }
+    conn.wait_event("echo:response", ANSWER_WAIT).await?;
     latencies.record(0, sent.elapsed().as_micros() as u64);
     Ok(())
 }

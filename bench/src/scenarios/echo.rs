@@ -69,17 +69,11 @@ pub async fn run(pid: u32, port: u16, settings: &Settings) -> BenchResult<Metric
                         errors.fetch_add(1, Ordering::Relaxed);
                         return;
                     }
-                    let answered = tokio::time::timeout(Duration::from_secs(10), async {
-                        loop {
-                            let array = conn.next_event().await?;
-                            if wire::event_name(array) == Some("echo:response") {
-                                return Ok::<(), crate::BenchError>(());
-                            }
-                        }
-                    })
-                    .await;
+                    let answered = conn
+                        .wait_event("echo:response", Duration::from_secs(10))
+                        .await;
                     match answered {
-                        Ok(Ok(())) => {
+                        Ok(()) => {
                             latencies.record(i, now_micros() - sent_at);
                             trips.fetch_add(1, Ordering::Relaxed);
                         }

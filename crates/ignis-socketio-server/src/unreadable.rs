@@ -4,11 +4,11 @@
 //! one, and the server writes a warning within the client's budget.
 
 use ignis_socketio_engine::io::{UnreadableEvent, unreadable_error};
-use ignis_socketio_protocol::{AuthenticateAck, ClientState, JoinAck, LeaveAck, now_timestamp};
+use ignis_socketio_protocol::{JoinAck, LeaveAck};
 use serde_json::json;
 
 use crate::AckResponder;
-use crate::core::send_ack;
+use crate::core::{send_ack, unchanged};
 use crate::events;
 use crate::metrics::Dropped;
 use crate::types::{ClientRecord, Core};
@@ -52,16 +52,7 @@ impl Core {
                 );
             }
             events::AUTHENTICATE => {
-                let state = record.state();
-                let body = AuthenticateAck {
-                    state,
-                    id: (state == ClientState::Authenticated).then(|| record.id.clone()),
-                    code: None,
-                    message: None,
-                    time: now_timestamp(),
-                    error,
-                };
-                send_ack(record, ack, &body, name);
+                send_ack(record, ack, &unchanged(record, record.state(), error), name);
             }
             _ => send_ack(record, ack, &json!({ "error": error }), name),
         }
