@@ -206,10 +206,14 @@ impl Request {
                         _ => put("rooms", str_array(rooms)),
                     }
                 }
+                // 7.x: `{sid, room}` to join or leave, `{sid, close}` to disconnect.
                 MembershipTarget::LegacySocket { sid, room } => {
                     put("sid", Mp::from(sid.as_str()));
                     if let Some(room) = room {
                         put("room", Mp::from(room.as_str()));
+                    }
+                    if let Membership::Disconnect { close } = action {
+                        put("close", Mp::Boolean(*close));
                     }
                 }
             },
@@ -381,4 +385,32 @@ fn socket_infos(value: &Mp) -> Vec<SocketInfo> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `redis_round_trip` fuzz target: the 7.x form of a
+    /// disconnect request (`{sid, close}`) lost its `close` on the way out.
+    #[test]
+    fn a_legacy_disconnect_keeps_its_close_flag() {
+        let request = Request {
+            uid: Some("u".to_owned()),
+            request_id: Some("r".to_owned()),
+            body: RequestBody::Membership {
+                action: Membership::Disconnect { close: true },
+                target: MembershipTarget::LegacySocket {
+                    sid: "s".to_owned(),
+                    room: None,
+                },
+            },
+        };
+        let encoded = request.encode();
+        assert_eq!(
+            String::from_utf8_lossy(&encoded),
+            r#"{"uid":"u","requestId":"r","type":4,"sid":"s","close":true}"#
+        );
+        assert_eq!(Request::decode(&encoded).ok().flatten(), Some(request));
+    }
 }
