@@ -17,51 +17,27 @@ use ignis_socketio_redis::{RedisAdapterState, RedisConfig};
 use ignis_socketio_server::{
     AuthError, AuthenticatedClient, Handshake, Identity, SocketIOServerHelper, Target,
 };
+use ignis_socketio_test_support::ws::{Ws, connect_bearer, next_text};
 use serde_json::Value;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const CLIENTS: usize = 4;
 const PER_CLIENT: usize = 1500;
 const MAX_IN_FLIGHT: usize = 2;
 const PAUSE_MS: u64 = 2000;
 
-async fn next_text(ws: &mut Ws) -> String {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("no message within 10 s")
-            .expect("connection open")
-            .expect("no error");
-        if let Message::Text(t) = message {
-            if t.as_str() == "2" {
-                ws.send(Message::text("3")).await.unwrap();
-                continue;
-            }
-            return t.to_string();
-        }
-    }
-}
-
 /// A raw client, connected and authenticated.
 async fn client(port: u16) -> Ws {
     let url = format!("ws://127.0.0.1:{port}/io/?EIO=4&transport=websocket");
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", "Bearer good".parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    assert!(next_text(&mut ws).await.starts_with("0{"));
-    ws.send(Message::text("40")).await.unwrap();
-    assert!(next_text(&mut ws).await.starts_with("40{"));
+    let mut ws = connect_bearer(&url, "good").await;
     ws.send(Message::text("420[\"authenticate\"]"))
         .await
         .unwrap();
-    while !next_text(&mut ws).await.starts_with("430[") {}
+    while !next_text(&mut ws)
+        .await
+        .expect("connection open")
+        .starts_with("430[")
+    {}
     ws
 }
 

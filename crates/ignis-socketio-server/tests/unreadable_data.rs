@@ -9,46 +9,18 @@ mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use common::{TestServer, builder};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use ignis_socketio_server::{AckResponder, AuthenticatedClient};
+use ignis_socketio_test_support::ws::{Ws, connect_bearer, next_text};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A raw client past the Engine.IO handshake and the CONNECT of `/`.
 async fn connect(server: &TestServer) -> Ws {
     let url = format!("ws://{}/io/?EIO=4&transport=websocket", server.addr);
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", "Bearer good".parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    assert!(next_text(&mut ws).await.unwrap().starts_with("0{"));
-    ws.send(Message::text("40")).await.unwrap();
-    assert!(next_text(&mut ws).await.unwrap().starts_with("40{"));
-    ws
-}
-
-/// The next text message (heartbeats answered and skipped); `None` at close.
-async fn next_text(ws: &mut Ws) -> Option<String> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("no message within 10 s")?;
-        match message {
-            Ok(Message::Text(t)) if t.as_str() == "2" => ws.send(Message::text("3")).await.ok()?,
-            Ok(Message::Text(t)) => return Some(t.to_string()),
-            Ok(Message::Close(_)) | Err(_) => return None,
-            Ok(_) => {}
-        }
-    }
+    connect_bearer(&url, "good").await
 }
 
 /// Sends `frames` and returns the acknowledgement `id`'s argument (events

@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub use ignis_socketio_test_support::ws::{Ws, next_text};
 
 /// Serves `io` (the engine's `serve`, HTTP/1.1 with upgrades) on a free port.
 pub async fn serve(io: &SocketIo) -> SocketAddr {
@@ -54,21 +54,6 @@ pub async fn connect(addr: SocketAddr) -> (Ws, String) {
     let answer = next_text(&mut ws).await.unwrap();
     let sid: serde_json::Value = serde_json::from_str(answer.strip_prefix("40").unwrap()).unwrap();
     (ws, sid["sid"].as_str().unwrap().to_owned())
-}
-
-/// The next text message (heartbeat pings answered and skipped); `None` at close.
-pub async fn next_text(ws: &mut Ws) -> Option<String> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
-            .await
-            .expect("no message within 10 s")?;
-        match message {
-            Ok(Message::Text(t)) if t.as_str() == "2" => ws.send(Message::text("3")).await.ok()?,
-            Ok(Message::Text(t)) => return Some(t.to_string()),
-            Ok(Message::Close(_)) | Err(_) => return None,
-            Ok(_) => {}
-        }
-    }
 }
 
 pub use ignis_socketio_test_support::wait::eventually;
