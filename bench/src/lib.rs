@@ -7,6 +7,7 @@
 //! machine, so that only ratios measured in one run are compared.
 
 pub mod client;
+pub mod cores;
 pub mod hostile;
 pub mod http;
 pub mod procfs;

@@ -16,12 +16,22 @@ pub struct PrivateRedis {
 }
 
 impl PrivateRedis {
-    /// Start `redis-server` on a free port without persistence.
-    pub async fn start() -> BenchResult<PrivateRedis> {
+    /// Start `redis-server` on a free port without persistence, on `cores`
+    /// (a `taskset -c` list) when given: Redis is part of the system under
+    /// test, so it runs beside the servers, not the generator.
+    pub async fn start(cores: Option<&str>) -> BenchResult<PrivateRedis> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let child = Command::new("redis-server")
+        let mut command = match cores {
+            Some(cores) => {
+                let mut taskset = Command::new("taskset");
+                taskset.args(["-c", cores, "redis-server"]);
+                taskset
+            }
+            None => Command::new("redis-server"),
+        };
+        let child = command
             .args([
                 "--port",
                 &port.to_string(),

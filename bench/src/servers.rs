@@ -104,7 +104,7 @@ impl ServerKind {
     }
 }
 
-/// Where programs and outputs live.
+/// Where programs and outputs live, and the cores servers run on.
 #[derive(Debug, Clone)]
 pub struct Paths {
     /// Workspace root.
@@ -113,6 +113,8 @@ pub struct Paths {
     pub bin_dir: PathBuf,
     /// `target/bench` under the workspace root: JSON and server logs.
     pub out_dir: PathBuf,
+    /// Cores (a `taskset -c` list) every server is pinned to; `None`: any.
+    pub server_cores: Option<String>,
 }
 
 /// A running server process.
@@ -204,10 +206,11 @@ pub async fn start_with(
         .arg("-c")
         // BENCH_WRAP (e.g. `heaptrack -o /tmp/ht`) wraps the server for profiling;
         // the figures read from /proc then describe the wrapper's process.
-        .arg("ulimit -n 65535 2>/dev/null || ulimit -n 20000 2>/dev/null; exec $BENCH_WRAP \"$@\"")
+        .arg("ulimit -n 65535 2>/dev/null || ulimit -n 20000 2>/dev/null; exec $BENCH_PIN $BENCH_WRAP \"$@\"")
         .arg("bash")
         .arg(&program)
         .args(&args)
+        .env("BENCH_PIN", pin_prefix(paths.server_cores.as_deref()))
         .env(
             "RUST_LOG",
             launch.rust_log.clone().unwrap_or_else(|| {
@@ -279,6 +282,11 @@ pub async fn start_with(
         log_path,
         temp_dir,
     })
+}
+
+/// The words that, put before a command, run it on `cores` (empty: anywhere).
+pub fn pin_prefix(cores: Option<&str>) -> String {
+    cores.map_or_else(String::new, |cores| format!("taskset -c {cores}"))
 }
 
 impl Spawned {

@@ -12,6 +12,7 @@ use ignis_socketio_bench::redis::PrivateRedis;
 use ignis_socketio_bench::report;
 use ignis_socketio_bench::runner::{self, Plan};
 use ignis_socketio_bench::scenarios::{Scenario, Settings};
+use ignis_socketio_bench::cores::CoreSplit;
 use ignis_socketio_bench::servers::{Paths, ServerKind};
 
 /// Load generator: Socket.IO servers side by side, same machine, same run.
@@ -74,6 +75,12 @@ struct Args {
     /// shares with it, so latencies say more about the server.
     #[arg(long)]
     generator_threads: Option<usize>,
+    /// Run the generator on the first half of the cores and the servers
+    /// (and the private Redis) on the rest, as on two machines: sharing
+    /// cores, each preempts the other for whole time slices, which then
+    /// dominate latency tails. Each side sizes its runtime to its cores.
+    #[arg(long)]
+    split_cores: bool,
     /// Use this Redis instead of a private `redis-server` started for the run.
     /// The reference helper always uses the `socket.io` channel prefix, so a
     /// shared Redis mixes its traffic with anyone else's.
@@ -86,6 +93,17 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
+    let split = if args.split_cores {
+        match CoreSplit::halves().and_then(|split| split.pin_generator().map(|()| split)) {
+            Ok(split) => Some(split),
+            Err(e) => {
+                eprintln!("ignis-bench: --split-cores: {e}");
+                std::process::exit(2);
+            }
+        }
+    } else {
+        None
+    };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = args.generator_threads {
         builder.worker_threads(threads.max(1));
@@ -97,10 +115,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    std::process::exit(runtime.block_on(run(args)));
+    std::process::exit(runtime.block_on(run(args, split)));
 }
 
-async fn run(args: Args) -> i32 {
+async fn run(args: Args, split: Option<CoreSplit>) -> i32 {
     match rlimit::increase_nofile_limit(65_535) {
         Ok(n) => eprintln!("[bench] open file limit {n}"),
         Err(e) => eprintln!("[bench] cannot raise the open file limit: {e}"),
@@ -117,6 +135,7 @@ async fn run(args: Args) -> i32 {
         out_dir: root.join("target/bench"),
         root: root.clone(),
         bin_dir,
+        server_cores: split.as_ref().map(|split| split.servers.clone()),
     };
     if let Err(e) = std::fs::create_dir_all(&paths.out_dir) {
         eprintln!(
@@ -180,7 +199,7 @@ async fn run(args: Args) -> i32 {
     let redis_url = match (&args.redis_url, plan.servers.iter().any(|s| s.uses_redis())) {
         (Some(url), _) => url.clone(),
         (None, false) => String::new(),
-        (None, true) => match PrivateRedis::start().await {
+        (None, true) => match PrivateRedis::start(paths.server_cores.as_deref()).await {
             Ok(r) => {
                 let url = r.url.clone();
                 eprintln!("[bench] private Redis at {url}");
@@ -194,7 +213,7 @@ async fn run(args: Args) -> i32 {
         },
     };
 
-    let machine = machine();
+    let machine = machine(split.as_ref());
     eprintln!("[bench] machine {machine}; plan {plan:?}");
     let records = runner::run_all(&plan, &paths, &redis_url).await;
     drop(private_redis);
@@ -294,10 +313,12 @@ fn ensure_node_modules(root: &Path) {
     }
 }
 
-fn machine() -> String {
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
+fn machine(split: Option<&CoreSplit>) -> String {
+    // Once split, this process sees only the generator's part.
+    let cores = match split {
+        Some(split) => split.core_count(),
+        None => std::thread::available_parallelism().map_or(0, |n| n.get()),
+    };
     let mem_gib = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|s| {
@@ -312,5 +333,14 @@ fn machine() -> String {
         .map(|kib| kib / 1024.0 / 1024.0)
         .unwrap_or(0.0);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!("{cores} cores, {mem_gib:.1} GiB, Linux {}", kernel.trim())
+    let split = split.map_or_else(String::new, |split| {
+        format!(
+            ", generator on core(s) {}, servers on {}",
+            split.generator, split.servers
+        )
+    });
+    format!(
+        "{cores} cores, {mem_gib:.1} GiB, Linux {}{split}",
+        kernel.trim()
+    )
 }

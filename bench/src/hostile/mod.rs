@@ -187,6 +187,7 @@ pub async fn run(opts: Options) -> BenchResult<()> {
         root: opts.root.clone(),
         bin_dir: opts.root.join("target/release"),
         out_dir: opts.root.join("target/hostile"),
+        server_cores: None,
     };
     std::fs::create_dir_all(&paths.out_dir)?;
     let mut extra_args = vec![
