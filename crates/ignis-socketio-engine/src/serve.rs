@@ -140,7 +140,7 @@ async fn serve_connection(
 ) {
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let (mut head, body) = request.into_parts();
-        crate::engine::own_request_head(&mut head);
+        crate::engine::own_and_mark_request_head(&mut head);
         head.extensions.insert(ConnectInfo(peer));
         let body = DeadlineBody::new(body, limits.body_read_timeout);
         let request = axum::extract::Request::from_parts(head, axum::body::Body::new(body));

@@ -15,6 +15,7 @@ mod ws_conn;
 pub use config::EngineConfig;
 pub use counters::{Counters, CountersSnapshot};
 pub use handler::{Connection, EngineHandler, Message, Work};
+pub(crate) use request::own_and_mark_request_head;
 pub use request::own_request_head;
 pub use server::Engine;
 pub use session::{CloseReason, SendError, Session, TransportKind};

@@ -20,11 +20,26 @@ use http::{Extensions, HeaderMap, HeaderValue};
 /// The header values share one buffer: one allocation instead of one per
 /// header.
 pub fn own_request_head(head: &mut Parts) {
-    if let Ok(uri) = head.uri.to_string().parse() {
-        head.uri = uri;
+    // Behind the engine's `serve`, the URI and values are copies already;
+    // only what routing added since is left to drop.
+    if head.extensions.remove::<HeadOwned>().is_none() {
+        if let Ok(uri) = head.uri.to_string().parse() {
+            head.uri = uri;
+        }
+        head.headers = owned_headers(&head.headers);
     }
-    head.headers = owned_headers(&head.headers);
     head.extensions = compact_extensions(std::mem::take(&mut head.extensions));
+}
+
+/// Marks a head whose URI and header values are owned copies, for the
+/// engine's `serve`, which owns every request's head before routing it.
+#[derive(Clone, Copy, Debug)]
+struct HeadOwned;
+
+/// [`own_request_head`], and the mark that spares the engine a second copy.
+pub(crate) fn own_and_mark_request_head(head: &mut Parts) {
+    own_request_head(head);
+    head.extensions.insert(HeadOwned);
 }
 
 fn owned_headers(headers: &HeaderMap) -> HeaderMap {
@@ -97,6 +112,28 @@ mod tests {
             .get("authorization")
             .map(HeaderValue::is_sensitive);
         assert_eq!(kept, Some(true));
+    }
+
+    #[test]
+    fn a_head_served_by_serve_is_copied_once() {
+        let request = http::Request::builder()
+            .header("authorization", "Bearer t")
+            .body(())
+            .unwrap_or_default();
+        let (mut head, ()) = request.into_parts();
+        let value_at = |head: &Parts| {
+            head.headers
+                .get("authorization")
+                .map(|v| v.as_bytes().as_ptr())
+        };
+        own_and_mark_request_head(&mut head);
+        let copied = value_at(&head);
+        own_request_head(&mut head);
+        assert_eq!(value_at(&head), copied, "the engine copied the head again");
+        assert!(head.extensions.is_empty(), "the mark is gone");
+        // Unmarked (behind another server), the engine copies it.
+        own_request_head(&mut head);
+        assert_ne!(value_at(&head), copied);
     }
 
     #[derive(Clone, Debug, PartialEq)]
