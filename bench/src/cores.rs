@@ -108,7 +108,10 @@ mod tests {
         let two = CoreSplit::of(&[0, 1]).unwrap();
         assert_eq!((two.generator.as_str(), two.servers.as_str()), ("0", "1"));
         let three = CoreSplit::of(&[0, 2, 5]).unwrap();
-        assert_eq!((three.generator.as_str(), three.servers.as_str()), ("0", "2,5"));
+        assert_eq!(
+            (three.generator.as_str(), three.servers.as_str()),
+            ("0", "2,5")
+        );
         assert!(CoreSplit::of(&[3]).is_err());
     }
 }

@@ -8,11 +8,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use clap::Parser;
+use ignis_socketio_bench::cores::CoreSplit;
 use ignis_socketio_bench::redis::PrivateRedis;
 use ignis_socketio_bench::report;
 use ignis_socketio_bench::runner::{self, Plan};
 use ignis_socketio_bench::scenarios::{Scenario, Settings};
-use ignis_socketio_bench::cores::CoreSplit;
 use ignis_socketio_bench::servers::{Paths, ServerKind};
 
 /// Load generator: Socket.IO servers side by side, same machine, same run.

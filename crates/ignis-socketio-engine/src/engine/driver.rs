@@ -439,9 +439,17 @@ impl<C: Connection> Driver<C> {
         {
             self.probe = None;
         }
-        if self.closing.as_ref().is_some_and(|c| !c.flush) {
-            // Closing without flushing (the client is gone or too slow).
-            return true;
+        if let Some(closing) = &self.closing
+            && !closing.flush
+        {
+            // Closing without flushing (the client is gone or too slow). A
+            // polling client that sent a close still gets the noop that ends
+            // its poll, even one that arrives a moment later (its GET and
+            // POST travel on separate connections), within the closing grace.
+            let awaits_poll = self.ws.is_none()
+                && closing.reason == CloseReason::TransportClose
+                && !self.session.lock().close_sent;
+            return !awaits_poll;
         }
         let Some(ws) = self.ws.as_mut() else {
             // Polling: requests take the queue, and a last one the close packet.

@@ -401,7 +401,9 @@ async fn poll(session: Arc<Session>) -> Response<Body> {
                     session.wake();
                     return EngineError::BadRequest.response();
                 }
-                if shared.poll == PollState::Upgraded || shared.closed {
+                // A session whose last packet was taken is over for the
+                // client, though its task may not have ended yet.
+                if shared.poll == PollState::Upgraded || shared.closed || shared.close_sent {
                     return EngineError::BadRequest.response();
                 }
                 shared.poll_pending = true;
@@ -414,14 +416,17 @@ async fn poll(session: Arc<Session>) -> Response<Body> {
             let upgrading = shared.poll != PollState::Polling;
             drop(shared);
             if closing {
-                session.task.wake();
                 // What is queued goes first, the close packet with the next
                 // poll (as Node does): a client handles the packets of one
                 // response a tick later, after a close in the same response.
+                if frames.is_empty() {
+                    session.lock().close_sent = true;
+                }
+                // Marked before the wake: the task ends once it sees it.
+                session.task.wake();
                 if !frames.is_empty() {
                     return payload(frames.iter());
                 }
-                session.lock().close_sent = true;
                 let last = if client_closed { "6" } else { "1" };
                 return payload(&[Frame::text(last)]);
             }
