@@ -67,6 +67,24 @@ impl CoreSplit {
     }
 }
 
+/// The words that, put before a shell command, run it on `cores` (a
+/// `taskset -c` list; empty: anywhere).
+pub fn pin_prefix(cores: Option<&str>) -> String {
+    cores.map_or_else(String::new, |cores| format!("taskset -c {cores}"))
+}
+
+/// A command that runs `program` on `cores` when given.
+pub fn pinned_command(program: &str, cores: Option<&str>) -> Command {
+    match cores {
+        Some(cores) => {
+            let mut taskset = Command::new("taskset");
+            taskset.args(["-c", cores, program]);
+            taskset
+        }
+        None => Command::new(program),
+    }
+}
+
 /// Parses a kernel CPU list such as `0-3,6,8-9`.
 fn parse_list(list: &str) -> BenchResult<Vec<usize>> {
     let mut cores = Vec::new();

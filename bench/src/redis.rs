@@ -1,7 +1,7 @@
 //! A private Redis for the run, so that the reference helper's fixed
 //! `socket.io` channels never cross another user's traffic on a shared Redis.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,15 +23,7 @@ impl PrivateRedis {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let mut command = match cores {
-            Some(cores) => {
-                let mut taskset = Command::new("taskset");
-                taskset.args(["-c", cores, "redis-server"]);
-                taskset
-            }
-            None => Command::new("redis-server"),
-        };
-        let child = command
+        let child = crate::cores::pinned_command("redis-server", cores)
             .args([
                 "--port",
                 &port.to_string(),

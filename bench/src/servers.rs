@@ -210,7 +210,7 @@ pub async fn start_with(
         .arg("bash")
         .arg(&program)
         .args(&args)
-        .env("BENCH_PIN", pin_prefix(paths.server_cores.as_deref()))
+        .env("BENCH_PIN", crate::cores::pin_prefix(paths.server_cores.as_deref()))
         .env(
             "RUST_LOG",
             launch.rust_log.clone().unwrap_or_else(|| {
@@ -282,11 +282,6 @@ pub async fn start_with(
         log_path,
         temp_dir,
     })
-}
-
-/// The words that, put before a command, run it on `cores` (empty: anywhere).
-pub fn pin_prefix(cores: Option<&str>) -> String {
-    cores.map_or_else(String::new, |cores| format!("taskset -c {cores}"))
 }
 
 impl Spawned {

@@ -414,15 +414,15 @@ async fn poll(session: Arc<Session>) -> Response<Body> {
             let closing = shared.closed || shared.close.is_some();
             let client_closed = matches!(shared.close, Some(CloseReason::TransportClose));
             let upgrading = shared.poll != PollState::Polling;
+            // What is queued goes first, the close packet with the next poll
+            // (as Node does): a client handles the packets of one response a
+            // tick later, after a close in the same response. Marked before
+            // the wake below: the task ends once it sees the mark.
+            if closing && frames.is_empty() {
+                shared.close_sent = true;
+            }
             drop(shared);
             if closing {
-                // What is queued goes first, the close packet with the next
-                // poll (as Node does): a client handles the packets of one
-                // response a tick later, after a close in the same response.
-                if frames.is_empty() {
-                    session.lock().close_sent = true;
-                }
-                // Marked before the wake: the task ends once it sees it.
                 session.task.wake();
                 if !frames.is_empty() {
                     return payload(frames.iter());
